@@ -1,0 +1,1 @@
+"""Service functions: every state change of assets goes through here (and writes the audit log)."""
