@@ -1,13 +1,11 @@
 """Start the whole app on this machine: database, broker, worker, beat and web, stopped by Ctrl-C."""
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -24,23 +22,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        self._ensure_admin()
+        call_command("ensure_admin")
         children = self._start_children(options)
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"Lumen DAM is running at {url}  (API docs: {url}api/docs/)"))
         self.stdout.write("Press Ctrl-C to stop everything.")
         self._wait(children)
-
-    def _ensure_admin(self):
-        """First run only: create a site admin from env vars, or generate a password and print it once."""
-        User = get_user_model()
-        if User.objects.filter(is_superuser=True).exists():
-            return
-        username = os.environ.get("LUMEN_ADMIN_USER", "admin")
-        password = os.environ.get("LUMEN_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-        User.objects.create_superuser(username, os.environ.get("LUMEN_ADMIN_EMAIL", ""), password)
-        shown = password if "LUMEN_ADMIN_PASSWORD" not in os.environ else "(from LUMEN_ADMIN_PASSWORD)"
-        self.stdout.write(self.style.WARNING(f"Created admin account: {username} / {shown}  — shown only once."))
 
     def _start_children(self, options):
         env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL)
