@@ -37,8 +37,18 @@ class Asset(models.Model):
     current_version = models.OneToOneField(
         "AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    class Moderation(models.TextChoices):
+        UNCHECKED = "unchecked", "Not checked yet"
+        CLEAR = "clear", "Checked, nothing flagged"
+        PENDING = "pending", "Flagged, awaiting a moderator"
+        APPROVED = "approved", "Approved by a moderator"
+        REJECTED = "rejected", "Rejected by a moderator"
+
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROCESSING)
     status_detail = models.TextField(blank=True)
+    moderation_state = models.CharField(
+        max_length=10, choices=Moderation.choices, default=Moderation.UNCHECKED, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "assets",
+    "ontology",
+    "enrichment",
     "search",
 ]
 

@@ -1,0 +1,154 @@
+"""What the models found in each asset version, and which model run found it."""
+from django.conf import settings
+from django.db import models
+from pgvector.django import VectorField
+
+from assets.models import Asset, AssetVersion
+from ontology.models import Concept
+
+
+class Capability(models.TextChoices):
+    MODERATION = "moderation", "Moderation"
+    CLASSIFY = "classify", "Classification"
+    DETECT = "detect", "Object detection"
+    FACES = "faces", "Face detection"
+    OCR = "ocr", "Text (OCR)"
+    SIMILARITY = "similarity", "Similarity vector"
+    CLIP = "clip", "CLIP embedding"
+    ANONYMISE = "anonymise", "Face anonymisation"
+
+
+class ModelRun(models.Model):
+    """A model identity (name, version, file checksum): every result says which one produced it."""
+
+    capability = models.CharField(max_length=20, choices=Capability.choices)
+    name = models.CharField(max_length=100)
+    version = models.CharField(max_length=100)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=True, help_text="Search reads results of active models only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["capability", "name", "version", "file_sha256"], name="unique_model_run")
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.version}"
+
+
+class EnrichmentJob(models.Model):
+    """Per version and capability: where the work stands, shown on the asset page and in the API."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="enrichment_jobs")
+    capability = models.CharField(max_length=20, choices=Capability.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    detail = models.TextField(blank=True)
+    model = models.ForeignKey(ModelRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attempts = models.PositiveIntegerField(default=0)
+    latency_ms = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "capability"], name="unique_job_per_capability")]
+
+
+class MachineLabel(models.Model):
+    """A concept a model saw; broader concepts are implied through Concept.ancestors, not stored."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="machine_labels")
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="machine_labels")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    confidence = models.FloatField()
+    box = models.JSONField(null=True, blank=True)  # [x, y, w, h] of the best box, in displayed pixels
+
+    class Meta:
+        ordering = ["-confidence"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "concept", "model"], name="unique_label_per_model")
+        ]
+        indexes = [models.Index(fields=["concept", "confidence"])]
+
+
+class LabelDecision(models.Model):
+    """A person's verdict on a concept for an asset; machine re-runs never overwrite it."""
+
+    class Decision(models.TextChoices):
+        ADDED = "added", "Added by a person"
+        REJECTED = "rejected", "Rejected by a person"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="label_decisions")
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["asset", "concept"], name="unique_decision_per_concept")]
+
+
+class Detection(models.Model):
+    """A box found by the object or face detector, in displayed (orientation-corrected) pixels."""
+
+    class Kind(models.TextChoices):
+        OBJECT = "object", "Object"
+        FACE = "face", "Face"
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="detections")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    label = models.CharField(max_length=100)
+    concept = models.ForeignKey(Concept, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    score = models.FloatField()
+    x = models.FloatField()
+    y = models.FloatField()
+    w = models.FloatField()
+    h = models.FloatField()
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-score"]
+        indexes = [models.Index(fields=["version", "kind"])]
+
+
+class OcrText(models.Model):
+    """Text read from one version: the lines with boxes, and the joined text for full-text search."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="ocr_texts")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(blank=True)
+    lines = models.JSONField(default=list, blank=True)  # [{"text", "score", "box"}]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "model"], name="unique_ocr_per_model")]
+
+
+class ModerationResult(models.Model):
+    """Scores from the moderation model, kept in full, and the verdict they led to."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="moderation_results")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    scores = models.JSONField(default=dict)
+    unsafe_score = models.FloatField()
+    flagged = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "model"], name="unique_moderation_per_model")]
+
+
+class Embedding(models.Model):
+    """One vector per version and model; dimensions vary by model, so indexes are per model (partial)."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="embeddings")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    vector = VectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "model"], name="unique_embedding_per_model")]
