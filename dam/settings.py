@@ -153,6 +153,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "assets.tasks.*": {"queue": "renditions"},
+    "enrichment.tasks.*": {"queue": "enrichment"},
 }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
@@ -188,6 +189,13 @@ LUMEN_RENDITION_FORMATS = envlist("LUMEN_RENDITION_FORMATS", "webp,avif,jpeg")
 # Offline models: a directory holding the ONNX files (see ../shared/models/README.md).
 _shared_models = BASE_DIR.parent / "shared" / "models"
 LUMEN_MODEL_DIR = Path(env("LUMEN_MODEL_DIR", _shared_models))
+# Enrichment: an unsafe score at or above the threshold holds an asset for a moderator.
+LUMEN_MODERATION_THRESHOLD = float(env("LUMEN_MODERATION_THRESHOLD", "0.6"))
+# CLIP needs weights: a local checkpoint file wins over a hub tag (downloaded, so needs internet).
+LUMEN_CLIP_ENABLED = envbool("LUMEN_CLIP_ENABLED")
+LUMEN_CLIP_MODEL = env("LUMEN_CLIP_MODEL", "ViT-B-32")
+LUMEN_CLIP_PRETRAINED = env("LUMEN_CLIP_PRETRAINED", "laion2b_s34b_b79k")
+LUMEN_CLIP_CHECKPOINT = env("LUMEN_CLIP_CHECKPOINT", "")
 
 LOGGING = {
     "version": 1,
