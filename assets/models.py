@@ -11,6 +11,7 @@ class Collection(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(blank=True)
+    anonymise_faces = models.BooleanField(default=False, help_text="Blur faces in every rendition of its assets.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -45,6 +46,7 @@ class Asset(models.Model):
         REJECTED = "rejected", "Rejected by a moderator"
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROCESSING)
+    anonymise_faces = models.BooleanField(default=False, help_text="Blur faces in every rendition (set at upload).")
     status_detail = models.TextField(blank=True)
     moderation_state = models.CharField(
         max_length=10, choices=Moderation.choices, default=Moderation.UNCHECKED, db_index=True

@@ -73,8 +73,11 @@ def _version_summary(version):
     return {"version": version.number, "sha256": version.sha256, "format": version.format, "bytes": version.bytes}
 
 
-def ingest_file(fileobj, *, filename, actor, collections=(), title=""):
-    """Validate and store an upload as a new asset, or return the visible asset holding the same bytes."""
+def ingest_file(fileobj, *, filename, actor, collections=(), title="", anonymise_faces=False):
+    """Validate and store an upload as a new asset, or return the visible asset holding the same bytes.
+
+    ``anonymise_faces`` asks for faces to be blurred in every rendition of this upload.
+    """
     data = _read_limited(fileobj, settings.LUMEN_MAX_UPLOAD_BYTES)
     facts = inspect_image(data)
     with transaction.atomic():
@@ -91,6 +94,7 @@ def ingest_file(fileobj, *, filename, actor, collections=(), title=""):
             title=(title or metadata_title or _title_from_filename(filename))[:500],
             caption=facts.metadata.get("caption", ""),
             owner=actor.user,
+            anonymise_faces=anonymise_faces,
         )
         if collections:
             asset.collections.set(Collection.objects.filter(pk__in=[c.pk for c in collections]))
