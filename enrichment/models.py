@@ -1,6 +1,7 @@
 """What the models found in each asset version, and which model run found it."""
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from pgvector.django import VectorField
 
 from assets.models import Asset, AssetVersion
@@ -23,7 +24,7 @@ class ModelRun(models.Model):
 
     capability = models.CharField(max_length=20, choices=Capability.choices)
     name = models.CharField(max_length=100)
-    version = models.CharField(max_length=100)
+    version = models.CharField(max_length=200)
     file_sha256 = models.CharField(max_length=64, blank=True)
     active = models.BooleanField(default=True, help_text="Search reads results of active models only.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,6 +61,19 @@ class EnrichmentJob(models.Model):
         constraints = [models.UniqueConstraint(fields=["version", "capability"], name="unique_job_per_capability")]
 
 
+class MachineLabelQuerySet(models.QuerySet):
+    def effective(self):
+        """Labels people and search should see: from active models, minus concepts a person rejected.
+
+        Rejected labels are kept (the model's confidence stays on record and a person can
+        change their mind); this filter is one NOT EXISTS in SQL, so search composes with it.
+        """
+        rejected = LabelDecision.objects.filter(
+            asset=OuterRef("version__asset"), concept=OuterRef("concept"), decision=LabelDecision.Decision.REJECTED
+        )
+        return self.filter(model__active=True).exclude(Exists(rejected))
+
+
 class MachineLabel(models.Model):
     """A concept a model saw; broader concepts are implied through Concept.ancestors, not stored."""
 
@@ -68,6 +82,8 @@ class MachineLabel(models.Model):
     model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
     confidence = models.FloatField()
     box = models.JSONField(null=True, blank=True)  # [x, y, w, h] of the best box, in displayed pixels
+
+    objects = MachineLabelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-confidence"]

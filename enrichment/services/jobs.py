@@ -1,0 +1,89 @@
+"""Run a capability over versions and keep each version's job row (status, reason, latency) true.
+
+Celery tasks call :func:`run_step` with one version; ``manage.py enrich --sync`` calls it
+with batches, so both paths share the model call, the storage and the job bookkeeping.
+"""
+import logging
+import time
+
+from django.db import transaction
+from django.db.models import F
+
+from enrichment.models import EnrichmentJob
+from enrichment.services.capabilities import STEPS
+from enrichment.services.working_image import BadInput
+
+logger = logging.getLogger(__name__)
+Status = EnrichmentJob.Status
+
+
+def set_jobs(version_ids, capability, **fields):
+    """Upsert the job rows of ``capability`` for these versions (one statement)."""
+    EnrichmentJob.objects.bulk_create(
+        [EnrichmentJob(version_id=pk, capability=capability, **fields) for pk in version_ids],
+        update_conflicts=True,
+        unique_fields=["version", "capability"],
+        update_fields=[*fields, "updated_at"],
+    )
+
+
+def queue_jobs(version_ids, capabilities):
+    for capability in capabilities:
+        set_jobs(version_ids, capability, status=Status.PENDING, detail="", attempts=0, latency_ms=None, model=None)
+
+
+def note_retry(version_id, capability, exc):
+    set_jobs([version_id], capability, status=Status.PENDING, detail=f"Retrying after a temporary error: {exc}")
+
+
+def note_failure(version_id, capability, reason):
+    set_jobs([version_id], capability, status=Status.FAILED, detail=reason)
+
+
+def run_step(capability, versions, *, images=None):
+    """Enrich ``versions`` with one capability: one model call for the batch, then per version
+    its results and its job row in one transaction. ``images`` ({version pk: WorkingImage})
+    replaces loading when the caller already holds the pixels.
+    """
+    step = STEPS[capability]
+    versions = list(versions)
+    reason = step.skip_reason()
+    if reason:
+        set_jobs([v.pk for v in versions], capability, status=Status.SKIPPED, detail=reason)
+        return
+    set_jobs([v.pk for v in versions], capability, status=Status.RUNNING, detail="")
+    EnrichmentJob.objects.filter(version__in=versions, capability=capability).update(attempts=F("attempts") + 1)
+    loaded = []
+    for version in versions:
+        try:
+            loaded.append((version, images[version.pk] if images else step.load(version)))
+        except BadInput as exc:
+            note_failure(version.pk, capability, str(exc))
+    if not loaded:
+        return
+    adapter = step.adapter()
+    runs = step.runs(adapter)
+    for (version, working), (result, latency_ms) in zip(loaded, _analyse(step, adapter, loaded)):
+        if isinstance(result, BadInput):
+            note_failure(version.pk, capability, str(result))
+            continue
+        with transaction.atomic():
+            outcome = step.store(version, working, result, runs)
+            set_jobs([version.pk], capability, status=outcome.status, detail=outcome.detail,
+                     model=runs[capability], latency_ms=latency_ms)
+
+
+def _analyse(step, adapter, loaded):
+    """Results with per-item model latency (ms); a batch that fails is retried item by item,
+    so one unreadable image fails alone, as :class:`BadInput`.
+    """
+    started = time.perf_counter()
+    try:
+        results = step.analyse(adapter, [working.image for _, working in loaded])
+    except Exception as exc:  # noqa: BLE001 - models raise assorted types on pixels they cannot take
+        if len(loaded) > 1:
+            return [item for pair in loaded for item in _analyse(step, adapter, [pair])]
+        logger.warning("%s failed on version %s", step.capability, loaded[0][0].pk, exc_info=True)
+        return [(BadInput(f"The model could not process this image: {exc}"), None)]
+    latency_ms = (time.perf_counter() - started) * 1000 / len(loaded)
+    return [(result, latency_ms) for result in results]

@@ -1,0 +1,74 @@
+"""The pixels models look at: the largest JPEG/WebP rendition, decoded once per task.
+
+A rendition is small, already upright and sRGB, and already blurred where the face
+policy applies, so models never read the multi-megabyte original nor unblurred faces.
+Boxes found on it are scaled back to the version's displayed width and height.
+"""
+import io
+from dataclasses import dataclass
+
+import pillow_heif
+from PIL import Image
+
+from enrichment.adapters import to_rgb
+
+WORKING_FORMATS = ("jpeg", "webp")
+pillow_heif.register_heif_opener()  # originals may be HEIF/AVIF (read only for face anonymisation)
+
+
+class BadInput(Exception):
+    """The version cannot be analysed as it is; retrying will not change that."""
+
+
+class SourceUnavailable(Exception):
+    """The stored bytes could not be read now (storage or network); a retry may succeed."""
+
+
+@dataclass(frozen=True)
+class WorkingImage:
+    image: Image.Image
+    scale_x: float
+    scale_y: float
+
+    def to_displayed(self, box):
+        """``(x, y, w, h)`` on the working image -> ``[x, y, w, h]`` in the version's displayed pixels."""
+        x, y, w, h = box
+        return [round(x * self.scale_x, 1), round(y * self.scale_y, 1), round(w * self.scale_x, 1),
+                round(h * self.scale_y, 1)]
+
+
+def displayed_image(version, image):
+    """Wrap an upright image of ``version`` (any size) so boxes found on it map to displayed pixels."""
+    return WorkingImage(image, version.width / image.width, version.height / image.height)
+
+
+def working_rendition(version):
+    return version.renditions.filter(format__in=WORKING_FORMATS).order_by("-width", "format").first()
+
+
+def load_working_image(version):
+    rendition = working_rendition(version)
+    if rendition is None:
+        raise BadInput("No JPEG or WebP rendition to analyse: previews have not been made.")
+    return displayed_image(version, decode(read_file(rendition.file), what=f"rendition {rendition.spec}"))
+
+
+def load_original(version):
+    return displayed_image(version, decode(read_file(version.file), what="the original"))
+
+
+def read_file(field):
+    try:
+        with field.open("rb") as stored:
+            return stored.read()
+    except OSError as exc:
+        raise SourceUnavailable(f"Could not read {field.name}: {exc}") from exc
+
+
+def decode(data, *, what):
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return to_rgb(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise BadInput(f"{what} is not a readable image: {exc}") from exc

@@ -1,0 +1,70 @@
+"""Fixtures for enrichment tests: concepts present, and versions with a small working rendition."""
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+from skimage import data
+
+from assets.models import Rendition
+
+
+@pytest.fixture
+def concepts(db):
+    """Transactional tests truncate every table, the migration-loaded concepts too; put them back."""
+    from ontology.models import Concept
+    from ontology.services import sync_concepts
+
+    if not Concept.objects.exists():
+        sync_concepts()
+
+
+def skimage_jpeg(name, quality=92):
+    """A skimage sample as JPEG bytes (grey ones converted to RGB)."""
+    image = Image.fromarray(getattr(data, name)()).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def skimage_file(tmp_path):
+    """skimage sample -> JPEG file on disk, opened for reading (what an upload looks like)."""
+    opened = []
+
+    def make(name):
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(skimage_jpeg(name))
+        handle = path.open("rb")
+        opened.append(handle)
+        return handle
+
+    yield make
+    for handle in opened:
+        handle.close()
+
+
+@pytest.fixture
+def version_with_rendition(actor, skimage_file):
+    """Ingest a skimage sample and give it a JPEG rendition at half size, as the renditions step
+    would (outside a committed transaction no worker runs, so tests of services stay in-process).
+    """
+    from assets.services.ingest import ingest_file
+
+    def make(name, *, width=None, anonymise_faces=False):
+        result = ingest_file(skimage_file(name), filename=f"{name}.jpg", actor=actor, anonymise_faces=anonymise_faces)
+        version = result.version
+        with version.file.open("rb") as original:
+            image = Image.open(original).convert("RGB")
+            image.load()
+        width = width or max(1, image.width // 2)
+        small = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        small.save(buffer, "JPEG", quality=90)
+        rendition = Rendition(version=version, spec=f"width-{width}|format-jpeg", format="jpeg",
+                              width=small.width, height=small.height, bytes=len(buffer.getvalue()))
+        rendition.file.save(f"test-renditions/{version.sha256}-{width}.jpg", ContentFile(buffer.getvalue()), save=False)
+        rendition.save()
+        return version
+
+    return make

@@ -1,0 +1,241 @@
+"""Enrichment services in-process on real models and Postgres: storage, idempotency, decisions, model runs."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from assets.models import Asset, AuditEntry, Collection
+from enrichment.adapters.base import ModelInfo
+from enrichment.models import (
+    Capability,
+    Detection,
+    Embedding,
+    EnrichmentJob,
+    LabelDecision,
+    MachineLabel,
+    ModelRun,
+    ModerationResult,
+    OcrText,
+)
+from enrichment.services import activate_model, add_label, reject_label
+from enrichment.services.anonymise import anonymisation_applies, blur_regions
+from enrichment.services.capabilities import CLIP_DISABLED, PIPELINE
+from enrichment.services.jobs import run_step
+from enrichment.services.model_runs import model_run
+from enrichment.services.pipeline import face_redactor
+from enrichment.summary import summarise
+from ontology.models import Concept
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("concepts")]
+
+Status = EnrichmentJob.Status
+
+
+def job(version, capability):
+    return EnrichmentJob.objects.get(version=version, capability=capability)
+
+
+def result_counts(version):
+    return {
+        model.__name__: model.objects.filter(version=version).count()
+        for model in (MachineLabel, Detection, OcrText, ModerationResult, Embedding)
+    }
+
+
+def test_classify_labels_a_cat_and_stores_the_similarity_vector(version_with_rendition):
+    version = version_with_rendition("chelsea")
+    run_step(Capability.CLASSIFY, [version])
+
+    done = job(version, Capability.CLASSIFY)
+    assert done.status == Status.DONE and done.latency_ms > 0 and done.attempts == 1
+    labels = MachineLabel.objects.filter(version=version).select_related("concept")
+    assert 1 <= len(labels) <= 5 and all(label.confidence >= 0.05 for label in labels)
+    cat = Concept.objects.get(name="cat.n.01")
+    top = labels[0].concept
+    assert cat.pk in top.ancestors
+    implied = set(Concept.objects.filter(pk__in=top.ancestors).values_list("name", flat=True))
+    assert {"cat.n.01", "feline.n.01", "animal.n.01"} <= implied
+    # Broader concepts are implied, never stored as label rows.
+    assert not labels.filter(concept__name__in=["feline.n.01", "animal.n.01"]).exists()
+    vector = Embedding.objects.get(version=version, model__capability=Capability.SIMILARITY).vector
+    assert len(vector) == 1280 and np.linalg.norm(vector) == pytest.approx(1, abs=1e-3)
+
+
+def test_detector_boxes_are_in_displayed_pixels_and_labels_keep_the_best_box(version_with_rendition):
+    version = version_with_rendition("astronaut", width=200)  # rendition 200 px, version 512 px
+    run_step(Capability.DETECT, [version])
+
+    person = Detection.objects.filter(version=version, kind=Detection.Kind.OBJECT, label="person").first()
+    assert person is not None and person.concept.name == "person.n.01"
+    assert person.w > 200 * 0.5 and person.x + person.w <= version.width + 1 and person.y + person.h <= version.height + 1
+    label = MachineLabel.objects.get(version=version, concept=person.concept)
+    assert label.confidence == pytest.approx(person.score) and label.box == [person.x, person.y, person.w, person.h]
+
+
+def test_faces_and_text(version_with_rendition):
+    astronaut, page = version_with_rendition("astronaut"), version_with_rendition("page", width=384)
+    run_step(Capability.FACES, [astronaut, page])
+    run_step(Capability.OCR, [astronaut, page])
+
+    assert Detection.objects.filter(version=astronaut, kind=Detection.Kind.FACE).count() == 1
+    assert job(astronaut, Capability.FACES).detail == "1 face."
+    ocr = OcrText.objects.get(version=page)
+    assert "Region-based segmentation" in ocr.text
+    assert all(0 <= line["box"][0] and line["box"][0] + line["box"][2] <= page.width + 1 for line in ocr.lines)
+    skipped = job(astronaut, Capability.OCR)
+    assert skipped.status == Status.SKIPPED and "no text" in skipped.detail.lower()
+    assert not OcrText.objects.filter(version=astronaut).exists()
+
+
+@pytest.mark.parametrize("capability", PIPELINE)
+def test_running_a_capability_twice_stores_the_same_rows(version_with_rendition, capability, settings):
+    settings.LUMEN_CLIP_ENABLED, settings.LUMEN_CLIP_PRETRAINED = True, ""  # random weights: vectors only
+    version = version_with_rendition("page" if capability == Capability.OCR else "astronaut")
+    run_step(capability, [version])
+    first = result_counts(version)
+    assert any(first.values())
+    run_step(capability, [version])
+    assert result_counts(version) == first
+    assert job(version, capability).attempts == 2
+    assert EnrichmentJob.objects.filter(version=version).count() == 1
+
+
+def test_clip_is_skipped_without_weights(version_with_rendition, settings):
+    settings.LUMEN_CLIP_ENABLED = False
+    version = version_with_rendition("coffee")
+    run_step(Capability.CLIP, [version])
+    skipped = job(version, Capability.CLIP)
+    assert skipped.status == Status.SKIPPED and skipped.detail == CLIP_DISABLED
+
+
+def test_clip_with_random_weights_stores_vectors_but_no_labels(version_with_rendition, settings):
+    settings.LUMEN_CLIP_ENABLED, settings.LUMEN_CLIP_PRETRAINED, settings.LUMEN_CLIP_CHECKPOINT = True, "", ""
+    version = version_with_rendition("coffee")
+    run_step(Capability.CLIP, [version])
+    embedding = Embedding.objects.select_related("model").get(version=version, model__capability=Capability.CLIP)
+    assert len(embedding.vector) == 512 and embedding.model.version == "random-init"
+    assert not MachineLabel.objects.filter(version=version, model__capability=Capability.CLIP).exists()
+    assert "no labels" in job(version, Capability.CLIP).detail
+
+
+def test_moderation_clears_or_holds_but_never_overrides_a_moderator(version_with_rendition, settings):
+    version = version_with_rendition("coffee")
+    run_step(Capability.MODERATION, [version])
+    asset = Asset.objects.get(pk=version.asset_id)
+    assert asset.moderation_state == Asset.Moderation.CLEAR
+    assert ModerationResult.objects.get(version=version).flagged is False
+
+    settings.LUMEN_MODERATION_THRESHOLD = 0.0  # every score is at or above it
+    run_step(Capability.MODERATION, [version])
+    asset.refresh_from_db()
+    assert asset.moderation_state == Asset.Moderation.PENDING
+    assert AuditEntry.objects.filter(asset=asset, action="asset.moderation").count() == 2
+
+    Asset.objects.filter(pk=asset.pk).update(moderation_state=Asset.Moderation.APPROVED)
+    settings.LUMEN_MODERATION_THRESHOLD = 0.6
+    run_step(Capability.MODERATION, [version])
+    asset.refresh_from_db()
+    assert asset.moderation_state == Asset.Moderation.APPROVED
+
+
+def test_a_rejected_label_stays_rejected_after_reprocessing(version_with_rendition, actor):
+    version = version_with_rendition("chelsea")
+    run_step(Capability.CLASSIFY, [version])
+    top = MachineLabel.objects.filter(version=version).first().concept
+    asset = version.asset
+
+    reject_label(asset, top, actor=actor)
+    run_step(Capability.CLASSIFY, [version])
+
+    assert MachineLabel.objects.filter(version=version, concept=top).exists()  # kept, with its confidence
+    assert not MachineLabel.objects.effective().filter(version=version, concept=top).exists()
+    assert MachineLabel.objects.effective().filter(version=version).exists()
+    assert LabelDecision.objects.get(asset=asset, concept=top).decision == LabelDecision.Decision.REJECTED
+
+    add_label(asset, top, actor=actor)
+    assert MachineLabel.objects.effective().filter(version=version, concept=top).exists()
+    actions = list(AuditEntry.objects.filter(asset=asset, action__startswith="label.").values_list("action", flat=True))
+    assert sorted(actions) == ["label.added", "label.rejected"]
+
+
+def test_a_new_model_is_written_beside_the_active_one_until_activated(version_with_rendition, actor):
+    version = version_with_rendition("chelsea")
+    run_step(Capability.CLASSIFY, [version])
+    old = ModelRun.objects.get(capability=Capability.CLASSIFY)
+    assert old.active
+    new_info = ModelInfo("mobilenetv3.onnx", "next", "f" * 64)
+    new_labels, new_vectors = model_run(Capability.CLASSIFY, new_info), model_run(Capability.SIMILARITY, new_info)
+    assert not new_labels.active and not new_vectors.active
+
+    activate_model(new_labels, actor=actor)
+
+    active = set(ModelRun.objects.filter(active=True).values_list("pk", flat=True))
+    assert {new_labels.pk, new_vectors.pk} <= active and old.pk not in active
+    assert AuditEntry.objects.filter(action="enrichment.activate_model").count() == 1
+    assert not MachineLabel.objects.effective().filter(version=version).exists()  # old run's labels are off now
+
+
+def test_unreadable_rendition_fails_the_job_with_a_reason(version_with_rendition):
+    version = version_with_rendition("coffee")
+    rendition = version.renditions.get()
+    with rendition.file.open("wb") as broken:
+        broken.write(b"not an image at all")
+    run_step(Capability.CLASSIFY, [version])
+    failed = job(version, Capability.CLASSIFY)
+    assert failed.status == Status.FAILED and "not a readable image" in failed.detail and failed.attempts == 1
+
+
+def test_a_bad_image_in_a_batch_fails_alone(version_with_rendition):
+    good, bad = version_with_rendition("coffee"), version_with_rendition("chelsea")
+    with bad.renditions.get().file.open("wb") as broken:
+        broken.write(b"\xff\xd8\xff broken")
+    run_step(Capability.DETECT, [good, bad])
+    assert job(good, Capability.DETECT).status == Status.DONE
+    assert job(bad, Capability.DETECT).status == Status.FAILED
+
+
+def test_blur_regions_wipes_detail_in_the_padded_box_only():
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 256, (200, 300, 3), dtype=np.uint8))
+    blurred = np.asarray(blur_regions(noise, [(100, 50, 50, 50)]), dtype=np.float64)
+    before = np.asarray(noise, dtype=np.float64)
+    padded = (slice(40, 110), slice(90, 160))  # 20 % of 50 px on each side
+    assert blurred[padded].std() < before[padded].std() / 4
+    assert np.array_equal(blurred[:, :80], before[:, :80]) and np.array_equal(blurred[:30], before[:30])
+
+
+def test_policy_comes_from_the_upload_or_any_collection(version_with_rendition):
+    plain = version_with_rendition("coffee").asset
+    assert not anonymisation_applies(plain)
+    assert anonymisation_applies(version_with_rendition("astronaut", anonymise_faces=True).asset)
+    private = Collection.objects.create(name="Staff", slug="staff", anonymise_faces=True)
+    plain.collections.add(private)
+    assert anonymisation_applies(plain)
+
+
+def test_face_redactor_finds_faces_on_the_original_and_blurs_them(version_with_rendition):
+    version = version_with_rendition("astronaut", anonymise_faces=True)
+    redact = face_redactor(version)
+
+    face = Detection.objects.get(version=version, kind=Detection.Kind.FACE)
+    assert job(version, Capability.ANONYMISE).detail == "1 face blurred in every rendition."
+    with version.file.open("rb") as original:
+        upright = Image.open(original).convert("RGB")
+        upright.load()
+    half = upright.resize((upright.width // 2, upright.height // 2))
+    region = tuple(int(v / 2) for v in (face.x, face.y, face.x + face.w, face.y + face.h))
+    edges = lambda image: np.abs(np.diff(np.asarray(image.crop(region).convert("L"), np.float64), axis=1)).mean()
+    assert edges(redact(half)) < edges(half) / 3
+    assert face_redactor(version_with_rendition("coffee")) is None
+
+
+def test_summary_reads_in_a_fixed_number_of_queries(version_with_rendition, actor, django_assert_max_num_queries):
+    version = version_with_rendition("astronaut")
+    for capability in PIPELINE:
+        run_step(capability, [version])
+    add_label(version.asset, Concept.objects.get(name="cat.n.01"), actor=actor)
+    asset = Asset.objects.select_related("current_version").get(pk=version.asset_id)
+    with django_assert_max_num_queries(9):
+        summary = summarise(asset)
+    assert [j.capability for j in summary.jobs] == list(PIPELINE)
+    assert summary.faces and summary.objects and summary.embeddings[0].dimensions == 1280
+    assert "feline" in [c.pref_label for c in summary.implied]
