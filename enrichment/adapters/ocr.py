@@ -1,0 +1,81 @@
+"""Printed-text recognition with RapidOCR (PP-OCR models shipped inside the ``rapidocr`` wheel).
+
+Every model path is passed explicitly, so RapidOCR never falls back to its
+downloader (it fetches models from the internet when a path is left unset).
+The recognition model carries its own character table, so no dictionary
+file is fetched either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import rapidocr
+from PIL import Image
+from rapidocr import RapidOCR
+from rapidocr._version import __version__ as RAPIDOCR_VERSION
+
+from .base import ModelInfo, combined_sha256, env_threads, file_sha256
+from .prepare import rgb_array
+
+PACKAGE_MODELS = Path(rapidocr.__file__).resolve().parent / "models"
+MODEL_FILES = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+}
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One recognised line; ``points`` are its 4 corners (clockwise from top-left), possibly rotated."""
+
+    text: str
+    score: float
+    points: tuple[Point, Point, Point, Point]
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Axis-aligned ``(x, y, w, h)`` around the corners."""
+        xs = [p[0] for p in self.points]
+        ys = [p[1] for p in self.points]
+        return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+
+
+@lru_cache(maxsize=None)
+def _load(models_dir: Path) -> RapidOCR:
+    params = {f"{stage}.model_path": str(models_dir / name) for stage, name in MODEL_FILES.items()}
+    params["Global.log_level"] = "error"  # it warns on every image without text
+    params["EngineConfig.onnxruntime.intra_op_num_threads"] = env_threads()
+    params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+    return RapidOCR(params=params)
+
+
+class TextRecognizer:
+    def __init__(self, models_dir: Path = PACKAGE_MODELS):
+        self.models_dir = Path(models_dir)
+
+    @property
+    def info(self) -> ModelInfo:
+        components = tuple((name, file_sha256(self.models_dir / name)) for name in MODEL_FILES.values())
+        stages = ", ".join(f"{stage.lower()} {Path(name).stem}" for stage, name in MODEL_FILES.items())
+        return ModelInfo("rapidocr", f"rapidocr {RAPIDOCR_VERSION}: {stages}", combined_sha256(components), components)
+
+    def read(self, image: Image.Image) -> list[TextLine]:
+        bgr = np.ascontiguousarray(rgb_array(image)[:, :, ::-1])
+        result = _load(self.models_dir)(bgr)
+        if result.txts is None:
+            return []
+        return [
+            TextLine(text, float(score), tuple((float(x), float(y)) for x, y in corners))
+            for text, score, corners in zip(result.txts, result.scores, result.boxes)
+        ]
+
+    def read_batch(self, images: list[Image.Image]) -> list[list[TextLine]]:
+        """RapidOCR works image by image (detected lines are batched inside it)."""
+        return [self.read(image) for image in images]
