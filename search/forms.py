@@ -1,0 +1,166 @@
+"""The search parameters, validated once for the page, the API and saved searches."""
+import re
+
+from django import forms
+
+from assets.models import Asset
+from assets.services.inspect import ACCEPTED_FORMATS
+from search.concepts import normalise
+from search.models import Orientation, SavedSearch
+from search.query import DEFAULT_FUSION, DEFAULT_PAGE_SIZE, FUSIONS, MAX_PAGE_SIZE, SORTS, Cursor, RightsUse, SearchQuery
+
+CONCEPT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+OBJECT_COUNT = re.compile(r"^\s*([^:]+?)\s*:\s*(\d{1,3})\s*$")
+DATE_FORMATS = ["%Y-%m-%d"]
+DATE_ERROR = {"invalid": "Enter the date as YYYY-MM-DD, for example 2024-05-31."}
+
+
+class ListInput(forms.TextInput):
+    """One text box for a repeatable parameter: reads every value, each may hold several, comma-separated."""
+
+    def value_from_datadict(self, data, files, name):
+        return [part for value in data.getlist(name) for part in value.split(",")]
+
+    def format_value(self, value):
+        return ", ".join(value) if isinstance(value, (list, tuple)) else super().format_value(value)
+
+
+class MultiValueField(forms.Field):
+    """A repeatable query-string parameter (``?concept=a&concept=b``) of free values."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return [str(v).strip() for v in values if str(v).strip()]
+
+
+def _date(label):
+    return forms.DateField(label=label, required=False, input_formats=DATE_FORMATS, error_messages=DATE_ERROR,
+                           widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _choices(label, choices, help_text):
+    return forms.MultipleChoiceField(label=label, required=False, choices=choices, help_text=help_text,
+                                     widget=forms.CheckboxSelectMultiple)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=500,
+                        help_text='Words and "quoted phrases": matched to concepts (with narrower ones), '
+                                  "title, keywords, creator, caption and OCR text; typos are corrected.")
+    concept = MultiValueField(label="Concept", required=False,
+                              help_text="Concept id(s) to search for, e.g. a sense picked from the choices "
+                                        "of an ambiguous word. Repeatable.")
+    has_concept = MultiValueField(label="Labelled with", required=False,
+                                  help_text="Only assets labelled with this concept id or a narrower one. Repeatable.")
+    title = forms.CharField(label="Title, caption or keywords contain", required=False, max_length=200,
+                            help_text="Every word must occur in the title, keywords, creator or caption.")
+    ocr = forms.CharField(label="Text in the image contains", required=False, max_length=200,
+                          help_text="Every word must occur in the text read from the image (OCR).")
+    creator = forms.CharField(label="Creator", required=False, max_length=200, help_text="Creator, exactly.")
+    camera = forms.CharField(label="Camera", required=False, max_length=200, help_text="Camera, exactly.")
+    format = _choices("Format", [(key, key.upper()) for key in ACCEPTED_FORMATS], "File format. Repeatable.")
+    orientation = _choices("Orientation", Orientation.choices, "From width and height. Repeatable.")
+    taken_after = _date("Taken on or after")
+    taken_before = _date("Taken on or before")
+    year = MultiValueField(label="Year", required=False,
+                           help_text="Year taken (or uploaded, when the time taken is unknown). Repeatable.")
+    created_after = _date("Uploaded on or after")
+    created_before = _date("Uploaded on or before")
+    has_faces = forms.NullBooleanField(label="Has faces", required=False,
+                                       help_text="true: faces were detected; false: none were.")
+    objects = MultiValueField(label="At least N objects", required=False, widget=ListInput,
+                              help_text='"label:count", e.g. person:2 = at least two people detected. Repeatable.')
+    collection = forms.CharField(label="Collection", required=False, max_length=200,
+                                 help_text="Collection slug or id.")
+    moderation = _choices("Moderation", Asset.Moderation.choices, "Moderation state. Repeatable.")
+    has_usage_terms = forms.NullBooleanField(label="Usage terms recorded", required=False,
+                                             help_text="true: the metadata carries usage terms.")
+    usable_channel = forms.CharField(label="Usable for channel", required=False, max_length=20,
+                                     help_text="e.g. web, print, social (see the rights notice in responses).")
+    usable_territory = forms.CharField(label="Usable in territory", required=False, max_length=10,
+                                       help_text="ISO 3166 alpha-2 country code.")
+    usable_on = _date("Usable on date")
+    similar_to = forms.UUIDField(label="More like", required=False,
+                                 help_text="Asset uid: rank by visual similarity to that asset.")
+    sort = forms.ChoiceField(label="Sort", required=False, choices=[(s, s.capitalize()) for s in SORTS],
+                             help_text="relevance (default), newest, oldest, taken.")
+    fusion = forms.ChoiceField(label="Fusion", required=False, choices=[(f, f) for f in FUSIONS],
+                               help_text=f"How evidence is combined: rrf or weighted (default {DEFAULT_FUSION}).")
+    page_size = forms.IntegerField(label="Per page", required=False, min_value=1, max_value=MAX_PAGE_SIZE,
+                                   help_text=f"Results per page (default {DEFAULT_PAGE_SIZE}).")
+    cursor = forms.CharField(label="Cursor", required=False, max_length=200,
+                             help_text="Opaque cursor from the previous page's next link.")
+
+    def _concept_ids(self, name):
+        concepts = self.cleaned_data[name]
+        bad = [c for c in concepts if not CONCEPT_ID.match(c)]
+        if bad:
+            raise forms.ValidationError(f"Not a concept id: {bad[0]!r}.")
+        return concepts
+
+    def clean_concept(self):
+        return self._concept_ids("concept")
+
+    def clean_has_concept(self):
+        return self._concept_ids("has_concept")
+
+    def clean_year(self):
+        years = self.cleaned_data["year"]
+        if not all(y.isdigit() and 1800 <= int(y) <= 2200 for y in years):
+            raise forms.ValidationError("Write years as four digits, e.g. 2024.")
+        return [int(y) for y in years]
+
+    def clean_objects(self):
+        counts = []
+        for value in self.cleaned_data["objects"]:
+            match = OBJECT_COUNT.match(value)
+            if not match or not normalise(match.group(1)) or int(match.group(2)) < 1:
+                raise forms.ValidationError(f"Write object counts as label:count, e.g. person:2 (got {value!r}).")
+            counts.append((normalise(match.group(1)), int(match.group(2))))
+        return counts
+
+    def clean_cursor(self):
+        token = self.cleaned_data["cursor"]
+        try:
+            return Cursor.decode(token) if token else None
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self):
+        data = super().clean()
+        cursor, sort = data.get("cursor"), data.get("sort") or "relevance"
+        if cursor is not None and cursor.sort != sort:
+            self.add_error("cursor", "This page link belongs to another sort order; start the search again.")
+        return data
+
+    def to_query(self):
+        data = self.cleaned_data
+        use = None
+        if data["usable_channel"] or data["usable_territory"] or data["usable_on"]:
+            use = RightsUse(data["usable_channel"], data["usable_territory"].upper(), data["usable_on"])
+        return SearchQuery(
+            text=data["q"], concepts=data["concept"], title=data["title"], ocr=data["ocr"],
+            creator=data["creator"], camera=data["camera"], formats=data["format"],
+            orientations=data["orientation"], has_concepts=data["has_concept"], years=data["year"],
+            taken_after=data["taken_after"], taken_before=data["taken_before"],
+            created_after=data["created_after"], created_before=data["created_before"],
+            has_faces=data["has_faces"], min_objects=data["objects"], collection=data["collection"],
+            moderation=data["moderation"], has_usage_terms=data["has_usage_terms"], rights=use,
+            similar_to=str(data["similar_to"]) if data["similar_to"] else "",
+            sort=data["sort"] or "relevance", fusion=data["fusion"] or DEFAULT_FUSION,
+            page_size=data["page_size"] or DEFAULT_PAGE_SIZE, cursor=data["cursor"],
+        )
+
+
+class SavedSearchForm(forms.ModelForm):
+    class Meta:
+        model = SavedSearch
+        fields = ["name"]
+
+
+class ImageSearchForm(forms.Form):
+    image = forms.ImageField(label="Image", help_text="An image to find similar ones to.")

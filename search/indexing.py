@@ -1,0 +1,144 @@
+"""Keeping search's rows in step with assets: the search document per asset, the dHash per version.
+
+``reindex_asset`` is called whenever searchable data changes (see ``search.signals``): the
+asset's title or caption, its current version, the OCR text read from that version.
+"""
+import io
+import logging
+
+import pillow_heif
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from PIL import Image, ImageOps
+
+from assets.models import Asset
+from search.models import ImageHash, Orientation, SearchDocument
+
+logger = logging.getLogger(__name__)
+pillow_heif.register_heif_opener()
+
+SEARCHABLE_ASSET_FIELDS = frozenset({"title", "caption", "current_version"})
+HASH_SIZE = 8
+
+# One statement: the document (weights A title, B keywords and creator, C caption, D OCR of
+# active models), and every word of it added to the typo vocabulary.
+_UPSERT_SQL = """
+WITH source AS (
+    SELECT %(asset)s::bigint AS asset_id, %(title)s::text AS title, %(keywords)s::text AS keywords,
+           %(caption)s::text AS caption,
+           coalesce((SELECT string_agg(o.text, E'\\n' ORDER BY o.id)
+                       FROM enrichment_ocrtext o JOIN enrichment_modelrun m ON m.id = o.model_id AND m.active
+                      WHERE o.version_id = %(version)s), '') AS ocr_text
+), document AS (
+    INSERT INTO search_searchdocument AS d
+           (asset_id, document, caption, ocr_text, format, orientation, taken_at, creator, camera,
+            has_usage_terms, updated_at)
+    SELECT asset_id,
+           setweight(to_tsvector('english', title), 'A')
+           || setweight(to_tsvector('english', keywords), 'B')
+           || setweight(to_tsvector('english', caption), 'C')
+           || setweight(to_tsvector('english', ocr_text), 'D'),
+           caption, ocr_text, %(format)s, %(orientation)s, %(taken_at)s, %(creator)s, %(camera)s,
+           %(has_usage_terms)s, now()
+      FROM source
+    ON CONFLICT (asset_id) DO UPDATE SET
+           document = EXCLUDED.document, caption = EXCLUDED.caption, ocr_text = EXCLUDED.ocr_text,
+           format = EXCLUDED.format, orientation = EXCLUDED.orientation, taken_at = EXCLUDED.taken_at,
+           creator = EXCLUDED.creator, camera = EXCLUDED.camera, has_usage_terms = EXCLUDED.has_usage_terms,
+           updated_at = EXCLUDED.updated_at
+    RETURNING d.asset_id
+)
+INSERT INTO search_searchterm (term, trigrams)
+SELECT DISTINCT word, search_trigrams(word)
+  FROM source, unnest(tsvector_to_array(to_tsvector('simple', title || ' ' || keywords || ' ' || caption
+                                                               || ' ' || ocr_text))) AS word
+ WHERE word ~ '^[a-z]{3,40}$' AND EXISTS (SELECT 1 FROM document)
+ON CONFLICT (term) DO NOTHING
+"""
+
+
+def orientation_of(width, height):
+    if width == height:
+        return Orientation.SQUARE
+    return Orientation.LANDSCAPE if width > height else Orientation.PORTRAIT
+
+
+def _taken_at(value):
+    """EXIF times often lack a zone; read them as the server's zone rather than drop them."""
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _camera(metadata):
+    make, model = (str(metadata.get(key) or "").strip() for key in ("camera_make", "camera_model"))
+    return model if model.lower().startswith(make.lower()) else f"{make} {model}".strip()
+
+
+def _text_list(value):
+    return [str(item) for item in value] if isinstance(value, list) else [str(value or "")]
+
+
+def reindex_asset(asset):
+    """Rebuild the search document of ``asset`` (an instance or a pk) from its current version."""
+    if not isinstance(asset, Asset):
+        asset = Asset.objects.select_related("current_version").filter(pk=asset).first()
+        if asset is None:
+            return
+    version = asset.current_version
+    if version is None:
+        SearchDocument.objects.filter(asset_id=asset.pk).delete()
+        return
+    metadata = version.metadata or {}
+    creator = " ".join(_text_list(metadata.get("creator")))
+    params = {
+        "asset": asset.pk,
+        "version": version.pk,
+        "title": asset.title,
+        "keywords": " ".join([*_text_list(metadata.get("keywords")), creator]),
+        "caption": asset.caption,
+        "format": version.format,
+        "orientation": orientation_of(version.width, version.height),
+        "taken_at": _taken_at(metadata.get("taken_at")),
+        "creator": creator[:200],
+        "camera": _camera(metadata)[:200],
+        "has_usage_terms": bool(metadata.get("rights_usage_terms")),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT_SQL, params)
+
+
+def dhash(image):
+    """64-bit difference hash of an upright image: is each pixel brighter than its right neighbour."""
+    small = ImageOps.exif_transpose(image).convert("L").resize((HASH_SIZE + 1, HASH_SIZE), Image.Resampling.BILINEAR)
+    pixels = list(small.getdata())
+    value = 0
+    for row in range(HASH_SIZE):
+        for col in range(HASH_SIZE):
+            left = pixels[row * (HASH_SIZE + 1) + col]
+            value = (value << 1) | (left > pixels[row * (HASH_SIZE + 1) + col + 1])
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def hash_bands(value):
+    """The eight bytes of a hash, each tagged with its position (position * 256 + byte)."""
+    unsigned = value & ((1 << 64) - 1)
+    return [position * 256 + ((unsigned >> (8 * position)) & 0xFF) for position in range(8)]
+
+
+def hash_version(version):
+    """Store the dHash of ``version``'s pixels; a file Pillow cannot read just gets no hash."""
+    try:
+        with version.file.open("rb") as stored, Image.open(io.BytesIO(stored.read())) as image:
+            image.draft("L", (64, 64))
+            value = dhash(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        logger.warning("no perceptual hash for version %s", version.pk, exc_info=True)
+        return None
+    ImageHash.objects.bulk_create(
+        [ImageHash(version=version, dhash=value, bands=hash_bands(value))],
+        update_conflicts=True, unique_fields=["version"], update_fields=["dhash", "bands"],
+    )
+    return value

@@ -1,0 +1,113 @@
+"""A search request as data (``SearchQuery``), its text turned into tsqueries, and the page cursor."""
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from search.concepts import plain_text, singular
+
+SORTS = ("relevance", "newest", "oldest", "taken")
+FUSIONS = ("rrf", "weighted")
+DEFAULT_FUSION = "rrf"
+DEFAULT_PAGE_SIZE = 24
+MAX_PAGE_SIZE = 100
+
+TITLE_WEIGHTS = "ABC"  # title, keywords/creator, caption
+OCR_WEIGHTS = "D"
+
+
+@dataclass(frozen=True)
+class RightsUse:
+    """"Usable for ``channel`` in ``territory`` on ``on_date``": any part may be left open."""
+
+    channel: str = ""
+    territory: str = ""
+    on_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last row of a page: its sort key and asset id (keyset pagination, never OFFSET)."""
+
+    sort: str
+    key: float
+    asset_id: int
+
+    def encode(self):
+        raw = json.dumps([self.sort, self.key, self.asset_id], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token):
+        """Parse an opaque cursor; anything that is not one we made raises ValueError."""
+        try:
+            sort, key, asset_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
+            raise ValueError("This page link is not valid; start the search again.") from exc
+        if sort not in SORTS or not isinstance(key, (int, float)) or not isinstance(asset_id, int):
+            raise ValueError("This page link is not valid; start the search again.")
+        return cls(sort, float(key), asset_id)
+
+
+@dataclass
+class SearchQuery:
+    """Free text plus structured filters; built by ``search.forms.SearchForm`` for the UI and the API."""
+
+    text: str = ""
+    concepts: list[str] = field(default_factory=list)
+    title: str = ""
+    ocr: str = ""
+    creator: str = ""
+    camera: str = ""
+    formats: list[str] = field(default_factory=list)
+    orientations: list[str] = field(default_factory=list)
+    taken_after: date | None = None
+    taken_before: date | None = None
+    created_after: date | None = None
+    created_before: date | None = None
+    has_concepts: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    has_faces: bool | None = None
+    min_objects: list[tuple[str, int]] = field(default_factory=list)
+    collection: str = ""
+    moderation: list[str] = field(default_factory=list)
+    has_usage_terms: bool | None = None
+    rights: RightsUse | None = None
+    similar_to: str = ""
+    vector: list[float] | None = None
+    vector_capability: str = "similarity"
+    sort: str = "relevance"
+    fusion: str = DEFAULT_FUSION
+    page_size: int = DEFAULT_PAGE_SIZE
+    cursor: Cursor | None = None
+
+
+_PHRASE = re.compile(r'"([^"]+)"')
+
+
+def _forms(word):
+    return sorted({word, singular(word)})
+
+
+def _alternatives(word, weights="", corrections=None):
+    forms = set(_forms(word))
+    if corrections and singular(word) in corrections:
+        forms.add(corrections[singular(word)])
+    return "(" + " | ".join(f"{form}{':' + weights if weights else ''}" for form in sorted(forms)) + ")"
+
+
+def text_tsquery(text, corrections=None):
+    """Any word (as typed, singular or corrected) or any quoted phrase; '' when nothing to look for.
+
+    Words are ``[a-z0-9]+`` after normalising, so the tsquery syntax is never open to input.
+    """
+    parts = [" <-> ".join(plain_text(phrase).split()) for phrase in _PHRASE.findall(text) if plain_text(phrase).split()]
+    parts += [_alternatives(word, corrections=corrections) for word in dict.fromkeys(plain_text(text).split())]
+    return " | ".join(parts)
+
+
+def field_tsquery(text, weights):
+    """Every word of ``text`` must occur in the fields stored with ``weights`` (e.g. "D" for OCR)."""
+    return " & ".join(_alternatives(word, weights.lower()) for word in dict.fromkeys(plain_text(text).split()))

@@ -1,0 +1,522 @@
+"""The search: one SQL statement for filters, permissions, rights, ranking and the page.
+
+``SearchStatement`` turns a ``SearchQuery`` and its ``Interpretation`` into CTEs:
+
+    asset_labels    ``MachineLabel.objects.effective()`` on current versions, plus labels people added
+    filtered        documents of assets ``assets.permissions.visible_assets`` allows, usable per
+                    ``search.rights``, passing every filter
+    expanded/labels the query's concepts and every narrower one (``ancestors @> ARRAY[id]``) and
+                    the labels of filtered assets among them
+    concept_hits    per phrase the best model's summed confidence; kept above a threshold
+    text_hits       ``document @@ tsquery``, ranked by ts_rank_cd
+    vector_hits     the k nearest (``rank_sql``, the vector-strategy seam), below a distance cut
+    scored          evidence fused by reciprocal rank fusion or a weighted sum
+    results/page    sort key, total, keyset cursor, LIMIT; the final SELECT adds the explanations
+
+Facets reuse the same CTEs in a second statement. Permissions and "effective labels" are
+embedded from their querysets (``query.sql_with_params()``), so when their owners change
+them, search follows without a change here.
+"""
+import html
+import json
+from dataclasses import dataclass, field, replace
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Prefetch
+from pgvector import Vector
+
+from assets.models import Asset, Rendition
+from assets.permissions import visible_assets
+from enrichment.models import MachineLabel
+from search import rights
+from search.concepts import Interpretation, choose, interpret, normalise, plain_text
+from search.embeddings import VectorUnavailable, text_vector
+from search.query import OCR_WEIGHTS, TITLE_WEIGHTS, Cursor, field_tsquery, text_tsquery
+
+LABEL_FLOOR = 0.05          # labels below this are noise, never evidence
+CONCEPT_THRESHOLD = 0.15    # a phrase counts for an asset when its labels sum to at least this
+NARROWER_WEIGHT = 0.85      # a narrower concept's label counts a little less than the concept itself
+VECTOR_TOP_K = 100
+VECTOR_MAX_DISTANCE = 0.6   # cosine distance; beyond it images are not alike
+RRF_K = 60
+WEIGHTS = {"concept": 0.5, "text": 0.3, "vector": 0.2}
+FACET_LABEL_CONFIDENCE = 0.3
+FACET_CONCEPTS = 15
+
+SNIPPET_START, SNIPPET_STOP = "\ue000", "\ue001"
+HEADLINE_OPTIONS = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=18, MinWords=6, MaxFragments=2"
+FIELD_NAMES = {"a": "title", "b": "keywords", "c": "caption", "d": "ocr"}
+NOTHING = "SELECT NULL::bigint WHERE false"
+
+
+def queryset_sql(queryset, *fields):
+    """A queryset as (sql, params) for a subquery; a queryset that can match nothing becomes NOTHING."""
+    try:
+        return queryset.order_by().values(*(fields or ("id",))).query.sql_with_params()
+    except EmptyResultSet:
+        return NOTHING, ()
+
+
+def permitted_sql(user):
+    """``visible_assets(user)`` as a subquery: search follows whatever the permission gate says."""
+    return queryset_sql(visible_assets(user))
+
+
+def asset_labels_sql():
+    """Labels per asset as enrichment defines them, with people's added labels at confidence 1."""
+    effective, params = queryset_sql(MachineLabel.objects.effective(), "version_id", "concept_id", "confidence",
+                                     "model_id")
+    if effective == NOTHING:
+        effective = "SELECT NULL::bigint AS version_id, NULL AS concept_id, NULL AS confidence, NULL AS model_id"
+    return (
+        "SELECT a.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id FROM assets_asset a "
+        f"JOIN ({effective}) ml ON ml.version_id = a.current_version_id "
+        "UNION ALL SELECT ld.asset_id, ld.concept_id, 1.0, NULL FROM enrichment_labeldecision ld "
+        "WHERE ld.decision = 'added'",
+        params,
+    )
+
+
+def rank_sql(*, candidates, query_vector, model, limit):
+    """The ``limit`` rows of ``candidates`` (a CTE with asset_id, version_id) nearest to the query vector.
+
+    ``query_vector`` and ``model`` are SQL expressions (a vector; a ModelRun id). Returns SQL
+    selecting (asset_id, distance). This is the exact scan over the filtered set; an index
+    strategy (``search.vectors``) replaces it by keeping the signature.
+    """
+    return (
+        f"SELECT c.asset_id, e.vector <=> {query_vector} AS distance FROM {candidates} c "
+        f"JOIN enrichment_embedding e ON e.version_id = c.version_id AND e.model_id = {model} "
+        f"ORDER BY distance LIMIT {int(limit)}"
+    )
+
+
+class _Sql:
+    """SQL text and its parameters, appended together so placeholders and values never drift apart."""
+
+    def __init__(self):
+        self.parts, self.params = [], []
+
+    def add(self, sql, *params):
+        self.parts.append(sql)
+        self.params.extend(params)
+        return self
+
+    def text(self):
+        return "".join(self.parts)
+
+
+@dataclass
+class Hit:
+    asset_id: int
+    score: float
+    sort_key: float
+    concept_score: float | None
+    text_score: float | None
+    vector_score: float | None
+    concepts: list = field(default_factory=list)
+    text_fields: list = field(default_factory=list)
+    snippets: dict = field(default_factory=dict)
+    vector_model: str = ""
+    asset: Asset | None = None
+
+    @property
+    def explanation(self):
+        """Why this asset matched, as data: concept labels, text fields and snippets, vector similarity."""
+        return {
+            "concepts": self.concepts,
+            "text": {"fields": self.text_fields, "snippets": self.snippets} if self.text_fields else None,
+            "vector": {"similarity": round(self.vector_score, 3), "model": self.vector_model}
+            if self.vector_score is not None else None,
+        }
+
+
+@dataclass
+class SearchResults:
+    hits: list
+    total: int
+    next_cursor: str | None
+    interpretation: Interpretation
+    query: object
+    notices: list = field(default_factory=list)
+    text_vector_unavailable: str = ""
+
+    @property
+    def vector_text_search(self):
+        return {"available": self.query.vector_capability == "clip", "reason": self.text_vector_unavailable}
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+    label: str = ""
+
+
+def snippet_html(text):
+    """ts_headline output made safe: escape everything, then turn our markers into <mark>."""
+    return html.escape(text).replace(SNIPPET_START, "<mark>").replace(SNIPPET_STOP, "</mark>")
+
+
+class SearchStatement:
+    """The statement for one query, user and interpretation; executed for a page or for facets."""
+
+    def __init__(self, query, interpretation, user):
+        self.query = query
+        self.interpretation = interpretation
+        self.user = user
+        self.groups = interpretation.concept_groups
+        self.tsquery = text_tsquery(query.text, interpretation.corrections) if query.text.strip() else ""
+        self.highlight = " | ".join(
+            f"({part})" for part in (self.tsquery, field_tsquery(query.title, TITLE_WEIGHTS),
+                                     field_tsquery(query.ocr, OCR_WEIGHTS)) if part
+        )
+        self.has_vector = bool(query.similar_to or query.vector)
+        self.sources = [name for name, present in
+                        (("concept", self.groups), ("text", self.tsquery), ("vector", self.has_vector)) if present]
+
+    # ------------------------------------------------------------------ CTEs
+
+    def _filters(self, sql):
+        q = self.query
+        perm, perm_params = permitted_sql(self.user)
+        sql.add(f" WHERE d.asset_id IN ({perm})", *perm_params)
+        sql.add(" AND NOT EXISTS (SELECT 1 FROM search_duplicatearchive x WHERE x.asset_id = d.asset_id)")
+        for column, values in (("d.format", q.formats), ("d.orientation", q.orientations),
+                               ("a.moderation_state", q.moderation)):
+            if values:
+                sql.add(f" AND {column} = ANY(%s)", list(values))
+        for column, value in (("d.creator", q.creator), ("d.camera", q.camera)):
+            if value:
+                sql.add(f" AND lower({column}) = lower(%s)", value)
+        for column, value, op in (("d.taken_at", q.taken_after, ">="), ("d.taken_at", q.taken_before, "<"),
+                                  ("a.created_at", q.created_after, ">="), ("a.created_at", q.created_before, "<")):
+            if value is not None:
+                # "before" includes the day named: compare with the start of the next day.
+                sql.add(f" AND {column} {op} (%s::date + {1 if op == '<' else 0})", value)
+        if q.years:
+            sql.add(" AND extract(year FROM coalesce(d.taken_at, a.created_at))::int = ANY(%s)", list(q.years))
+        for concept_id in q.has_concepts:
+            sql.add(" AND EXISTS (SELECT 1 FROM asset_labels al JOIN ontology_concept c ON c.id = al.concept_id "
+                    "WHERE al.asset_id = a.id AND al.confidence >= %s "
+                    "AND (c.id = %s OR c.ancestors @> ARRAY[%s]::varchar[]))",
+                    CONCEPT_THRESHOLD, concept_id, concept_id)
+        if q.has_faces is not None:
+            sql.add(f" AND {'' if q.has_faces else 'NOT '}EXISTS (SELECT 1 FROM enrichment_detection x "
+                    "JOIN enrichment_modelrun m ON m.id = x.model_id AND m.active "
+                    "WHERE x.version_id = a.current_version_id AND x.kind = 'face')")
+        for label, count in q.min_objects:
+            sql.add(" AND (SELECT count(*) FROM enrichment_detection x "
+                    "JOIN enrichment_modelrun m ON m.id = x.model_id AND m.active "
+                    "JOIN ontology_concept c ON c.id = x.concept_id "
+                    "CROSS JOIN LATERAL (SELECT array_agg(l.concept_id)::varchar[] AS ids FROM search_conceptlabel l "
+                    "WHERE l.label_normalised = %s) named "
+                    "WHERE x.version_id = a.current_version_id AND x.kind = 'object' "
+                    "AND (c.id = ANY(named.ids) OR c.ancestors && named.ids)) >= %s",
+                    label, count)
+        if q.collection:
+            column = "c.id" if q.collection.isdigit() else "c.slug"
+            sql.add(" AND EXISTS (SELECT 1 FROM assets_asset_collections ac JOIN assets_collection c "
+                    f"ON c.id = ac.collection_id WHERE ac.asset_id = d.asset_id AND {column} = %s)",
+                    int(q.collection) if q.collection.isdigit() else q.collection)
+        if q.has_usage_terms is not None:
+            sql.add(" AND d.has_usage_terms = %s", q.has_usage_terms)
+        if q.rights is not None:
+            usable, usable_params = queryset_sql(rights.usable_assets(q.rights))
+            sql.add(f" AND d.asset_id IN ({usable})", *usable_params)
+        for text, weights in ((q.title, TITLE_WEIGHTS), (q.ocr, OCR_WEIGHTS)):
+            if field_tsquery(text, weights):
+                sql.add(" AND d.document @@ to_tsquery('english', %s)", field_tsquery(text, weights))
+        if q.similar_to:
+            sql.add(" AND a.uid <> %s", q.similar_to)
+
+    def _base(self):
+        labels_sql, labels_params = asset_labels_sql()
+        sql = _Sql().add(f"WITH asset_labels AS NOT MATERIALIZED ({labels_sql})", *labels_params)
+        sql.add(", filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, "
+                "a.created_at, d.taken_at, d.document FROM search_searchdocument d "
+                "JOIN assets_asset a ON a.id = d.asset_id")
+        self._filters(sql)
+        sql.add(")")
+        if self.groups:
+            self._concept_ctes(sql)
+        if self.highlight:
+            sql.add(", text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight)",
+                    self.tsquery, self.highlight)
+        if self.tsquery:
+            sql.add(", text_hits AS (SELECT f.asset_id, ts_rank_cd(f.document, t.q, 32)::float8 AS score "
+                    "FROM filtered f CROSS JOIN text_query t WHERE f.document @@ t.q)")
+        if self.has_vector:
+            self._vector_ctes(sql)
+        self._fusion_ctes(sql)
+        self._results_cte(sql)
+        return sql
+
+    def _concept_ctes(self, sql):
+        group_numbers = [n for n, ids in enumerate(self.groups) for _ in ids]
+        concept_ids = [cid for ids in self.groups for cid in ids]
+        sql.add(", query_concepts AS (SELECT * FROM unnest(%s::int[], %s::varchar[]) AS q(group_no, concept_id))",
+                group_numbers, concept_ids)
+        sql.add(", expanded AS (SELECT DISTINCT ON (q.group_no, c.id) q.group_no, q.concept_id AS query_concept, "
+                "c.id AS concept_id, c.id = q.concept_id AS exact FROM query_concepts q JOIN ontology_concept c "
+                "ON c.id = q.concept_id OR c.ancestors @> ARRAY[q.concept_id] "
+                "ORDER BY q.group_no, c.id, c.id = q.concept_id DESC)")
+        sql.add(", labels AS (SELECT f.asset_id, e.group_no, e.query_concept, e.concept_id, e.exact, al.confidence, "
+                "al.model_id FROM expanded e JOIN asset_labels al ON al.concept_id = e.concept_id "
+                "JOIN filtered f ON f.asset_id = al.asset_id WHERE al.confidence >= %s)", LABEL_FLOOR)
+        # Within one model the classes under a concept are exclusive, so their probabilities add up.
+        sql.add(", group_scores AS (SELECT asset_id, group_no, max(model_score) AS score FROM ("
+                "SELECT asset_id, group_no, least(1.0, sum(confidence * CASE WHEN exact THEN 1.0 ELSE %s END)) "
+                "AS model_score FROM labels GROUP BY asset_id, group_no, model_id) per_model "
+                "GROUP BY asset_id, group_no)", NARROWER_WEIGHT)
+        sql.add(", concept_hits AS (SELECT asset_id, (sum(score) / %s)::float8 AS score FROM group_scores "
+                "WHERE score >= %s GROUP BY asset_id)", len(self.groups), CONCEPT_THRESHOLD)
+
+    def _vector_ctes(self, sql):
+        q = self.query
+        sql.add(", vector_model AS (SELECT id, name FROM enrichment_modelrun WHERE capability = %s AND active "
+                "ORDER BY id DESC LIMIT 1)", q.vector_capability)
+        if q.vector is not None:
+            sql.add(", query_vector AS (SELECT %s::vector AS vector)", Vector(q.vector).to_text())
+        else:
+            perm, perm_params = permitted_sql(self.user)
+            sql.add(", query_vector AS (SELECT e.vector FROM enrichment_embedding e JOIN assets_asset a "
+                    "ON a.current_version_id = e.version_id WHERE a.uid = %s "
+                    f"AND e.model_id = (SELECT id FROM vector_model) AND a.id IN ({perm}))",
+                    q.similar_to, *perm_params)
+        nearest = rank_sql(candidates="filtered", query_vector="(SELECT vector FROM query_vector)",
+                           model="(SELECT id FROM vector_model)", limit=VECTOR_TOP_K)
+        sql.add(f", vector_hits AS (SELECT asset_id, (1 - distance)::float8 AS score FROM ({nearest}) nearest "
+                "WHERE distance <= %s)", VECTOR_MAX_DISTANCE)
+
+    def _fusion_ctes(self, sql):
+        if not self.sources:
+            sql.add(", scored AS (SELECT asset_id, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS "
+                    "concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score FROM filtered)")
+            return
+        evidence = " UNION ALL ".join(f"SELECT asset_id, '{name}' AS source, score FROM {name}_hits"
+                                      for name in self.sources)
+        # Text ranks have no absolute scale, so the weighted sum reads them relative to the best one.
+        sql.add(f", evidence AS ({evidence}), ranked_evidence AS (SELECT asset_id, source, score, "
+                "rank() OVER (PARTITION BY source ORDER BY score DESC) AS source_rank, "
+                "CASE WHEN source = 'text' THEN score / nullif(max(score) OVER (PARTITION BY source), 0) "
+                "ELSE score END AS scaled FROM evidence)")
+        sql.add(", scored AS (SELECT asset_id, sum(1.0 / (%s + source_rank))::float8 AS rrf, "
+                "sum(scaled * CASE source WHEN 'concept' THEN %s WHEN 'text' THEN %s ELSE %s END)::float8 AS weighted, "
+                "max(score) FILTER (WHERE source = 'concept') AS concept_score, "
+                "max(score) FILTER (WHERE source = 'text') AS text_score, "
+                "max(score) FILTER (WHERE source = 'vector') AS vector_score "
+                "FROM ranked_evidence GROUP BY asset_id)",
+                RRF_K, WEIGHTS["concept"], WEIGHTS["text"], WEIGHTS["vector"])
+
+    def _results_cte(self, sql):
+        keys = {
+            "oldest": "-extract(epoch FROM f.created_at)",
+            "taken": "extract(epoch FROM coalesce(f.taken_at, f.created_at))",
+            "newest": "extract(epoch FROM f.created_at)",
+        }
+        fusion = self.query.fusion
+        key = f"s.{fusion}" if self.query.sort == "relevance" and self.sources else keys.get(self.query.sort,
+                                                                                             keys["newest"])
+        sql.add(f", results AS (SELECT s.*, f.version_id, s.{fusion} AS score, ({key})::float8 AS sort_key, "
+                "count(*) OVER () AS total FROM scored s JOIN filtered f ON f.asset_id = s.asset_id)")
+
+    # ------------------------------------------------------------------ the page
+
+    def page_sql(self):
+        sql = self._base()
+        sql.add(", page AS (SELECT * FROM results")
+        if self.query.cursor is not None:
+            sql.add(" WHERE (sort_key, asset_id) < (%s, %s)", self.query.cursor.key, self.query.cursor.asset_id)
+        sql.add(" ORDER BY sort_key DESC, asset_id DESC LIMIT %s)", self.query.page_size + 1)
+        sql.add(" SELECT p.asset_id, p.score, p.sort_key, p.total, p.concept_score, p.text_score, p.vector_score")
+        if self.groups:
+            sql.add(", (SELECT jsonb_agg(jsonb_build_object('query_concept', l.query_concept, "
+                    "'query_label', qc.pref_label, 'concept', l.concept_id, 'label', lc.pref_label, 'exact', l.exact, "
+                    "'confidence', round(l.confidence::numeric, 3), 'model', coalesce(m.name, 'person')) "
+                    "ORDER BY l.exact DESC, l.confidence DESC) FROM labels l "
+                    "JOIN ontology_concept lc ON lc.id = l.concept_id "
+                    "JOIN ontology_concept qc ON qc.id = l.query_concept "
+                    "LEFT JOIN enrichment_modelrun m ON m.id = l.model_id WHERE l.asset_id = p.asset_id)")
+        else:
+            sql.add(", NULL::jsonb")
+        if self.highlight:
+            sql.add(", ARRAY(SELECT w::text FROM unnest('{a,b,c,d}'::\"char\"[]) AS w "
+                    "WHERE ts_filter(d.document, ARRAY[w]) @@ t.highlight), "
+                    "CASE WHEN ts_filter(d.document, '{c}') @@ t.highlight "
+                    "THEN ts_headline('english', d.caption, t.highlight, %s) END, "
+                    "CASE WHEN ts_filter(d.document, '{d}') @@ t.highlight "
+                    "THEN ts_headline('english', d.ocr_text, t.highlight, %s) END",
+                    HEADLINE_OPTIONS, HEADLINE_OPTIONS)
+        else:
+            sql.add(", NULL::text[], NULL::text, NULL::text")
+        sql.add(", (SELECT name FROM vector_model)" if self.has_vector else ", NULL::text")
+        sql.add(" FROM page p JOIN search_searchdocument d ON d.asset_id = p.asset_id")
+        if self.highlight:
+            sql.add(" CROSS JOIN text_query t")
+        sql.add(" ORDER BY p.sort_key DESC, p.asset_id DESC")
+        return sql.text(), sql.params
+
+    def execute(self):
+        """Run the page statement: one round trip. Returns (hits, total, next cursor)."""
+        text, params = self.page_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+            rows = cursor.fetchall()
+        hits = [self._hit(row) for row in rows[: self.query.page_size]]
+        next_cursor = None
+        if len(rows) > self.query.page_size:
+            next_cursor = Cursor(self.query.sort, hits[-1].sort_key, hits[-1].asset_id).encode()
+        return hits, rows[0][3] if rows else 0, next_cursor
+
+    @staticmethod
+    def _hit(row):
+        (asset_id, score, sort_key, _total, concept_score, text_score, vector_score, concepts, weights,
+         caption_snippet, ocr_snippet, vector_model) = row
+        snippets = {name: snippet_html(text) for name, text in (("caption", caption_snippet), ("ocr", ocr_snippet))
+                    if text}
+        return Hit(
+            asset_id=asset_id, score=score, sort_key=sort_key,
+            concept_score=concept_score, text_score=text_score, vector_score=vector_score,
+            concepts=json.loads(concepts) if isinstance(concepts, str) else concepts or [],
+            text_fields=[FIELD_NAMES[w] for w in weights or []], snippets=snippets, vector_model=vector_model or "",
+        )
+
+    # ------------------------------------------------------------------ facets
+
+    def facets_sql(self):
+        sql = self._base()
+        year = "extract(year FROM coalesce(d.taken_at, a.created_at))::int::text"
+        sql.add(" SELECT facet, value, NULL::text AS label, count FROM (SELECT CASE "
+                "WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' "
+                "WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' "
+                "WHEN GROUPING(d.has_usage_terms) = 0 THEN 'rights' ELSE 'year' END AS facet, "
+                f"coalesce(d.format, d.orientation, d.creator, d.camera, d.has_usage_terms::text, {year}) AS value, "
+                "count(*) AS count FROM results r JOIN search_searchdocument d ON d.asset_id = r.asset_id "
+                "JOIN assets_asset a ON a.id = r.asset_id GROUP BY GROUPING SETS ((d.format), (d.orientation), "
+                f"(d.creator), (d.camera), (d.has_usage_terms), ({year}))) grouped")
+        sql.add(" UNION ALL (SELECT 'concept', c.id, c.pref_label, count(DISTINCT r.asset_id) FROM results r "
+                "JOIN asset_labels al ON al.asset_id = r.asset_id JOIN ontology_concept c ON c.id = al.concept_id "
+                "WHERE al.confidence >= %s GROUP BY c.id, c.pref_label ORDER BY 4 DESC, 3 LIMIT %s)",
+                FACET_LABEL_CONFIDENCE, FACET_CONCEPTS)
+        senses = [s.concept_id for m in self.interpretation.matches if m.ambiguous for s in m.senses]
+        if senses:
+            # Senses are counted over the filtered set, not the hits, so every choice shows its size.
+            sql.add(" UNION ALL SELECT 'sense', s.id, NULL, (SELECT count(DISTINCT f.asset_id) FROM filtered f "
+                    "JOIN asset_labels al ON al.asset_id = f.asset_id JOIN ontology_concept c ON c.id = al.concept_id "
+                    "WHERE al.confidence >= %s AND (c.id = s.id OR c.ancestors @> ARRAY[s.id])) "
+                    "FROM unnest(%s::varchar[]) AS s(id)", CONCEPT_THRESHOLD, senses)
+        return sql.text(), sql.params
+
+    def facet_rows(self):
+        text, params = self.facets_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+            return cursor.fetchall()
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def with_text_vector(query):
+    """Add CLIP text→image evidence when it is available; otherwise say why it is not."""
+    if not query.text.strip() or query.vector is not None or query.similar_to:
+        return query, ""
+    try:
+        vector = text_vector(query.text)
+    except VectorUnavailable as exc:
+        return query, str(exc)
+    return replace(query, vector=vector, vector_capability="clip"), ""
+
+
+def interpret_query(query):
+    return choose(interpret(query.text), query.concepts)
+
+
+def search(query, user, interpretation=None):
+    """Run ``query`` for ``user``: the interpretation lookup, then one statement for the page."""
+    interpretation = interpretation or interpret_query(query)
+    query, vector_unavailable = with_text_vector(query)
+    hits, total, next_cursor = SearchStatement(query, interpretation, user).execute()
+    notices = [rights.NOTICE] if query.rights is not None and not rights.EXACT else []
+    return SearchResults(hits, total, next_cursor, interpretation, query, notices, vector_unavailable)
+
+
+def facets(query, user, interpretation):
+    """Counts per facet over the hits (and per sense of an ambiguous word, over the filtered set)."""
+    grouped = {}
+    for facet, value, label, count in SearchStatement(query, interpretation, user).facet_rows():
+        if value not in (None, ""):
+            grouped.setdefault(facet, []).append(FacetValue(value, count, label or value))
+    for values in grouped.values():
+        values.sort(key=lambda v: (-v.count, v.value))
+    return grouped
+
+
+def with_thumbnails(queryset):
+    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown."""
+    return queryset.select_related("current_version").prefetch_related(
+        Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width"))
+    )
+
+
+def attach_assets(hits):
+    """Give each hit its asset (an asset deleted since the statement ran drops out of the page)."""
+    assets = with_thumbnails(Asset.objects.all()).in_bulk([hit.asset_id for hit in hits])
+    for hit in hits:
+        hit.asset = assets.get(hit.asset_id)
+    return [hit for hit in hits if hit.asset is not None]
+
+
+def search_with_facets(query, user):
+    """What the page and the API show: the page of hits with their assets, and the facets."""
+    results = search(query, user)
+    results.hits = attach_assets(results.hits)
+    return results, facets(results.query, user, results.interpretation)
+
+
+# ---------------------------------------------------------------------- suggestions
+
+_SUGGEST_SQL = """
+WITH asset_labels AS NOT MATERIALIZED ({labels}),
+candidates AS (
+    SELECT concept_id, label, label_normalised FROM (
+        SELECT DISTINCT ON (l.concept_id) l.concept_id, l.label, l.label_normalised
+          FROM search_conceptlabel l WHERE l.label_normalised LIKE ANY(%s)
+         ORDER BY l.concept_id, length(l.label_normalised), l.is_pref DESC) best
+     ORDER BY length(label_normalised), label_normalised LIMIT 50
+)
+SELECT id, pref_label, label, definition, count FROM (
+    SELECT c.id, c.pref_label, cand.label, cand.label_normalised, c.definition,
+           (SELECT count(DISTINCT al.asset_id) FROM asset_labels al JOIN ontology_concept lc ON lc.id = al.concept_id
+             WHERE al.asset_id IN ({permitted}) AND al.confidence >= %s
+               AND (lc.id = c.id OR lc.ancestors @> ARRAY[c.id])) AS count
+      FROM candidates cand JOIN ontology_concept c ON c.id = cand.concept_id) counted
+ ORDER BY count > 0 DESC, length(label_normalised), count DESC, pref_label
+ LIMIT %s
+"""
+
+
+@dataclass
+class Suggestion:
+    concept_id: str
+    label: str
+    matched: str
+    definition: str
+    count: int
+
+
+def suggest_concepts(prefix, user, limit=8):
+    """Concepts whose label starts with ``prefix``: those in ``user``'s visible library first, with counts."""
+    plain = " ".join(plain_text(prefix).split())
+    if len(plain) < 2:
+        return []
+    # Prefixes are [a-z0-9 ]+, so LIKE needs no escaping; "cats" also tries "cat".
+    likes = sorted({plain + "%", normalise(plain) + "%"})
+    labels_sql, labels_params = asset_labels_sql()
+    perm, perm_params = permitted_sql(user)
+    text = _SUGGEST_SQL.replace("{labels}", labels_sql).replace("{permitted}", perm)
+    with connection.cursor() as cursor:
+        cursor.execute(text, [*labels_params, likes, *perm_params, CONCEPT_THRESHOLD, limit])
+        return [Suggestion(*row) for row in cursor.fetchall()]

@@ -1,0 +1,339 @@
+"""The search statement on real Postgres: concepts through the ontology, text, filters, permissions, paging.
+
+Images are ingested through the real ingest service; labels, detections and OCR text are written
+as rows, so each expectation can be checked against a brute-force computation in Python.
+"""
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.utils import timezone
+from PIL import Image
+
+from assets.models import Asset, AssetVersion, Collection
+from enrichment.models import Capability, Detection, LabelDecision, MachineLabel, ModelRun, OcrText
+from ontology.models import Concept
+from search import service
+from search.concepts import interpret
+from search.indexing import reindex_asset
+from search.query import Cursor, RightsUse, SearchQuery
+
+TABBY, TIGER_CAT, LABRADOR, MOTORCYCLE = "n02123045", "n02123159", "n02099712", "n03790512"
+SCHOOL_BUS, ESPRESSO, CRANE_BIRD, CRANE_MACHINE, PERSON = "n04146614", "n07920052", "n02012849", "n03126707", "n00007846"
+CAT, ANIMAL, VEHICLE = "n02121620", "n00015388", "n04524313"
+
+pytestmark = pytest.mark.django_db
+
+
+def noise(seed, size=(96, 64)):
+    """A distinct small image (ingest refuses identical bytes as the same asset)."""
+    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    return Image.fromarray(pixels)
+
+
+@pytest.fixture
+def detector_run(db):
+    return ModelRun.objects.create(capability=Capability.DETECT, name="yolox_nano.onnx", version="test")
+
+
+@pytest.fixture
+def library(ingest, label, detector_run):
+    """Eight assets with what the models would have found in them."""
+    assets = {
+        "cat": ingest("chelsea", title="Chelsea on the sofa"),
+        "dog": ingest(noise(1), title="Rex"),
+        "motorcycle": ingest(noise(2), title="Red bike"),
+        "bus": ingest(noise(3), title="Morning commute"),
+        "coffee": ingest("coffee"),
+        "page": ingest("page"),
+        "crane_bird": ingest(noise(4, size=(64, 96)), title="Wader"),
+        "crane_machine": ingest(noise(5, size=(64, 64)), title="Harbour"),
+    }
+    label(assets["cat"], TABBY, 0.55)
+    label(assets["cat"], TIGER_CAT, 0.2)
+    label(assets["dog"], LABRADOR, 0.7)
+    label(assets["motorcycle"], MOTORCYCLE, 0.8, model=detector_run)
+    label(assets["bus"], SCHOOL_BUS, 0.9)
+    label(assets["coffee"], ESPRESSO, 0.6)
+    label(assets["crane_bird"], CRANE_BIRD, 0.5)
+    label(assets["crane_machine"], CRANE_MACHINE, 0.4)
+    label(assets["page"], TABBY, 0.06)  # below the concept threshold: never a cat
+    Asset.objects.filter(pk=assets["coffee"].pk).update(caption="Espresso in the morning light")
+    reindex_asset(assets["coffee"].pk)
+    ocr_run = ModelRun.objects.create(capability=Capability.OCR, name="rapidocr", version="test")
+    OcrText.objects.create(version_id=assets["page"].current_version_id, model=ocr_run,
+                           text="Region-based segmentation\nThe watershed transform floods the image")
+    return {name: Asset.objects.get(pk=asset.pk) for name, asset in assets.items()}
+
+
+def ids(results):
+    return {hit.asset_id for hit in results.hits}
+
+
+def run(user, **fields):
+    return service.search(SearchQuery(**fields), user)
+
+
+def brute_force_concept_hits(words):
+    """Assets the concept part must find, computed in Python from the label rows and Concept.ancestors."""
+    groups = interpret(words).concept_groups
+    concepts = {c.pk: c for c in Concept.objects.all()}
+    found = {}
+    for label in MachineLabel.objects.filter(model__active=True).select_related("version"):
+        if label.version.asset.current_version_id != label.version_id or label.confidence < service.LABEL_FLOOR:
+            continue
+        for number, group in enumerate(groups):
+            for query_concept in group:
+                if label.concept_id == query_concept or query_concept in concepts[label.concept_id].ancestors:
+                    weight = 1.0 if label.concept_id == query_concept else service.NARROWER_WEIGHT
+                    key = (label.version.asset_id, number, label.model_id)
+                    found[key] = found.get(key, 0) + label.confidence * weight
+                    break
+    per_group = {}
+    for (asset_id, number, _), score in found.items():
+        per_group[(asset_id, number)] = max(per_group.get((asset_id, number), 0), min(score, 1.0))
+    return {asset_id for (asset_id, _), score in per_group.items() if score >= service.CONCEPT_THRESHOLD}
+
+
+@pytest.mark.parametrize("words", ["cat", "cats", "animal", "vehicle", "dog", "crane", "animals and vehicles", "bus"])
+def test_concept_hits_equal_a_brute_force_computation(library, user, words):
+    results = run(user, text=words)
+    expected = brute_force_concept_hits(words)
+    assert ids(results) >= expected
+    assert results.total == len(ids(results))
+    concept_hits = {hit.asset_id for hit in results.hits if hit.concept_score is not None}
+    assert concept_hits == expected
+
+
+def test_broader_words_find_narrower_labels(library, user):
+    assert ids(run(user, text="cat")) == {library["cat"].pk}
+    assert ids(run(user, text="animal")) == {library["cat"].pk, library["dog"].pk, library["crane_bird"].pk}
+    assert library["motorcycle"].pk in ids(run(user, text="vehicle"))
+    assert ids(run(user, text="buses")) == {library["bus"].pk}
+
+
+def test_explanation_names_the_narrower_concept_its_confidence_and_model(library, user):
+    (hit,) = run(user, text="cat").hits
+    tabby = hit.explanation["concepts"][0]
+    assert tabby == {"query_concept": CAT, "query_label": "cat", "concept": TABBY, "label": "tabby", "exact": False,
+                     "confidence": 0.55, "model": "mobilenetv2-12-int8.onnx"}
+    assert hit.concept_score == pytest.approx(min(1.0, (0.55 + 0.2) * service.NARROWER_WEIGHT))
+
+
+def test_exact_concept_outranks_a_narrower_one(library, user, label):
+    label(library["dog"], CAT, 0.65)  # less than tabby + tiger cat (0.75), but the concept itself
+    results = run(user, text="cat", fusion="weighted")
+    assert [hit.asset_id for hit in results.hits][:2] == [library["dog"].pk, library["cat"].pk]
+    assert results.hits[0].explanation["concepts"][0]["exact"] is True
+
+
+def test_typo_is_corrected_and_reported(library, user):
+    results = run(user, text="motorcyle")
+    assert ids(results) == {library["motorcycle"].pk}
+    assert results.interpretation.showing_results_for == "motorcycle"
+
+
+def test_ambiguous_word_uses_every_sense_unless_one_is_picked(library, user):
+    both = run(user, text="crane")
+    assert ids(both) == {library["crane_bird"].pk, library["crane_machine"].pk}
+    assert both.interpretation.matches[0].ambiguous
+    picked = run(user, text="crane", concepts=[CRANE_MACHINE])
+    assert ids(picked) == {library["crane_machine"].pk}
+    senses = service.facets(picked.query, user, picked.interpretation)["sense"]
+    assert {v.value: v.count for v in senses} == {CRANE_BIRD: 1, CRANE_MACHINE: 1}
+
+
+def test_caption_and_ocr_words_match_with_snippets(library, user):
+    (coffee,) = run(user, text="morning espresso").hits[:1]
+    assert coffee.asset_id == library["coffee"].pk
+    assert "caption" in coffee.explanation["text"]["fields"]
+    assert "<mark>Espresso</mark>" in coffee.explanation["text"]["snippets"]["caption"]
+    (page,) = run(user, text="watershed").hits
+    assert page.asset_id == library["page"].pk
+    assert page.explanation["text"]["fields"] == ["ocr"]
+    assert "<mark>watershed</mark>" in page.explanation["text"]["snippets"]["ocr"]
+
+
+def test_ocr_filter_requires_every_word_in_the_image_text(library, user):
+    assert ids(run(user, ocr="watershed transform")) == {library["page"].pk}
+    assert ids(run(user, ocr="watershed espresso")) == set()
+    assert ids(run(user, title="espresso")) == {library["coffee"].pk}
+
+
+def test_words_in_no_label_and_no_text_find_nothing(library, user):
+    results = run(user, text="zeppelin")
+    assert results.total == 0 and results.hits == []
+
+
+def test_snippets_escape_html(library, user):
+    Asset.objects.filter(pk=library["coffee"].pk).update(caption="Milk & espresso <img src=x onerror=alert(1)>")
+    reindex_asset(library["coffee"].pk)
+    snippet = run(user, text="espresso").hits[0].snippets["caption"]
+    assert "&amp; <mark>espresso</mark>" in snippet
+    assert "<" not in snippet.replace("<mark>", "").replace("</mark>", "")
+
+
+def test_rejected_labels_do_not_count_and_added_ones_do(library, user):
+    LabelDecision.objects.create(asset=library["cat"], concept_id=TABBY, decision="rejected")
+    LabelDecision.objects.create(asset=library["cat"], concept_id=TIGER_CAT, decision="rejected")
+    LabelDecision.objects.create(asset=library["page"], concept_id="n02084071", decision="added")
+    assert ids(run(user, text="cat")) == set()
+    dog_hits = {hit.asset_id: hit for hit in run(user, text="dog").hits}
+    assert dog_hits[library["page"].pk].explanation["concepts"][0]["model"] == "person"
+
+
+def test_inactive_models_are_not_read(library, user, detector_run):
+    ModelRun.objects.filter(pk=detector_run.pk).update(active=False)
+    assert library["motorcycle"].pk not in ids(run(user, text="motorcycle"))
+
+
+def test_structured_filters(library, user, detector_run):
+    cat, coffee, bird = library["cat"], library["coffee"], library["crane_bird"]
+    assert ids(run(user, formats=["jpeg"])) == set()
+    assert ids(run(user, orientations=["portrait"])) == {bird.pk}
+    assert ids(run(user, orientations=["square"])) == {library["crane_machine"].pk}
+    AssetVersion.objects.filter(pk=cat.current_version_id).update(metadata={
+        "taken_at": "2019-06-01T10:00:00", "creator": "Ada Lovelace", "camera_make": "Canon",
+        "camera_model": "Canon EOS 40D", "rights_usage_terms": "Editorial use only", "keywords": ["pet"],
+    })
+    reindex_asset(cat.pk)
+    assert ids(run(user, taken_after=date(2019, 1, 1), taken_before=date(2019, 6, 1))) == {cat.pk}
+    assert ids(run(user, taken_before=date(2019, 5, 31))) == set()
+    assert ids(run(user, years=[2019])) == {cat.pk}
+    assert ids(run(user, creator="ada lovelace")) == {cat.pk}
+    assert ids(run(user, camera="Canon EOS 40D")) == {cat.pk}
+    assert ids(run(user, text="pet")) == {cat.pk}
+    assert ids(run(user, has_usage_terms=True)) == {cat.pk}
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert len(ids(run(user, created_before=tomorrow))) == 8
+    assert ids(run(user, created_after=tomorrow)) == set()
+
+    collection = Collection.objects.create(name="Pets", slug="pets")
+    cat.collections.add(collection)
+    assert ids(run(user, collection="pets")) == ids(run(user, collection=str(collection.pk))) == {cat.pk}
+    Asset.objects.filter(pk=coffee.pk).update(moderation_state="pending")
+    assert ids(run(user, moderation=["pending"])) == {coffee.pk}
+    assert ids(run(user, has_concepts=[ANIMAL])) == {cat.pk, library["dog"].pk, bird.pk}
+
+    box = dict(model=detector_run, x=0, y=0, w=10, h=10, score=0.9)
+    Detection.objects.create(version_id=coffee.current_version_id, kind="face", label="face", **box)
+    assert ids(run(user, has_faces=True)) == {coffee.pk}
+    assert coffee.pk not in ids(run(user, has_faces=False))
+    Detection.objects.create(version_id=cat.current_version_id, kind="object", label="person", concept_id=PERSON, **box)
+    assert ids(run(user, min_objects=[("person", 1)])) == {cat.pk}
+    assert ids(run(user, min_objects=[("person", 2)])) == set()
+    Detection.objects.create(version_id=cat.current_version_id, kind="object", label="person", concept_id=PERSON, **box)
+    assert ids(run(user, min_objects=[("person", 2)], text="cat")) == {cat.pk}
+
+
+def test_rights_hook_reads_usage_terms_and_says_it_cannot_check_more(library, user):
+    AssetVersion.objects.filter(pk=library["dog"].current_version_id).update(
+        metadata={"rights_usage_terms": "Web only"})
+    reindex_asset(library["dog"].pk)
+    results = run(user, rights=RightsUse("web", "DE", date(2030, 1, 1)))
+    assert ids(results) == {library["dog"].pk}
+    assert "cannot be checked" in results.notices[0]
+
+
+def test_anonymous_sees_nothing(library):
+    anonymous = AnonymousUser()
+    assert run(anonymous, text="cat").total == 0
+    assert run(anonymous).hits == []
+    assert service.suggest_concepts("ca", anonymous)[0].count == 0
+
+
+def test_one_statement_for_filters_permissions_ranking_and_the_page(library, user, django_assert_num_queries):
+    query = SearchQuery(text="animal morning", formats=["png"], has_faces=False, sort="relevance", page_size=2)
+    interpretation = interpret(query.text)
+    statement = service.SearchStatement(query, interpretation, user)
+    with django_assert_num_queries(1):
+        hits, total, _ = statement.execute()
+    assert total == 5 and len(hits) == 2  # three animals; "morning" in a title and a caption
+    with django_assert_num_queries(2):  # the label lookup of the words, then the statement
+        service.search(query, user)
+    with django_assert_num_queries(1):  # no words: nothing to look up
+        service.search(SearchQuery(formats=["png"]), user)
+
+
+def test_explain_shows_a_single_plan_over_every_table(library, user):
+    statement = service.SearchStatement(SearchQuery(text="animal morning", formats=["png"]), interpret("animal morning"),
+                                        user)
+    text, params = statement.page_sql()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + text, params)
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    assert len(plan) == 1
+    relations = set()
+
+    def walk(node):
+        relations.add(node.get("Relation Name"))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    assert {"search_searchdocument", "assets_asset", "enrichment_machinelabel", "ontology_concept",
+            "enrichment_labeldecision", "search_duplicatearchive"} <= relations
+
+
+@pytest.mark.parametrize("fields", [
+    {"sort": "newest"}, {"sort": "oldest"}, {"sort": "taken"},
+    {"text": "animal vehicle morning watershed", "sort": "relevance"},
+    {"text": "animal vehicle morning watershed", "fusion": "weighted"},
+])
+def test_cursor_pages_cover_everything_once(library, user, fields):
+    everything = run(user, page_size=100, **fields)
+    seen, cursor = [], None
+    while True:
+        page = run(user, page_size=2, cursor=cursor, **fields)
+        assert page.total == everything.total
+        seen += [hit.asset_id for hit in page.hits]
+        if page.next_cursor is None:
+            break
+        cursor = Cursor.decode(page.next_cursor)
+    assert seen == [hit.asset_id for hit in everything.hits]
+
+
+def test_date_sorts(library, user):
+    newest = [hit.asset_id for hit in run(user, sort="newest", page_size=100).hits]
+    assert newest == sorted(newest, reverse=True)
+    assert [hit.asset_id for hit in run(user, sort="oldest", page_size=100).hits] == newest[::-1]
+
+
+def test_fusions_rank_the_same_hits(library, user):
+    rrf = run(user, text="animal morning", fusion="rrf")
+    weighted = run(user, text="animal morning", fusion="weighted")
+    assert ids(rrf) == ids(weighted) and rrf.total == weighted.total == 5
+
+
+def test_facets_count_the_hits(library, user):
+    results = run(user, text="animal")
+    counted = service.facets(results.query, user, results.interpretation)
+    assert {v.value: v.count for v in counted["format"]} == {"png": 3}
+    assert {v.value: v.count for v in counted["orientation"]} == {"landscape": 2, "portrait": 1}
+    assert {v.label for v in counted["concept"]} == {"tabby", "Labrador retriever", "crane"}
+
+
+def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user):
+    suggestions = service.suggest_concepts("cat", user)
+    assert suggestions[0].label == "cat" and suggestions[0].count == 1
+    assert service.suggest_concepts("cats", user)[0].label == "cat"
+    assert service.suggest_concepts("c", user) == []
+
+
+def test_more_like_this_ranks_by_vector_and_skips_the_source(library, user):
+    run_ = ModelRun.objects.create(capability=Capability.SIMILARITY, name="mobilenetv2-12-int8.onnx", version="test")
+    from enrichment.models import Embedding
+
+    vectors = {"cat": [1.0, 0.0, 0.0], "dog": [0.9, 0.1, 0.0], "coffee": [0.0, 1.0, 0.0], "bus": [0.5, 0.5, 0.5]}
+    for name, vector in vectors.items():
+        Embedding.objects.create(version_id=library[name].current_version_id, model=run_, vector=vector)
+    results = run(user, similar_to=str(library["cat"].uid))
+    assert [hit.asset_id for hit in results.hits] == [library["dog"].pk, library["bus"].pk]
+    assert results.hits[0].explanation["vector"]["similarity"] == pytest.approx(0.994, abs=1e-3)
+    combined = run(user, similar_to=str(library["cat"].uid), text="animal")
+    assert combined.hits[0].asset_id == library["dog"].pk
+    assert run(AnonymousUser(), similar_to=str(library["cat"].uid)).hits == []
