@@ -46,13 +46,13 @@ def run_step(capability, versions, *, images=None):
     replaces loading when the caller already holds the pixels.
     """
     step = STEPS[capability]
-    versions = list(versions)
+    version_ids = [version.pk for version in versions]
+    set_jobs(version_ids, capability, status=Status.RUNNING, detail="")
+    EnrichmentJob.objects.filter(version__in=version_ids, capability=capability).update(attempts=F("attempts") + 1)
     reason = step.skip_reason()
     if reason:
-        set_jobs([v.pk for v in versions], capability, status=Status.SKIPPED, detail=reason)
+        set_jobs(version_ids, capability, status=Status.SKIPPED, detail=reason)
         return
-    set_jobs([v.pk for v in versions], capability, status=Status.RUNNING, detail="")
-    EnrichmentJob.objects.filter(version__in=versions, capability=capability).update(attempts=F("attempts") + 1)
     loaded = []
     for version in versions:
         try:

@@ -43,7 +43,8 @@ def displayed_image(version, image):
 
 
 def working_rendition(version):
-    return version.renditions.filter(format__in=WORKING_FORMATS).order_by("-width", "format").first()
+    renditions = version.renditions.filter(format__in=WORKING_FORMATS).select_related("version__asset")
+    return renditions.order_by("-width", "format").first()
 
 
 def load_working_image(version):

@@ -1,5 +1,6 @@
 """Fixtures for enrichment tests: concepts present, and versions with a small working rendition."""
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -66,5 +67,48 @@ def version_with_rendition(actor, skimage_file):
         rendition.file.save(f"test-renditions/{version.sha256}-{width}.jpg", ContentFile(buffer.getvalue()), save=False)
         rendition.save()
         return version
+
+    return make
+
+
+def settled(version):
+    """Processing finished and every enrichment job reached an end state (done, skipped, failed)."""
+    from assets.models import Asset
+    from enrichment.models import EnrichmentJob
+    from enrichment.services.capabilities import PIPELINE
+
+    asset = Asset.objects.get(pk=version.asset_id)
+    if asset.status == Asset.Status.FAILED:
+        return True
+    if asset.status != Asset.Status.READY:
+        return False
+    jobs = EnrichmentJob.objects.filter(version=version, capability__in=PIPELINE)
+    unfinished = (EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING)
+    return jobs.count() == len(PIPELINE) and not jobs.filter(status__in=unfinished).exists()
+
+
+@pytest.fixture
+def settle(celery_worker):
+    """Wait until the worker has finished with a version (after ingest or a re-run)."""
+    from support import wait_for
+
+    def wait(version, timeout=180):
+        wait_for(lambda: settled(version), timeout=timeout, message=f"enrichment of {version}")
+        return version
+
+    return wait
+
+
+@pytest.fixture
+def ingested(actor, skimage_file, settle):
+    """Upload through ``ingest_file`` and wait for the real worker: renditions, then the pipeline.
+
+    Takes a skimage sample name or an open file; extra keywords go to ``ingest_file``.
+    """
+    from assets.services.ingest import ingest_file
+
+    def make(source, **kwargs):
+        upload = skimage_file(source) if isinstance(source, str) else source
+        return settle(ingest_file(upload, filename=Path(upload.name).name, actor=actor, **kwargs).version)
 
     return make

@@ -1,0 +1,79 @@
+"""Capability tasks on the real worker: routing, idempotent re-runs, no retry for bad input, retry for I/O."""
+import os
+
+import pytest
+from django.db import OperationalError
+
+from dam.celery import app
+from enrichment import tasks
+from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
+from enrichment.services.capabilities import PIPELINE
+from enrichment.services.working_image import SourceUnavailable, working_rendition
+from support import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("concepts")]
+
+Status = EnrichmentJob.Status
+
+
+def job(version, capability):
+    return EnrichmentJob.objects.get(version=version, capability=capability)
+
+
+def row_counts(version):
+    models = (MachineLabel, Detection, OcrText, ModerationResult, Embedding)
+    return {m.__name__: m.objects.filter(version=version).count() for m in models}
+
+
+def test_every_capability_has_a_task_on_the_enrichment_queue_with_backoff():
+    assert set(tasks.CAPABILITY_TASKS) == set(PIPELINE)
+    for task in [*tasks.CAPABILITY_TASKS.values(), tasks.enrich_version]:
+        assert app.amqp.router.route({}, task.name)["queue"].name == "enrichment"
+        assert {OperationalError, SourceUnavailable} <= set(task.autoretry_for)
+        assert task.retry_backoff and task.retry_jitter and task.max_retries >= 5
+    assert app.conf.task_acks_late
+
+
+def test_rerunning_every_task_stores_the_same_rows(ingested):
+    version = ingested("astronaut")
+    first = row_counts(version)
+    assert first["Detection"] >= 2 and first["Embedding"] == 1 and first["ModerationResult"] == 1
+
+    for task in tasks.CAPABILITY_TASKS.values():
+        task.delay(version.pk)
+    wait_for(lambda: all(j.attempts == 2 for j in EnrichmentJob.objects.filter(version=version)) and
+             not EnrichmentJob.objects.filter(version=version, status__in=[Status.PENDING, Status.RUNNING]).exists(),
+             timeout=120, message="the second run of every task")
+
+    assert row_counts(version) == first
+
+
+def test_bad_input_fails_once_without_retry_and_the_worker_carries_on(ingested):
+    broken, fine = ingested("chelsea"), ingested("coffee")
+    with working_rendition(broken).file.open("wb") as rendition:
+        rendition.write(b"this is not a JPEG")
+
+    tasks.classify.delay(broken.pk)
+    tasks.detect.delay(fine.pk)
+    wait_for(lambda: job(fine, Capability.DETECT).attempts == 2 and job(fine, Capability.DETECT).status == Status.DONE,
+             timeout=60, message="the next task to run")
+
+    failed = job(broken, Capability.CLASSIFY)
+    assert failed.status == Status.FAILED and failed.attempts == 2  # one run at ingest, one now: no retry
+    assert "not a readable image" in failed.detail
+
+
+def test_a_storage_read_error_is_retried_with_backoff_until_it_succeeds(ingested):
+    version = ingested("coffee")
+    rendition = working_rendition(version)
+    path = rendition.file.path
+    moved = f"{path}.away"
+    os.rename(path, moved)
+    try:
+        tasks.classify.delay(version.pk)
+        wait_for(lambda: job(version, Capability.CLASSIFY).detail.startswith("Retrying after a temporary error"),
+                 timeout=60, message="the first retry")
+    finally:
+        os.rename(moved, path)
+    wait_for(lambda: job(version, Capability.CLASSIFY).status == Status.DONE, timeout=90, message="the retry to succeed")
+    assert job(version, Capability.CLASSIFY).attempts >= 3  # ingest run, the failed read, the retry
