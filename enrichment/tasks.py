@@ -87,6 +87,9 @@ CAPABILITY_TASKS = {task.capability: task for task in (moderate, classify, detec
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=6)
 def enrich_version(version_id, capabilities=None):
     """Mark the jobs pending, then moderation first and the other capabilities in parallel after it."""
+    if not AssetVersion.objects.filter(pk=version_id).exists():
+        logger.info("version %s vanished before enrichment; nothing to do", version_id)
+        return
     capabilities = [c for c in PIPELINE if capabilities is None or c in capabilities]
     jobs.queue_jobs([version_id], capabilities)
     first = [moderate.si(version_id)] if Capability.MODERATION in capabilities else []

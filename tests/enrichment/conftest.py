@@ -71,8 +71,9 @@ def version_with_rendition(actor, skimage_file):
     return make
 
 
-def settled(version):
-    """Processing finished and every enrichment job reached an end state (done, skipped, failed)."""
+def settled(version, since=None):
+    """Processing finished and every enrichment job reached an end state (done, skipped, failed),
+    after ``since`` when given (a re-run)."""
     from assets.models import Asset
     from enrichment.models import EnrichmentJob
     from enrichment.services.capabilities import PIPELINE
@@ -84,6 +85,8 @@ def settled(version):
         return False
     jobs = EnrichmentJob.objects.filter(version=version, capability__in=PIPELINE)
     unfinished = (EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING)
+    if since is not None and jobs.filter(updated_at__lte=since).exists():
+        return False
     return jobs.count() == len(PIPELINE) and not jobs.filter(status__in=unfinished).exists()
 
 
@@ -92,8 +95,8 @@ def settle(celery_worker):
     """Wait until the worker has finished with a version (after ingest or a re-run)."""
     from support import wait_for
 
-    def wait(version, timeout=180):
-        wait_for(lambda: settled(version), timeout=timeout, message=f"enrichment of {version}")
+    def wait(version, since=None, timeout=180):
+        wait_for(lambda: settled(version, since), timeout=timeout, message=f"enrichment of {version}")
         return version
 
     return wait
