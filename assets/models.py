@@ -53,6 +53,13 @@ class Asset(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Retention (assets.services.retention): trashed assets are hidden everywhere but the trash;
+    # a legal hold blocks trash and purge; access_epoch is bumped to void signed URLs.
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    legal_hold = models.BooleanField(default=False)
+    access_epoch = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,26 +1,121 @@
-"""The single permission gate for assets: every list, detail, download and API read calls it.
+"""The single permission gate for assets: every list, detail, search, download, API read and mutation asks it.
 
-For now every signed-in user may read every asset and upload; roles per collection
-replace the bodies of these functions without touching any caller.
+Rules (one Q-expression per action, built by ``_rule``, so querysets and single checks cannot disagree):
+
+- Site admins (``is_superuser``) may do everything; inactive and anonymous users nothing.
+- Roles are granted per collection to users or groups (``governance.models.CollectionRole``) and are
+  ordered viewer < contributor < editor < moderator < admin; an asset in several collections takes the
+  best role the user holds on any of them.
+- view/download: the owner (uploader), or a viewer+ of one of the asset's collections.
+- Flagged (pending) and rejected assets are seen only by moderators+ of one of their collections; the
+  owner still sees their own *pending* asset (so they know it is under review), never a rejected one.
+- change/delete/manage_rights: a visible asset that the user owns or edits (editor+).
+- moderate: moderator+; manage_roles: admin+ of one of the asset's collections.
+- Trashed assets are invisible to every action above; ``restore`` applies to them with the delete rule
+  and ``purge`` (irreversible) needs admin+. Legal hold is a state, enforced by the retention service.
 """
-from assets.models import Asset
+from django.db.models import Exists, OuterRef, Q
+
+from assets.models import Asset, Collection
+
+LIVE_ACTIONS = ("view", "download", "change", "delete", "moderate", "manage_rights", "manage_roles")
+TRASH_ACTIONS = ("restore", "purge")
+ACTIONS = LIVE_ACTIONS + TRASH_ACTIONS
+HIDDEN_STATES = (Asset.Moderation.PENDING, Asset.Moderation.REJECTED)
+
+
+def _is_active(user):
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def collection_ids_with_role(user, role):
+    """Subquery of ids of collections where ``user`` holds ``role`` or better, directly or through a group."""
+    from governance.models import CollectionRole, roles_at_least
+
+    return CollectionRole.objects.filter(
+        Q(user=user) | Q(group__user=user), role__in=roles_at_least(role)
+    ).values("collection_id")
+
+
+def collections_with_role(user, role):
+    """Collections on which ``user`` holds ``role`` or better (all of them for site admins)."""
+    if not _is_active(user):
+        return Collection.objects.none()
+    if user.is_superuser:
+        return Collection.objects.all()
+    return Collection.objects.filter(pk__in=collection_ids_with_role(user, role))
+
+
+def _in_collection_where(user, role):
+    return Q(Exists(Asset.collections.through.objects.filter(
+        asset_id=OuterRef("pk"), collection_id__in=collection_ids_with_role(user, role)
+    )))
+
+
+def _rule(user, action):
+    """The Q-expression over Asset rows for ``action``, trash state aside."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if not _is_active(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    owns = Q(owner=user)
+    moderates = _in_collection_where(user, "moderator")
+    seen = (owns | _in_collection_where(user, "viewer")) & (
+        ~Q(moderation_state__in=HIDDEN_STATES) | moderates | (owns & Q(moderation_state=Asset.Moderation.PENDING))
+    )
+    edits = seen & (owns | _in_collection_where(user, "editor"))
+    return {
+        "view": seen,
+        "download": seen,
+        "change": edits,
+        "delete": edits,
+        "manage_rights": edits,
+        "moderate": moderates,
+        "manage_roles": _in_collection_where(user, "admin"),
+        "restore": edits,
+        "purge": _in_collection_where(user, "admin"),
+    }[action]
+
+
+def permitted_assets(user, action, queryset=None):
+    """Assets on which ``user`` may perform ``action``, as a queryset filtered in SQL."""
+    queryset = Asset.objects.all() if queryset is None else queryset
+    return queryset.filter(_rule(user, action), deleted_at__isnull=action not in TRASH_ACTIONS)
 
 
 def visible_assets(user, queryset=None):
-    """Assets ``user`` may see, as a queryset (so search and lists filter in SQL)."""
-    queryset = Asset.objects.all() if queryset is None else queryset
-    if not (user and user.is_authenticated):
-        return queryset.none()
-    return queryset
+    """Assets ``user`` may see, as a queryset (search embeds it as a subquery)."""
+    return permitted_assets(user, "view", queryset)
+
+
+def trashed_assets(user, queryset=None):
+    """What the trash page lists: trashed assets ``user`` could restore."""
+    return permitted_assets(user, "restore", queryset)
+
+
+def can(user, action, asset):
+    """One asset, one action: the same SQL as ``permitted_assets`` so the answers always agree."""
+    return permitted_assets(user, action, Asset.objects.filter(pk=asset.pk)).exists()
 
 
 def can_view(user, asset):
-    return visible_assets(user, Asset.objects.filter(pk=asset.pk)).exists()
-
-
-def can_upload(user, collection=None):
-    return bool(user and user.is_authenticated)
+    return can(user, "view", asset)
 
 
 def can_change(user, asset):
-    return bool(user and user.is_authenticated)
+    return can(user, "change", asset)
+
+
+def can_upload(user, collection=None):
+    """Anyone signed in may upload unfiled assets (seen by them and site admins); filing needs contributor+."""
+    if not _is_active(user):
+        return False
+    if collection is None or user.is_superuser:
+        return True
+    return collection_ids_with_role(user, "contributor").filter(collection_id=collection.pk).exists()
+
+
+def can_manage_roles(user, collection):
+    return collections_with_role(user, "admin").filter(pk=collection.pk).exists()

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from dam import embedded
 
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "ontology",
     "enrichment",
     "search",
+    "governance",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +198,29 @@ LUMEN_CLIP_ENABLED = envbool("LUMEN_CLIP_ENABLED")
 LUMEN_CLIP_MODEL = env("LUMEN_CLIP_MODEL", "ViT-B-32")
 LUMEN_CLIP_PRETRAINED = env("LUMEN_CLIP_PRETRAINED", "laion2b_s34b_b79k")
 LUMEN_CLIP_CHECKPOINT = env("LUMEN_CLIP_CHECKPOINT", "")
+
+# Governance: trash retention, rights-expiry notices, signed download links, direct-to-S3 uploads.
+LUMEN_TRASH_DAYS = envint("LUMEN_TRASH_DAYS", 30)
+LUMEN_RIGHTS_WARNING_DAYS = envint("LUMEN_RIGHTS_WARNING_DAYS", 30)
+LUMEN_SIGNED_URL_TTL = envint("SIGNED_URL_TTL", 300)
+LUMEN_SIGNED_URL_MAX_TTL = envint("LUMEN_SIGNED_URL_MAX_TTL", 24 * 3600)
+S3_UPLOAD_BUCKET = env("S3_UPLOAD_BUCKET", S3_BUCKET)
+S3_UPLOAD_ENDPOINT_URL = env("S3_UPLOAD_ENDPOINT_URL", env("S3_ENDPOINT_URL"))
+S3_UPLOAD_ACCESS_KEY_ID = env("S3_UPLOAD_ACCESS_KEY_ID", env("S3_ACCESS_KEY_ID"))
+S3_UPLOAD_SECRET_ACCESS_KEY = env("S3_UPLOAD_SECRET_ACCESS_KEY", env("S3_SECRET_ACCESS_KEY"))
+S3_UPLOAD_REGION = env("S3_UPLOAD_REGION", env("S3_REGION", "us-east-1"))
+S3_UPLOAD_TTL = envint("S3_UPLOAD_TTL", 900)
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Lumen DAM <lumen@localhost>")
+CELERY_BEAT_SCHEDULE = {
+    "warn-expiring-rights": {"task": "governance.tasks.warn_expiring_rights", "schedule": crontab(hour=6, minute=0)},
+    "purge-expired-trash": {"task": "governance.tasks.purge_expired_trash", "schedule": crontab(hour=3, minute=30)},
+}
 
 LOGGING = {
     "version": 1,

@@ -17,3 +17,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A Celery worker started by the suite connects straight to pytest-django's test database.
 if os.environ.get("LUMEN_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["LUMEN_TEST_DB_NAME"]  # noqa: F405
+
+# In-process tests get Django's locmem mailbox; the suite's Celery worker writes mail here instead.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"  # noqa: F405

@@ -1,0 +1,106 @@
+"""Direct-to-S3 uploads: the client gets a presigned POST for ``incoming/<uuid>`` in the upload bucket, sends
+the bytes there, then confirms with their SHA-256. Only after the server has fetched the object and checked
+size, checksum and type (``ingest_file`` → ``inspect_image``) does an asset exist; the incoming object goes."""
+import hashlib
+import io
+from datetime import timedelta
+
+import boto3
+from botocore.client import Config
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from assets import permissions
+from assets.services import audit
+from assets.services.ingest import ingest_file
+from assets.services.inspect import IngestError
+from governance.models import DirectUpload
+from governance.services import ActionRefused
+
+
+def incoming_client():
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.S3_UPLOAD_ENDPOINT_URL,
+        aws_access_key_id=settings.S3_UPLOAD_ACCESS_KEY_ID,
+        aws_secret_access_key=settings.S3_UPLOAD_SECRET_ACCESS_KEY,
+        region_name=settings.S3_UPLOAD_REGION,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def start_upload(*, actor, content_type, filename="", title="", collections=()):
+    """A ticket and the presigned POST (``{"url", "fields"}``) the client sends the file with."""
+    bucket = settings.S3_UPLOAD_BUCKET
+    if not bucket:
+        raise ActionRefused("Direct uploads are not configured on this server; use POST /api/assets/.",
+                            code="not_configured", status=501)
+    if not all(permissions.can_upload(actor.user, collection) for collection in collections or [None]):
+        raise PermissionDenied("You may not upload here.")
+    ttl = settings.S3_UPLOAD_TTL
+    with transaction.atomic():
+        ticket = DirectUpload.objects.create(user=actor.user, filename=filename[-255:], title=title[:500],
+                                             expires_at=timezone.now() + timedelta(seconds=ttl))
+        ticket.collections.set(collections)
+        audit.record(actor, "upload.presign", obj=ticket, after={"key": ticket.key, "content_type": content_type})
+    post = incoming_client().generate_presigned_post(
+        Bucket=bucket,
+        Key=ticket.key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"bucket": bucket},
+            ["eq", "$key", ticket.key],
+            ["content-length-range", 1, settings.LUMEN_MAX_UPLOAD_BYTES],
+            ["starts-with", "$Content-Type", "image/"],
+        ],
+        ExpiresIn=ttl,
+    )
+    return ticket, post
+
+
+def _fetch(ticket):
+    """The uploaded bytes, refusing before reading when the store reports an oversized object."""
+    client = incoming_client()
+    try:
+        head = client.head_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)
+    except ClientError:
+        raise ActionRefused("The file has not arrived in the upload bucket yet.", code="not_uploaded")
+    if head["ContentLength"] > settings.LUMEN_MAX_UPLOAD_BYTES:
+        raise IngestError("The file is larger than this server accepts.", code="too_large", status=413)
+    body = client.get_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)["Body"]
+    return body.read(settings.LUMEN_MAX_UPLOAD_BYTES + 1)
+
+
+def _delete_incoming(ticket):
+    incoming_client().delete_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)
+
+
+def confirm_upload(ticket, *, actor, sha256):
+    """Verify and ingest the uploaded object; a refusal marks the ticket failed and raises ``IngestError``."""
+    refusal = result = None
+    with transaction.atomic():
+        ticket = DirectUpload.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.state != DirectUpload.State.WAITING:
+            raise ActionRefused(f"This upload is already {ticket.get_state_display().lower()}.", code="not_waiting")
+        try:
+            data = _fetch(ticket)
+            if hashlib.sha256(data).hexdigest() != sha256.lower():
+                raise IngestError("The uploaded file does not match the checksum you sent; upload it again.",
+                                  code="checksum_mismatch", status=422)
+            result = ingest_file(io.BytesIO(data), filename=ticket.filename, actor=actor,
+                                 collections=list(ticket.collections.all()), title=ticket.title)
+        except IngestError as exc:
+            refusal = exc
+        ticket.state = DirectUpload.State.FAILED if refusal else DirectUpload.State.DONE
+        ticket.detail = refusal.message if refusal else ""
+        ticket.asset = result.asset if result else None
+        ticket.save(update_fields=["state", "detail", "asset"])
+        audit.record(actor, "upload.refused" if refusal else "upload.confirm", asset=ticket.asset, obj=ticket,
+                     after={"key": ticket.key, "sha256": sha256.lower(), "detail": ticket.detail})
+        transaction.on_commit(lambda: _delete_incoming(ticket))
+    if refusal:
+        raise refusal
+    return result

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from governance import views
+
+app_name = "governance"
+urlpatterns = [
+    path("moderation/", views.moderation_queue, name="moderation"),
+    path("assets/<uuid:uid>/report/", views.report, name="report"),
+    path("assets/<uuid:uid>/audit/", views.asset_audit, name="asset_audit"),
+    path("assets/<uuid:uid>/rights/", views.edit_rights, name="edit_rights"),
+    path("assets/<uuid:uid>/trash/", views.trash_asset, name="trash_asset"),
+    path("assets/<uuid:uid>/legal-hold/", views.legal_hold, name="legal_hold"),
+    path("trash/", views.trash, name="trash"),
+    path("trash/<uuid:uid>/restore/", views.restore_asset, name="restore"),
+    path("trash/<uuid:uid>/purge/", views.purge_asset, name="purge"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("rights/", views.rights_report, name="rights_report"),
+    path("roles/", views.managed_collections, name="managed_collections"),
+    path("collections/<slug:slug>/roles/", views.collection_roles, name="collection_roles"),
+    path("collections/<slug:slug>/roles/<int:pk>/revoke/", views.revoke_collection_role, name="revoke_role"),
+    path("signed/<str:token>/", views.signed_download, name="signed_download"),
+]
