@@ -1,7 +1,217 @@
+"""Browser pages: parse the request, call the permission gate or a service, render."""
+import json
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Prefetch, Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assets import jsonld, permissions
+from assets.filtersets import AssetFilter
+from assets.forms import CollectionForm, NewVersionForm, UploadForm
+from assets.models import Asset, AssetVersion, Rendition
+from assets.services.audit import Actor
+from assets.services.collections import create_collection
+from assets.services.ingest import IngestError, add_version, ingest_file, restore_version
+from assets.templatetags.asset_images import rendition_url
+
+LIBRARY_PAGE_SIZE = 48
+
+
+def _with_current_renditions(queryset):
+    """Everything a thumbnail needs, in a fixed number of queries however many assets are shown."""
+    return queryset.select_related("current_version").prefetch_related(
+        Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width", "spec"))
+    )
+
+
+def _visible_asset_or_404(request, uid):
+    return get_object_or_404(_with_current_renditions(permissions.visible_assets(request.user)), uid=uid)
+
+
+def _changeable_asset_or_404(request, uid):
+    asset = _visible_asset_or_404(request, uid)
+    if not permissions.can_change(request.user, asset):
+        raise PermissionDenied
+    return asset
+
+
+def _require_upload_permission(request, collections=()):
+    if not all(permissions.can_upload(request.user, c) for c in collections or (None,)):
+        raise PermissionDenied
 
 
 @login_required
+@require_GET
 def library(request):
-    return HttpResponse("library")
+    queryset = _with_current_renditions(permissions.visible_assets(request.user))
+    filterset = AssetFilter(request.GET, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "assets/library.html", {
+        "filter": filterset,
+        "page": page,
+        "query_without_page": query.urlencode(),
+    })
+
+
+def _ld_json_script(data):
+    """Schema.org JSON-LD, escaped like ``json_script`` so metadata text cannot close the tag."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(
+        {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+    )
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
+
+
+def _parse_taken_at(metadata):
+    try:
+        return datetime.fromisoformat(metadata["taken_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _render_detail(request, asset, *, version_form=None, status=200):
+    current = asset.current_version
+    metadata = current.metadata if current else {}
+    return render(request, "assets/detail.html", {
+        "asset": asset,
+        "current": current,
+        "metadata": metadata,
+        "camera": jsonld.camera_name(metadata.get("camera_make"), metadata.get("camera_model")),
+        "taken_at": _parse_taken_at(metadata),
+        "raw_metadata": current.raw_metadata if current else {},
+        "versions": asset.versions.select_related("created_by").order_by("-number"),
+        "renditions": [(r, rendition_url(r)) for r in current.renditions.all()] if current else [],
+        "version_form": version_form or NewVersionForm(),
+        "can_change": permissions.can_change(request.user, asset),
+        "jsonld_script": _ld_json_script(jsonld.image_object(asset, request)),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def detail(request, uid):
+    return _render_detail(request, _visible_asset_or_404(request, uid))
+
+
+@login_required
+@require_GET
+def status(request, uid):
+    """Polled by the asset page while previews are being made."""
+    asset = get_object_or_404(permissions.visible_assets(request.user), uid=uid)
+    return JsonResponse({
+        "status": asset.status,
+        "status_detail": asset.status_detail,
+        "done": asset.status != Asset.Status.PROCESSING,
+    })
+
+
+@login_required
+@require_POST
+def new_version(request, uid):
+    asset = _changeable_asset_or_404(request, uid)
+    form = NewVersionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_detail(request, asset, version_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        version = add_version(asset, upload, filename=upload.name, actor=Actor.from_request(request),
+                              comment=form.cleaned_data["comment"])
+    except IngestError as exc:
+        form.add_error("file", exc.message)
+        return _render_detail(request, asset, version_form=form, status=exc.status)
+    messages.success(request, f"Version {version.number} uploaded; previews are being made.")
+    return redirect("assets:detail", uid=asset.uid)
+
+
+@login_required
+@require_POST
+def restore(request, uid, number):
+    asset = _changeable_asset_or_404(request, uid)
+    version = get_object_or_404(AssetVersion, asset=asset, number=number)
+    restore_version(asset, version, actor=Actor.from_request(request))
+    messages.success(request, f"Version {version.number} is current again.")
+    return redirect("assets:detail", uid=asset.uid)
+
+
+def _ingest_upload(request, form):
+    """Shared by the upload page and the bulk endpoint: returns the IngestResult or raises IngestError."""
+    _require_upload_permission(request, form.collections())
+    upload = form.cleaned_data["file"]
+    return ingest_file(upload, filename=upload.name, actor=Actor.from_request(request),
+                       collections=form.collections(), title=form.cleaned_data["title"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    _require_upload_permission(request)
+    if request.method == "GET":
+        return render(request, "assets/upload.html", {"form": UploadForm(request.user)})
+    form = UploadForm(request.user, request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "assets/upload.html", {"form": form}, status=400)
+    try:
+        result = _ingest_upload(request, form)
+    except IngestError as exc:
+        form.add_error("file", exc.message)
+        return render(request, "assets/upload.html", {"form": form}, status=exc.status)
+    if not result.created:
+        messages.info(request, "This file was already in the library; here is the existing asset.")
+    return redirect("assets:detail", uid=result.asset.uid)
+
+
+@login_required
+@require_GET
+def bulk_upload(request):
+    _require_upload_permission(request)
+    return render(request, "assets/bulk_upload.html", {"form": UploadForm(request.user)})
+
+
+@login_required
+@require_POST
+def upload_api(request):
+    """One file per request, so a bulk upload shows progress per file and survives a bad one."""
+    form = UploadForm(request.user, request.POST, request.FILES)
+    if not form.is_valid():
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        return JsonResponse({"ok": False, "message": message}, status=400)
+    try:
+        result = _ingest_upload(request, form)
+    except IngestError as exc:
+        return JsonResponse({"ok": False, "message": exc.message, "code": exc.code}, status=exc.status)
+    return JsonResponse({
+        "ok": True,
+        "url": reverse("assets:detail", kwargs={"uid": result.asset.uid}),
+        "title": str(result.asset),
+        "duplicate": not result.created,
+    }, status=201 if result.created else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def collections(request):
+    form = CollectionForm(request.POST or None)
+    if request.method == "POST":
+        _require_upload_permission(request)  # the API's rule too: whoever may upload may start a collection
+        if form.is_valid():
+            collection = create_collection(form.cleaned_data["name"], actor=Actor.from_request(request),
+                                           description=form.cleaned_data["description"])
+            messages.success(request, f"Collection “{collection.name}” created.")
+            return redirect("assets:collections")
+    visible = permissions.visible_assets(request.user)
+    listed = permissions.collections_with_role(request.user, "viewer").annotate(
+        asset_count=Count("assets", filter=Q(assets__in=visible))
+    )
+    return render(request, "assets/collections.html", {"collections": listed, "form": form},
+                  status=400 if form.errors else 200)

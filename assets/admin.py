@@ -1,0 +1,93 @@
+"""Admin for support staff: fix collections and asset texts (audited); the audit log stays read-only."""
+from django.contrib import admin
+
+from assets.models import Asset, AssetVersion, AuditEntry, Collection
+from assets.services import audit
+
+
+def _readable(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "__iter__"):
+        return [str(item) for item in value]
+    return str(value)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Admin edits are mutations too, so they land in the audit log like any service call; deletion is not offered."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        fields = form.changed_data
+        audit.record(
+            audit.Actor.from_request(request),
+            f"{obj._meta.model_name}.admin_{'change' if change else 'add'}",
+            asset=obj if isinstance(obj, Asset) else None,
+            obj=obj,
+            before={name: _readable(form.initial.get(name)) for name in fields} if change else None,
+            after={name: _readable(form.cleaned_data.get(name)) for name in fields},
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Collection)
+class CollectionAdmin(AuditedAdmin):
+    list_display = ("name", "slug", "created_by", "created_at")
+    search_fields = ("name", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class AssetVersionInline(admin.TabularInline):
+    """Versions are immutable files made by the ingest service, so the admin only shows them."""
+
+    model = AssetVersion
+    fields = ("number", "original_filename", "format", "width", "height", "bytes", "created_by", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Asset)
+class AssetAdmin(AuditedAdmin):
+    list_display = ("__str__", "status", "owner", "created_at")
+    list_filter = ("status", "collections")
+    search_fields = ("title", "caption", "uid")
+    readonly_fields = ("uid", "current_version", "status", "status_detail", "owner", "created_at", "updated_at")
+    filter_horizontal = ("collections",)
+    list_select_related = ("owner",)
+    inlines = [AssetVersionInline]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Append-only: entries are written by services and can be read here, never edited or removed."""
+
+    list_display = ("created_at", "actor", "action", "asset", "object_type", "object_id", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("action", "object_id", "asset__title")
+    list_select_related = ("actor", "asset")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

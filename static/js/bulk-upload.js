@@ -1,0 +1,127 @@
+// Bulk upload: each file is its own request, a few at a time, so one bad file never stops the batch
+// and every file shows its own progress (XMLHttpRequest, because fetch reports no upload progress).
+(function () {
+  "use strict";
+  var PARALLEL = 3;
+  var form = document.getElementById("bulk-upload");
+  if (!form) return;
+  var input = document.getElementById("bulk-files");
+  var dropzone = form.querySelector("[data-dropzone]");
+  var list = document.getElementById("upload-list");
+  var rowTemplate = document.getElementById("upload-row");
+  var summary = document.getElementById("upload-summary");
+  var csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  var queue = [];
+  var running = 0;
+  var counts = { total: 0, done: 0, duplicate: 0, error: 0 };
+
+  function updateSummary() {
+    var finished = counts.done + counts.duplicate + counts.error;
+    var parts = [finished + " of " + counts.total + " finished"];
+    if (counts.done) parts.push(counts.done + " uploaded");
+    if (counts.duplicate) parts.push(counts.duplicate + " already in the library");
+    if (counts.error) parts.push(counts.error + " refused");
+    summary.textContent = parts.join(" · ");
+    summary.hidden = false;
+  }
+
+  function setOutcome(row, state, message, link) {
+    row.dataset.state = state;
+    var outcome = row.querySelector(".outcome");
+    outcome.textContent = message;
+    if (link) {
+      var anchor = document.createElement("a");
+      anchor.href = link.url;
+      anchor.textContent = link.text;
+      outcome.appendChild(anchor);
+    }
+  }
+
+  function finish(row, state, message, link) {
+    setOutcome(row, state, message, link);
+    row.querySelector("progress").value = 100;
+    counts[state] += 1;
+    running -= 1;
+    updateSummary();
+    pump();
+  }
+
+  function upload(job) {
+    var row = job.row;
+    var body = new FormData();
+    body.append("file", job.file, job.file.name);
+    var collection = form.elements.collection;
+    if (collection && collection.value) body.append("collection", collection.value);
+
+    var request = new XMLHttpRequest();
+    request.open("POST", form.dataset.uploadUrl);
+    request.setRequestHeader("X-CSRFToken", csrfToken);
+    request.setRequestHeader("Accept", "application/json");
+    request.responseType = "json";
+    request.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) row.querySelector("progress").value = Math.round((event.loaded / event.total) * 100);
+    });
+    request.upload.addEventListener("load", function () {
+      setOutcome(row, "checking", "Checking the file…");
+    });
+    request.addEventListener("load", function () {
+      var data = request.response;
+      if (data && data.ok && data.duplicate) {
+        finish(row, "duplicate", "Duplicate of ", { url: data.url, text: data.title });
+      } else if (data && data.ok) {
+        finish(row, "done", "Done: ", { url: data.url, text: data.title });
+      } else {
+        var message = (data && data.message) || "The server refused the file (HTTP " + request.status + ").";
+        finish(row, "error", message);
+      }
+    });
+    request.addEventListener("error", function () {
+      finish(row, "error", "The upload failed: the connection was lost.");
+    });
+    setOutcome(row, "uploading", "Uploading…");
+    request.send(body);
+  }
+
+  function pump() {
+    while (running < PARALLEL && queue.length) {
+      running += 1;
+      upload(queue.shift());
+    }
+  }
+
+  function addFiles(files) {
+    Array.prototype.forEach.call(files, function (file) {
+      var row = rowTemplate.content.firstElementChild.cloneNode(true);
+      row.querySelector(".name").textContent = file.name;
+      row.querySelector("progress").setAttribute("aria-label", "Upload progress of " + file.name);
+      list.appendChild(row);
+      queue.push({ file: file, row: row });
+      counts.total += 1;
+    });
+    updateSummary();
+    pump();
+  }
+
+  input.addEventListener("change", function () {
+    addFiles(input.files);
+    input.value = "";
+  });
+  ["dragenter", "dragover"].forEach(function (name) {
+    dropzone.addEventListener(name, function (event) {
+      event.preventDefault();
+      dropzone.classList.add("is-dragover");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    dropzone.addEventListener(name, function () {
+      dropzone.classList.remove("is-dragover");
+    });
+  });
+  dropzone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    addFiles(event.dataTransfer.files);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+  });
+})();

@@ -1,0 +1,287 @@
+"""The browser pages and the bulk-upload endpoint, through the Django test client on the real database."""
+import io
+import json
+import re
+import uuid
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from assets.models import Asset, AuditEntry, Collection
+from assets.renditions import ensure_default_renditions
+from assets.services.collections import create_collection
+from assets.services.audit import SYSTEM, Actor
+from assets.services.ingest import add_version, ingest_file
+from governance.services.roles import grant_role
+
+pytestmark = pytest.mark.django_db
+
+NOT_AN_IMAGE = b"hello, I am a text file pretending to be a JPEG\n"
+LD_JSON = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def png_bytes(color="blue", size=(24, 16)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload_of(data, name):
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def ingest_sample(samples, relative, actor, **kwargs):
+    path = samples / relative
+    with path.open("rb") as handle:
+        return ingest_file(handle, filename=path.name, actor=actor, **kwargs).asset
+
+
+def ingest_png(actor, color, **kwargs):
+    return ingest_file(io.BytesIO(png_bytes(color)), filename=f"{color}.png", actor=actor, **kwargs).asset
+
+
+def detail_url(asset):
+    return reverse("assets:detail", kwargs={"uid": asset.uid})
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("assets:library", {}),
+    ("assets:detail", {"uid": uuid.uuid4()}),
+    ("assets:status", {"uid": uuid.uuid4()}),
+    ("assets:upload", {}),
+    ("assets:bulk_upload", {}),
+    ("assets:upload_api", {}),
+    ("assets:collections", {}),
+])
+def test_pages_require_login(client, name, kwargs):
+    url = reverse(name, kwargs=kwargs)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+def test_login_page_renders_and_signs_in(client, user):
+    assert b'name="username"' in client.get(reverse("login")).content
+    response = client.post(reverse("login"), {"username": "alice", "password": "correct-horse-battery"})
+    assert response.status_code == 302 and response["Location"] == reverse("assets:library")
+
+
+def test_library_lists_assets_and_applies_the_filter(signed_in, actor):
+    red, blue = ingest_png(actor, "red"), ingest_png(actor, "blue")
+    page = signed_in.get(reverse("assets:library")).content.decode()
+    assert detail_url(red) in page and detail_url(blue) in page
+
+    page = signed_in.get(reverse("assets:library"), {"q": "red"}).content.decode()
+    assert detail_url(red) in page and detail_url(blue) not in page
+
+
+def test_library_and_detail_show_only_what_the_gate_allows(signed_in, actor, django_user_model):
+    """Another user's unfiled upload is invisible: not listed, and its page is a 404 like an unknown uid."""
+    bob = django_user_model.objects.create_user("bob", "bob@example.com", "pw-for-bob-123")
+    mine, theirs = ingest_png(actor, "red"), ingest_png(Actor(user=bob), "blue")
+    page = signed_in.get(reverse("assets:library")).content.decode()
+    assert detail_url(mine) in page and detail_url(theirs) not in page
+    assert signed_in.get(detail_url(theirs)).status_code == 404
+    assert signed_in.get(reverse("assets:status", kwargs={"uid": theirs.uid})).status_code == 404
+
+
+def test_library_filters_by_collection_slug(signed_in, actor):
+    trip = create_collection("Summer trip", actor=actor)
+    inside, outside = ingest_png(actor, "green", collections=[trip]), ingest_png(actor, "gray")
+    page = signed_in.get(reverse("assets:library"), {"collection": trip.slug}).content.decode()
+    assert detail_url(inside) in page and detail_url(outside) not in page
+
+
+def test_library_shows_filter_errors_instead_of_failing(signed_in, actor):
+    response = signed_in.get(reverse("assets:library"), {"date_from": "last tuesday"})
+    assert response.status_code == 200
+    assert "YYYY-MM-DD" in response.content.decode()
+
+
+def test_library_query_count_does_not_grow_with_the_page(signed_in, actor, django_assert_max_num_queries):
+    """Thumbnails of every asset on the page come from one prefetch, not one query per asset."""
+    for color in ("red", "green", "blue", "yellow", "purple", "orange"):
+        ensure_default_renditions(ingest_png(actor, color).current_version)
+    with django_assert_max_num_queries(8):
+        response = signed_in.get(reverse("assets:library"))
+    assert response.content.decode().count("<picture") == 6
+
+
+def test_library_paginates(signed_in, actor):
+    for index in range(50):
+        ingest_file(io.BytesIO(png_bytes((index, 0, 0))), filename=f"red-{index}.png", actor=actor)
+    first = signed_in.get(reverse("assets:library"))
+    assert first.content.decode().count('class="asset-tile"') == 48
+    assert "Page 1 of 2" in first.content.decode()
+    second = signed_in.get(reverse("assets:library"), {"page": 2})
+    assert second.content.decode().count('class="asset-tile"') == 2
+
+
+def test_detail_shows_metadata_and_json_ld(signed_in, samples, actor):
+    asset = ingest_sample(samples, "jpg/Canon_40D.jpg", actor)
+    response = signed_in.get(detail_url(asset))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Canon EOS 40D" in page
+    assert "All embedded tags" in page
+    image_object = json.loads(LD_JSON.search(page).group(1))
+    assert image_object["@type"] == "ImageObject"
+    assert image_object["identifier"] == str(asset.uid)
+    assert reverse("assets:original", kwargs={"uid": asset.uid, "number": 1}) in page
+
+
+def test_detail_query_count_does_not_grow_with_renditions(signed_in, actor, django_assert_max_num_queries):
+    """Nine renditions are listed with their URLs from one prefetch (the bound includes the enrichment panel)."""
+    asset = ingest_png(actor, "brown")
+    ensure_default_renditions(asset.current_version)
+    with django_assert_max_num_queries(20):
+        response = signed_in.get(detail_url(asset))
+    assert response.content.decode().count('download>') >= 1 + asset.current_version.renditions.count()
+
+
+def test_detail_links_gps_to_openstreetmap(signed_in, samples, actor):
+    asset = ingest_sample(samples, "jpg/gps/DSCN0010.jpg", actor)
+    gps = asset.current_version.metadata["gps"]
+    page = signed_in.get(detail_url(asset)).content.decode()
+    assert f"https://www.openstreetmap.org/?mlat={gps['lat']:f}&amp;mlon={gps['lon']:f}" in page
+
+
+def test_json_ld_cannot_close_its_script_tag(signed_in, actor):
+    title = "</script><script>alert(1)</script> & more"
+    asset = ingest_png(actor, "black", title=title)
+    page = signed_in.get(detail_url(asset)).content.decode()
+    assert "<script>alert(1)" not in page
+    assert json.loads(LD_JSON.search(page).group(1))["name"] == title
+
+
+def test_processing_and_failed_states(signed_in, actor):
+    asset = ingest_png(actor, "white")
+    page = signed_in.get(detail_url(asset)).content.decode()
+    assert reverse("assets:status", kwargs={"uid": asset.uid}) in page
+
+    Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.FAILED, status_detail="Could not make previews: boom")
+    page = signed_in.get(detail_url(asset)).content.decode()
+    assert "Could not make previews: boom" in page
+    assert reverse("assets:status", kwargs={"uid": asset.uid}) not in page
+
+
+def test_status_json(signed_in, actor):
+    asset = ingest_png(actor, "navy")
+    url = reverse("assets:status", kwargs={"uid": asset.uid})
+    assert signed_in.get(url).json() == {"status": "processing", "status_detail": "", "done": False}
+    ensure_default_renditions(asset.current_version)
+    Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
+    assert signed_in.get(url).json()["done"] is True
+
+
+@pytest.mark.parametrize("name", ["assets:detail", "assets:status"])
+def test_unknown_asset_is_404(signed_in, name):
+    assert signed_in.get(reverse(name, kwargs={"uid": uuid.uuid4()})).status_code == 404
+
+
+def test_single_upload_redirects_to_the_new_asset(signed_in):
+    response = signed_in.post(reverse("assets:upload"), {"file": upload_of(png_bytes("teal"), "teal.png"), "title": "Teal"})
+    asset = Asset.objects.get()
+    assert response.status_code == 302 and response["Location"] == detail_url(asset)
+    assert asset.title == "Teal"
+
+
+def test_single_upload_shows_the_refusal_inline(signed_in):
+    response = signed_in.post(reverse("assets:upload"), {"file": upload_of(NOT_AN_IMAGE, "photo.jpg")})
+    assert response.status_code == 415
+    assert "not an image type we accept" in response.content.decode()
+    assert not Asset.objects.exists()
+
+
+def test_single_upload_of_a_known_file_goes_to_the_existing_asset(signed_in, actor):
+    asset = ingest_png(actor, "olive")
+    response = signed_in.post(reverse("assets:upload"), {"file": upload_of(png_bytes("olive"), "again.png")}, follow=True)
+    assert response.redirect_chain[-1][0] == detail_url(asset)
+    assert "already in the library" in response.content.decode()
+
+
+def test_upload_api_accepts_refuses_and_spots_duplicates(signed_in, user):
+    trip = create_collection("Trip", actor=SYSTEM)
+    grant_role(trip, "contributor", actor=SYSTEM, user=user)
+    url = reverse("assets:upload_api")
+
+    created = signed_in.post(url, {"file": upload_of(png_bytes("maroon"), "maroon.png"), "collection": trip.pk})
+    asset = Asset.objects.get()
+    assert created.status_code == 201
+    assert created.json() == {"ok": True, "url": detail_url(asset), "title": "maroon", "duplicate": False}
+    assert list(asset.collections.all()) == [trip]
+
+    again = signed_in.post(url, {"file": upload_of(png_bytes("maroon"), "copy.png")})
+    assert again.status_code == 200 and again.json()["duplicate"] is True and again.json()["url"] == detail_url(asset)
+
+    refused = signed_in.post(url, {"file": upload_of(NOT_AN_IMAGE, "evil.jpg")})
+    assert refused.status_code == 415
+    assert refused.json()["ok"] is False and "not an image type we accept" in refused.json()["message"]
+
+    missing = signed_in.post(url, {})
+    assert missing.status_code == 400 and missing.json()["ok"] is False
+    assert Asset.objects.count() == 1
+
+
+def test_upload_api_refuses_a_collection_without_contributor_role(signed_in, user):
+    archive = create_collection("Archive", actor=SYSTEM)
+    grant_role(archive, "viewer", actor=SYSTEM, user=user)
+    response = signed_in.post(reverse("assets:upload_api"),
+                              {"file": upload_of(png_bytes("plum"), "plum.png"), "collection": archive.pk})
+    assert response.status_code == 400 and "valid choice" in response.json()["message"]
+    assert not Asset.objects.exists()
+
+
+def test_new_version_upload_and_restore(signed_in, actor):
+    asset = ingest_png(actor, "silver")
+    response = signed_in.post(reverse("assets:new_version", kwargs={"uid": asset.uid}),
+                              {"file": upload_of(png_bytes("gold"), "gold.png"), "comment": "warmer"})
+    assert response.status_code == 302
+    asset.refresh_from_db()
+    assert asset.current_version.number == 2 and asset.current_version.comment == "warmer"
+
+    page = signed_in.get(detail_url(asset)).content.decode()
+    restore_url = reverse("assets:restore", kwargs={"uid": asset.uid, "number": 1})
+    assert restore_url in page
+    assert signed_in.post(restore_url).status_code == 302
+    asset.refresh_from_db()
+    assert asset.current_version.number == 1
+    assert AuditEntry.objects.filter(action="asset.restore_version", asset=asset, actor=actor.user).exists()
+
+
+def test_restore_of_another_assets_version_is_404(signed_in, actor):
+    asset, other = ingest_png(actor, "lime"), ingest_png(actor, "aqua")
+    add_version(other, io.BytesIO(png_bytes("fuchsia")), filename="fuchsia.png", actor=actor)
+    assert signed_in.post(reverse("assets:restore", kwargs={"uid": asset.uid, "number": 2})).status_code == 404
+
+
+def test_new_version_refusal_is_shown_on_the_asset_page(signed_in, actor):
+    asset = ingest_png(actor, "coral")
+    response = signed_in.post(reverse("assets:new_version", kwargs={"uid": asset.uid}),
+                              {"file": upload_of(png_bytes("coral"), "coral.png")})
+    assert response.status_code == 409
+    assert "identical to version 1" in response.content.decode()
+
+
+def test_collections_list_and_create(signed_in, actor):
+    url = reverse("assets:collections")
+    response = signed_in.post(url, {"name": "Portraits", "description": "People"})
+    assert response.status_code == 302
+    collection = Collection.objects.get(name="Portraits")
+    grant_role(collection, "contributor", actor=SYSTEM, user=actor.user)
+    ingest_png(actor, "tan", collections=[collection])
+    page = signed_in.get(url).content.decode()
+    assert "Portraits" in page and "1 asset" in page
+    assert AuditEntry.objects.filter(action="collection.create").exists()
+
+    duplicate = signed_in.post(url, {"name": "portraits"})
+    assert duplicate.status_code == 400 and "already exists" in duplicate.content.decode()

@@ -1,0 +1,67 @@
+"""The UI in real headless Chromium against a live server and a real Celery worker."""
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+FINISHED_ROWS = """() => {
+  const rows = [...document.querySelectorAll('.upload-row')];
+  return rows.length > 0 && rows.every(row => ['done', 'duplicate', 'error'].includes(row.dataset.state));
+}"""
+PREVIEW_LOADED = """() => {
+  const img = document.querySelector('.preview-image img');
+  return Boolean(img && img.complete && img.naturalWidth > 0);
+}"""
+NO_HORIZONTAL_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def row_for(page, filename):
+    return page.locator(".upload-row", has=page.locator(".name", has_text=filename))
+
+
+def assert_fits_phone(page, screenshot_path):
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, f"horizontal overflow on {page.url}"
+    page.screenshot(path=screenshot_path, full_page=True)
+
+
+def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker, samples, tmp_path):
+    page = signed_in_page
+    not_an_image = tmp_path / "notes.jpg"
+    not_an_image.write_text("meeting notes, not a photo\n")
+    good = [samples / "jpg" / "Canon_40D.jpg", samples / "jpg" / "gps" / "DSCN0010.jpg", samples / "heic" / "IMG_5195.HEIC"]
+
+    page.get_by_role("link", name="Bulk upload").click()
+    page.set_input_files("#bulk-files", [*good, not_an_image])
+    page.wait_for_function(FINISHED_ROWS, timeout=60_000)
+
+    for path in good:
+        assert row_for(page, path.name).get_attribute("data-state") == "done", row_for(page, path.name).inner_text()
+    refused = row_for(page, "notes.jpg")
+    assert refused.get_attribute("data-state") == "error"
+    assert "not an image type we accept" in refused.locator(".outcome").inner_text()
+    assert "3 uploaded" in page.locator("#upload-summary").inner_text()
+    page.screenshot(path=tmp_path / "bulk.png", full_page=True)
+    assert_fits_phone(page, tmp_path / "bulk-phone.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    row_for(page, "Canon_40D.jpg").get_by_role("link").click()
+    page.wait_for_function(PREVIEW_LOADED, timeout=90_000)
+    assert "Canon EOS 40D" in page.locator(".metadata").inner_text()
+    assert page.locator(".badge-ready").is_visible()
+    assert page.locator(".renditions a").count() > 0
+    page.screenshot(path=tmp_path / "detail.png", full_page=True)
+    assert_fits_phone(page, tmp_path / "detail-phone.png")
+
+    page.goto(f"{live_server.url}/")
+    page.wait_for_function("() => [...document.querySelectorAll('.asset-tile img')].some(img => img.naturalWidth > 0)")
+    assert page.locator(".asset-tile").count() == 3
+    assert_fits_phone(page, tmp_path / "library-phone.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=tmp_path / "library.png", full_page=True)
+
+    page.get_by_text("Filter and sort").click()
+    page.get_by_label("Title or caption contains").fill("canon")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/?q=canon*")
+    assert page.locator(".asset-tile").count() == 1
+    page.screenshot(path=tmp_path / "library-filtered.png", full_page=True)
