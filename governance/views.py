@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assets import permissions
 from assets.models import Asset, AssetVersion, AuditEntry, Collection
-from assets.services import retention
+from assets.services import audit, retention
 from assets.services.audit import Actor
 from assets.services.signed_urls import InvalidDownloadLink, resolve_download_token
 from governance.filtersets import AuditEntryFilter
@@ -290,6 +290,9 @@ def signed_download(request, token):
     filename = target.original_filename if isinstance(target, AssetVersion) else f"{asset.uid}-{target.spec}"
     if isinstance(target, AssetVersion):
         data = rights.embed_rights(data, asset)
+        client = Actor.from_request(request)
+        audit.record(Actor(user=issuer, ip_address=client.ip_address), "asset.download_original", asset=asset,
+                     obj=target, after={"via": "signed_url"})
     response = HttpResponse(data, content_type=getattr(target, "mime_type", None) or f"image/{target.format}")
     response["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename or str(asset.uid))}"'
     response["Cache-Control"] = "private, no-store"

@@ -67,11 +67,11 @@ def _delete_files(names):
 def purge(asset, *, actor):
     """Irreversible: the asset, its versions, renditions and enrichment rows go; audit entries stay."""
     with transaction.atomic():
-        authorise(actor, "purge", asset)
         asset = _locked(asset)
-        _refuse_if_held(asset, "purged")
         if asset.deleted_at is None:
             raise ActionRefused("Move the asset to the trash before purging it.", code="not_in_trash")
+        authorise(actor, "purge", asset)
+        _refuse_if_held(asset, "purged")
         files = _unshared_files(asset)
         audit.record(actor, "asset.purge", asset=asset, obj=asset, before={
             "uid": str(asset.uid), "title": asset.title, "versions": asset.versions.count(), "files": files,
