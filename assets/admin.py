@@ -64,10 +64,14 @@ class AssetVersionInline(admin.TabularInline):
 
 @admin.register(Asset)
 class AssetAdmin(AuditedAdmin):
-    list_display = ("__str__", "status", "owner", "created_at")
-    list_filter = ("status", "collections")
+    """Texts and filing are editable here; status, moderation and retention change only through their services."""
+
+    list_display = ("__str__", "status", "moderation_state", "owner", "created_at")
+    list_filter = ("status", "moderation_state", "legal_hold", "collections")
     search_fields = ("title", "caption", "uid")
-    readonly_fields = ("uid", "current_version", "status", "status_detail", "owner", "created_at", "updated_at")
+    fields = ("uid", "title", "caption", "collections", "owner", "current_version", "status", "status_detail",
+              "moderation_state", "anonymise_faces", "legal_hold", "deleted_at", "deleted_by", "created_at", "updated_at")
+    readonly_fields = tuple(name for name in fields if name not in ("title", "caption", "collections"))
     filter_horizontal = ("collections",)
     list_select_related = ("owner",)
     inlines = [AssetVersionInline]

@@ -13,6 +13,8 @@ class UploadForm(forms.Form):
                             help_text="Leave empty to use the embedded title or the file name.")
     collection = forms.ModelChoiceField(Collection.objects.none(), label="Collection", required=False,
                                         empty_label="No collection")
+    anonymise_faces = forms.BooleanField(label="Blur faces in previews", required=False,
+                                         help_text="Collections may also require this for everything filed in them.")
 
     def __init__(self, user, *args, **kwargs):
         """Only collections the user may file uploads into are offered (and accepted)."""

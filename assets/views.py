@@ -29,7 +29,7 @@ LIBRARY_PAGE_SIZE = 48
 
 def _with_current_renditions(queryset):
     """Everything a thumbnail needs, in a fixed number of queries however many assets are shown."""
-    return queryset.select_related("current_version").prefetch_related(
+    return queryset.select_related("current_version", "usage_rights").prefetch_related(
         Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width", "spec"))
     )
 
@@ -149,7 +149,8 @@ def _ingest_upload(request, form):
     _require_upload_permission(request, form.collections())
     upload = form.cleaned_data["file"]
     return ingest_file(upload, filename=upload.name, actor=Actor.from_request(request),
-                       collections=form.collections(), title=form.cleaned_data["title"])
+                       collections=form.collections(), title=form.cleaned_data["title"],
+                       anonymise_faces=form.cleaned_data["anonymise_faces"])
 
 
 @login_required

@@ -52,6 +52,7 @@
     body.append("file", job.file, job.file.name);
     var collection = form.elements.collection;
     if (collection && collection.value) body.append("collection", collection.value);
+    if (form.elements.anonymise_faces && form.elements.anonymise_faces.checked) body.append("anonymise_faces", "on");
 
     var request = new XMLHttpRequest();
     request.open("POST", form.dataset.uploadUrl);

@@ -232,6 +232,11 @@ def test_upload_api_accepts_refuses_and_spots_duplicates(signed_in, user):
     assert Asset.objects.count() == 1
 
 
+def test_upload_api_passes_the_blur_faces_choice(signed_in):
+    signed_in.post(reverse("assets:upload_api"), {"file": upload_of(png_bytes("pink"), "pink.png"), "anonymise_faces": "on"})
+    assert Asset.objects.get().anonymise_faces is True
+
+
 def test_upload_api_refuses_a_collection_without_contributor_role(signed_in, user):
     archive = create_collection("Archive", actor=SYSTEM)
     grant_role(archive, "viewer", actor=SYSTEM, user=user)
