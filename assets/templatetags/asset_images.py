@@ -1,0 +1,75 @@
+"""``{% load asset_images %}``: ``<picture>`` markup and URLs built from the renditions that exist.
+
+For grids, load assets with ``select_related("current_version")`` and prefetch
+``current_version__renditions``: the tags then run no query at all.
+"""
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from assets.models import Asset, AssetVersion, Rendition
+from assets.renditions import OUTPUT_FORMATS, RenditionSpec
+
+register = template.Library()
+
+SOURCE_FORMATS = ("avif", "webp")  # offered in this order; JPEG is the <img> every browser can show
+FALLBACK_FORMAT = "jpeg"
+FALLBACK_WIDTH = 640  # the <img src> for browsers without srcset: the JPEG closest to this width
+
+
+def _url(uid, number, spec):
+    return reverse("assets:rendition", kwargs={"uid": uid, "number": number, "spec": str(spec)})
+
+
+@register.simple_tag
+def rendition_url(target, spec=None):
+    """URL of a Rendition, or of ``spec`` for an asset's current version or a given version.
+
+    The URL answers 404 until that rendition exists (defaults are made after ingest; others by ``get_rendition``).
+    """
+    if isinstance(target, Rendition):
+        return _url(target.version.asset.uid, target.version.number, target.spec)
+    version = target.current_version if isinstance(target, Asset) else target
+    if not isinstance(version, AssetVersion):
+        return ""
+    return _url(version.asset.uid, version.number, RenditionSpec.parse(spec))
+
+
+def _candidates(asset, version):
+    """Per format, ``(width, height, url)`` of the whole-image renditions, one per distinct width, narrowest first."""
+    by_format = {}
+    for rendition in sorted(version.renditions.all(), key=lambda r: r.spec):  # same URL on every page
+        if not RenditionSpec.parse(rendition.spec).keeps_aspect:
+            continue
+        widths = by_format.setdefault(rendition.format, {})
+        widths.setdefault(rendition.width, (rendition.width, rendition.height, _url(asset.uid, version.number, rendition.spec)))
+    return {fmt: sorted(widths.values()) for fmt, widths in by_format.items()}
+
+
+def _srcset(candidates):
+    return ", ".join(f"{url} {width}w" for width, _, url in candidates)
+
+
+def _placeholder(asset):
+    label = "Preview unavailable" if asset.status == Asset.Status.FAILED else "Processing…"
+    return format_html('<div class="processing" role="img" aria-label="{}">{}</div>', label, label)
+
+
+@register.simple_tag
+def asset_srcset(asset, sizes="100vw"):
+    """A responsive ``<picture>`` (AVIF, WebP, JPEG) of the current version, or a neutral placeholder."""
+    version = asset.current_version
+    candidates = _candidates(asset, version) if version else {}
+    if FALLBACK_FORMAT not in candidates:
+        return _placeholder(asset)
+    fallback = candidates[FALLBACK_FORMAT]
+    width, height, src = min(fallback, key=lambda candidate: abs(candidate[0] - FALLBACK_WIDTH))
+    sources = format_html_join(
+        "", '<source type="{}" srcset="{}" sizes="{}">',
+        ((OUTPUT_FORMATS[fmt].mime_type, _srcset(candidates[fmt]), sizes) for fmt in SOURCE_FORMATS if fmt in candidates),
+    )
+    return format_html(
+        '<picture>{}<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">'
+        "</picture>",
+        sources, src, _srcset(fallback), sizes, width, height, asset.title,
+    )
