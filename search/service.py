@@ -37,8 +37,8 @@ from search.query import OCR_WEIGHTS, TITLE_WEIGHTS, Cursor, field_tsquery, text
 LABEL_FLOOR = 0.05          # labels below this are noise, never evidence
 CONCEPT_THRESHOLD = 0.15    # a phrase counts for an asset when its labels sum to at least this
 NARROWER_WEIGHT = 0.85      # a narrower concept's label counts a little less than the concept itself
-VECTOR_TOP_K = 100
-VECTOR_MAX_DISTANCE = 0.6   # cosine distance; beyond it images are not alike
+VECTOR_TOP_K = 50
+VECTOR_MAX_DISTANCE = 0.5   # cosine distance; classifier features of unrelated photos sit at 0.4–0.55
 RRF_K = 60
 WEIGHTS = {"concept": 0.5, "text": 0.3, "vector": 0.2}
 FACET_LABEL_CONFIDENCE = 0.3
