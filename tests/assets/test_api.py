@@ -1,0 +1,411 @@
+"""The REST API end to end: real uploads of the shared samples into real Postgres, JSON errors everywhere."""
+import io
+import json
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from PIL import Image
+from rest_framework.test import APIClient
+
+from assets.models import Asset, AuditEntry
+from assets.renditions import ensure_default_renditions
+from assets.services.audit import Actor
+from assets.services.collections import create_collection
+from governance.services.roles import grant_role
+
+pytestmark = pytest.mark.django_db
+
+ASSETS = reverse("api:asset-list")
+
+
+def signed_in(user):
+    client = APIClient()
+    client.login(username=user.username, password="correct-horse-battery")
+    return client
+
+
+@pytest.fixture
+def api(user):
+    return signed_in(user)
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    """Site admins may file uploads into any collection (others need a contributor role on it)."""
+    return signed_in(admin_user)
+
+
+def upload(api, path, url=ASSETS, **fields):
+    with open(path, "rb") as handle:
+        return api.post(url, {"file": handle, **fields}, format="multipart")
+
+
+def upload_bytes(api, name, data, url=ASSETS):
+    return api.post(url, {"file": SimpleUploadedFile(name, data)}, format="multipart")
+
+
+def detail_url(uid, action=None):
+    return reverse(f"api:asset-{action or 'detail'}", kwargs={"uid": uid})
+
+
+def png_claiming(width, height):
+    """A tiny valid PNG whose header claims ``width``×``height`` pixels (CRC fixed so it parses)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    return bytes(data)
+
+
+def assert_error(response, status, code, text):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["error"] == code
+    assert text in body["message"]
+
+
+# Uploads ---------------------------------------------------------------------------------------------
+
+
+def test_upload_jpeg_creates_an_asset(api, user, samples):
+    response = upload(api, samples / "jpg" / "Canon_40D.jpg")
+    assert response.status_code == 201
+    body = response.json()
+    asset = Asset.objects.get(uid=body["uid"])
+    assert body["duplicate"] is False
+    assert body["title"] == "Canon 40D"
+    assert body["status"] == "processing"
+    assert body["current_version"] | {"created_at": None} == {
+        "number": 1, "format": "jpeg", "mime_type": "image/jpeg", "width": 100, "height": 68, "bytes": 7958,
+        "sha256": asset.current_version.sha256, "created_at": None,
+    }
+    assert set(body["urls"]) == {"self", "page", "jsonld", "metadata", "versions", "download"}
+    assert response["Location"] == body["urls"]["self"] == f"http://testserver{detail_url(asset.uid)}"
+    entry = AuditEntry.objects.get(action="asset.upload", asset=asset)
+    assert (entry.actor, entry.ip_address) == (user, "127.0.0.1")
+
+
+def test_same_bytes_again_return_the_existing_asset(api, samples):
+    first = upload(api, samples / "jpg" / "Nikon_D70.jpg").json()
+    again = upload(api, samples / "jpg" / "Nikon_D70.jpg")
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True and again.json()["uid"] == first["uid"]
+    assert Asset.objects.count() == 1
+
+
+def test_heic_upload(api, samples):
+    response = upload(api, samples / "heic" / "IMG_5195.HEIC")
+    assert response.status_code == 201
+    version = response.json()["current_version"]
+    assert (version["format"], version["mime_type"], version["width"], version["height"]) == (
+        "heif", "image/heif", 2566, 3313,
+    )
+
+
+def test_upload_with_title_and_collections(admin_api, actor, samples):
+    create_collection("Cameras", actor=actor)
+    create_collection("Test files", actor=actor)
+    response = upload(admin_api, samples / "jpg" / "Pentax_K10D.jpg", title="K10D", collections=["cameras", "test-files"],
+                      anonymise_faces="true")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["title"], body["collections"], body["anonymise_faces"]) == ("K10D", ["cameras", "test-files"], True)
+
+
+def test_unknown_collection_is_a_clear_400(api, samples):
+    response = upload(api, samples / "jpg" / "Pentax_K10D.jpg", collections=["nowhere"])
+    assert_error(response, 400, "does_not_exist", "collections:")
+    assert "nowhere" in response.json()["message"]
+    assert not Asset.objects.exists()
+
+
+def test_missing_file_field(api):
+    assert_error(api.post(ASSETS, {"title": "no file"}, format="multipart"), 400, "required", "named “file”")
+    assert_error(api.post(ASSETS, {"title": "json"}, format="json"), 400, "required", "named “file”")
+
+
+@pytest.mark.parametrize("name, data, status, code, text", [
+    ("notes.jpg", b"just some text, not an image\n" * 20, 415, "unsupported_type", "not an image type we accept"),
+    ("cut.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, 400, "corrupt", "corrupt or truncated"),
+    ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 415,
+     "unsupported_type", "SVG"),
+    ("bomb.png", png_claiming(100_000, 100_000), 413, "too_many_pixels", "decompression bomb"),
+], ids=["text-named-jpg", "truncated-jpeg", "svg-with-script", "decompression-bomb"])
+def test_refused_files_get_ingests_message(api, name, data, status, code, text):
+    assert_error(upload_bytes(api, name, data), status, code, text)
+    assert not Asset.objects.exists()
+
+
+def test_oversized_upload_is_413(api, samples, settings):
+    settings.LUMEN_MAX_UPLOAD_BYTES = 4096
+    assert_error(upload(api, samples / "jpg" / "Canon_40D.jpg"), 413, "too_large", "the limit is")
+
+
+# Versions --------------------------------------------------------------------------------------------
+
+
+def test_new_version_duplicate_and_restore(api, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    versions_url = detail_url(uid, "versions")
+
+    added = upload(api, samples / "jpg" / "Nikon_D70.jpg", url=versions_url, comment="better crop")
+    assert added.status_code == 201
+    assert (added.json()["number"], added.json()["is_current"], added.json()["comment"]) == (2, True, "better crop")
+
+    assert_error(upload(api, samples / "jpg" / "Canon_40D.jpg", url=versions_url), 409, "duplicate", "version 1")
+
+    history = api.get(versions_url).json()
+    assert [(v["number"], v["is_current"], v["created_by"]) for v in history] == [(2, True, "alice"), (1, False, "alice")]
+    assert history[1]["original_filename"] == "Canon_40D.jpg"
+    assert history[1]["download_url"].endswith(f"{detail_url(uid, 'download')}?version=1")
+
+    restored = api.post(reverse("api:asset-restore", kwargs={"uid": uid, "number": 1}))
+    assert restored.status_code == 200
+    assert restored.json()["current_version"]["number"] == 1
+    assert AuditEntry.objects.filter(action="asset.restore_version").count() == 1
+    assert_error(api.post(reverse("api:asset-restore", kwargs={"uid": uid, "number": 7})), 404, "not_found", "")
+
+
+def test_new_version_needs_a_file(api, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    assert_error(api.post(detail_url(uid, "versions"), {"comment": "x"}), 400, "required", "file")
+
+
+# Reading ---------------------------------------------------------------------------------------------
+
+
+def test_detail_and_unknown_uids(api, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    body = api.get(detail_url(uid)).json()
+    assert body["uid"] == uid and body["renditions"] == []
+    assert body["urls"]["page"] == f"http://testserver{reverse('assets:detail', kwargs={'uid': uid})}"
+    assert_error(api.get(detail_url("00000000-0000-0000-0000-000000000000")), 404, "not_found", "")
+    assert_error(api.get(detail_url("not-a-uuid")), 404, "not_found", "")
+
+
+def test_detail_ignores_list_filters(api, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    assert api.get(detail_url(uid), {"format": "png", "date_from": "bad"}).status_code == 200
+
+
+def test_metadata_endpoint(api, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    body = api.get(detail_url(uid, "metadata")).json()
+    assert set(body) == {"version", "metadata", "raw"}
+    assert body["version"] == 1
+    assert body["metadata"]["camera_model"] == "Canon EOS 40D"
+    assert body["metadata"]["taken_at"] == "2008-05-30T15:56:01"
+    assert body["raw"]["exif"]
+
+
+def test_jsonld_endpoint(api, samples):
+    uid = upload(api, samples / "jpg" / "gps" / "DSCN0010.jpg").json()["uid"]
+    ensure_default_renditions(Asset.objects.get(uid=uid).current_version)
+    response = api.get(detail_url(uid, "jsonld"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/ld+json"
+    data = json.loads(response.content)
+    assert (data["@context"], data["@type"], data["identifier"]) == ("https://schema.org", "ImageObject", uid)
+    assert {"name", "contentUrl", "thumbnailUrl", "encodingFormat", "width", "height", "dateCreated", "uploadDate",
+            "contentLocation", "exifData"} <= set(data)
+    assert api.get(detail_url(uid, "jsonld"), HTTP_ACCEPT="application/json")["Content-Type"] == "application/json"
+
+
+def test_download_streams_the_original_through_delivery(api, samples):
+    canon, nikon = samples / "jpg" / "Canon_40D.jpg", samples / "jpg" / "Nikon_D70.jpg"
+    uid = upload(api, canon).json()["uid"]
+    upload(api, nikon, url=detail_url(uid, "versions"))
+    download = detail_url(uid, "download")
+    current = api.get(download)
+    assert current.status_code == 200 and b"".join(current.streaming_content) == nikon.read_bytes()
+    assert current["Content-Type"] == "image/jpeg"
+    assert current["Content-Disposition"] == 'attachment; filename="Nikon_D70.jpg"'
+    first = api.get(download, {"version": 1})
+    assert b"".join(first.streaming_content) == canon.read_bytes()
+    assert AuditEntry.objects.filter(action="asset.download_original").count() == 2
+    assert_error(api.get(download, {"version": "latest"}), 400, "invalid", "version:")
+    assert_error(api.get(download, {"version": 9}), 404, "not_found", "")
+
+
+def test_renditions_list_and_files(api, samples):
+    uid = upload(api, samples / "jpg" / "gps" / "DSCN0010.jpg").json()["uid"]
+    assert api.get(detail_url(uid, "renditions")).json() == []
+    ensure_default_renditions(Asset.objects.get(uid=uid).current_version)
+    renditions = api.get(detail_url(uid, "renditions")).json()
+    assert {(r["spec"], r["width"], r["format"]) for r in renditions} >= {
+        ("width-320|format-jpeg", 320, "jpeg"), ("width-640|format-webp", 640, "webp"), ("width-320|format-avif", 320, "avif"),
+    }
+    assert api.get(detail_url(uid)).json()["renditions"] == renditions
+    thumbnail = next(r for r in renditions if r["spec"] == "width-320|format-jpeg")
+    assert thumbnail["url"] == "http://testserver" + reverse(
+        "api:asset-rendition-file", kwargs={"uid": uid, "number": 1, "spec": "width-320|format-jpeg"})
+    response = api.get(thumbnail["url"])
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (320, 240)
+    missing = reverse("api:asset-rendition-file", kwargs={"uid": uid, "number": 1, "spec": "width-99|format-png"})
+    assert_error(api.get(missing), 404, "not_found", "not been made yet")
+
+
+# Lists and filters -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_assets(admin_api, actor, samples):
+    """Canon (2008-05-30), Tuscany (GPS, 2008-10-22, in "Travel"), iPhone HEIC (2021, in "Travel")."""
+    create_collection("Travel", actor=actor)
+    return [
+        upload(admin_api, samples / "jpg" / "Canon_40D.jpg").json()["uid"],
+        upload(admin_api, samples / "jpg" / "gps" / "DSCN0010.jpg", collections=["travel"]).json()["uid"],
+        upload(admin_api, samples / "heic" / "IMG_5195.HEIC", collections=["travel"]).json()["uid"],
+    ]
+
+
+def listed(api, **params):
+    response = api.get(ASSETS, params)
+    assert response.status_code == 200, response.content
+    return [asset["uid"] for asset in response.json()["results"]]
+
+
+def test_list_is_paginated_newest_first(admin_api, three_assets):
+    canon, tuscany, iphone = three_assets
+    first = admin_api.get(ASSETS, {"page_size": 2}).json()
+    assert first["count"] == 3
+    assert [a["uid"] for a in first["results"]] == [iphone, tuscany]
+    second = admin_api.get(first["next"]).json()
+    assert [a["uid"] for a in second["results"]] == [canon] and second["next"] is None
+    assert_error(admin_api.get(ASSETS, {"page": 9}), 404, "not_found", "Invalid page")
+
+
+def test_list_filters(admin_api, three_assets):
+    canon, tuscany, iphone = three_assets
+    assert listed(admin_api, format="heif") == [iphone]
+    assert listed(admin_api, format=["jpeg", "heif"], ordering="created_at") == [canon, tuscany, iphone]
+    assert listed(admin_api, date_from="2008-06-01", date_to="2008-12-31") == [tuscany]
+    assert listed(admin_api, collection="travel") == [iphone, tuscany]
+    assert listed(admin_api, status="processing", ordering="-taken_at") == [iphone, tuscany, canon]
+    assert listed(admin_api, q="dscn") == [tuscany]
+    assert listed(admin_api, keyword="nothing") == []
+
+
+def test_list_filter_on_format_keeps_json(admin_api, three_assets):
+    response = admin_api.get(ASSETS, {"format": "jpeg"})
+    assert response["Content-Type"] == "application/json"
+    assert "format=jpeg" in admin_api.get(ASSETS, {"format": "jpeg", "page_size": 1}).json()["next"]
+
+
+def test_invalid_filter_is_a_400_naming_the_parameter(admin_api, three_assets):
+    response = admin_api.get(ASSETS, {"date_from": "31.12.2020"})
+    assert_error(response, 400, "invalid", "date_from: Enter the date as YYYY-MM-DD")
+    assert "date_from" in response.json()["details"]
+    assert_error(admin_api.get(ASSETS, {"format": "bmp"}), 400, "invalid", "format: Unknown format “bmp”")
+
+
+def test_list_query_count_does_not_grow_with_assets(api, samples, django_assert_max_num_queries):
+    paths = [samples / "jpg" / name for name in ("Canon_40D.jpg", "Nikon_D70.jpg", "Pentax_K10D.jpg", "Kodak_CX7530.jpg")]
+    for path in paths:
+        uid = upload(api, path).json()["uid"]
+        ensure_default_renditions(Asset.objects.get(uid=uid).current_version)
+    with django_assert_max_num_queries(6):  # session, user, count, assets+versions, collections, renditions
+        response = api.get(ASSETS, {"format": "jpeg", "ordering": "-taken_at"})
+    results = response.json()["results"]
+    assert len(results) == 4 and all(len(asset["renditions"]) == 9 for asset in results)
+
+
+# Authentication and errors ---------------------------------------------------------------------------
+
+
+def test_token_auth(user, samples):
+    client = APIClient()
+    refused = client.post(reverse("api:token"), {"username": "alice", "password": "wrong"})
+    assert_error(refused, 400, "authorization", "Unable to log in")
+    token = client.post(reverse("api:token"), {"username": "alice", "password": "correct-horse-battery"}).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(ASSETS).status_code == 200
+    assert upload(client, samples / "jpg" / "Canon_40D.jpg").status_code == 201
+    assert AuditEntry.objects.get(action="asset.upload").actor == user
+
+
+def test_anonymous_requests_get_json_errors(samples):
+    client = APIClient()
+    assert_error(client.get(ASSETS), 403, "not_authenticated", "credentials were not provided")
+    assert_error(upload(client, samples / "jpg" / "Canon_40D.jpg"), 403, "not_authenticated", "")
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert_error(client.get(ASSETS), 403, "authentication_failed", "Invalid token")
+    assert not Asset.objects.exists()
+
+
+# Collections -----------------------------------------------------------------------------------------
+
+
+def test_collections_create_list_and_file(api, admin_api, user, samples):
+    created = api.post(reverse("api:collection-list"), {"name": "Street Art", "description": "Walls"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["slug"] == "street-art"
+    assert created.json()["assets_url"].endswith(f"{ASSETS}?collection=street-art")
+    assert AuditEntry.objects.get(action="collection.create").actor == user
+    duplicate = api.post(reverse("api:collection-list"), {"name": "Street Art"}, format="json")
+    assert_error(duplicate, 400, "unique", "name:")
+    assert [c["slug"] for c in api.get(reverse("api:collection-list")).json()["results"]] == ["street-art"]
+    assert api.get(reverse("api:collection-detail", kwargs={"slug": "street-art"})).json()["name"] == "Street Art"
+
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    filing = detail_url(uid, "add-collection")
+    assert_error(api.post(filing, {"collection": "street-art"}, format="json"), 403, "permission_denied",
+                 "may not file assets into “Street Art”")
+    added = admin_api.post(filing, {"collection": "street-art"}, format="json")
+    assert added.status_code == 200 and added.json()["collections"] == ["street-art"]
+    assert AuditEntry.objects.filter(action="asset.add_to_collection").count() == 1
+
+
+# Permissions -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.com", "correct-horse-battery")
+
+
+def test_unfiled_assets_are_invisible_to_other_users(api, bob, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    other = signed_in(bob)
+    assert other.get(ASSETS).json()["count"] == 0
+    for url in (detail_url(uid), detail_url(uid, "download"), detail_url(uid, "metadata"), detail_url(uid, "jsonld")):
+        assert_error(other.get(url, HTTP_ACCEPT="application/json"), 404, "not_found", "")
+    assert_error(other.post(reverse("api:asset-restore", kwargs={"uid": uid, "number": 1})), 404, "not_found", "")
+
+
+def test_a_viewer_may_read_but_not_change_or_file(admin_api, admin_user, bob, samples):
+    admin = Actor(user=admin_user)
+    travel = create_collection("Travel", actor=admin)
+    uid = upload(admin_api, samples / "jpg" / "Canon_40D.jpg", collections=["travel"]).json()["uid"]
+    grant_role(travel, "viewer", actor=admin, user=bob)
+    viewer = signed_in(bob)
+    assert viewer.get(detail_url(uid)).status_code == 200
+    refused = upload(viewer, samples / "jpg" / "Nikon_D70.jpg", url=detail_url(uid, "versions"))
+    assert_error(refused, 403, "permission_denied", "You may not change this asset.")
+    refused = upload(viewer, samples / "jpg" / "Nikon_D70.jpg", collections=["travel"])
+    assert_error(refused, 403, "permission_denied", "may not upload into “Travel”")
+    assert Asset.objects.count() == 1 and Asset.objects.get().versions.count() == 1
+
+
+# OpenAPI ---------------------------------------------------------------------------------------------
+
+
+def test_api_schema_has_no_warnings(tmp_path):
+    """Only this API's routes, so a warning here is ours (the full /api/schema/ also covers other apps)."""
+    call_command("spectacular", "--fail-on-warn", "--urlconf", "assets.api.urls", "--file", str(tmp_path / "api.yml"))
+
+
+def test_openapi_schema_documents_uploads_and_filters(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    upload_body = schema["paths"]["/api/assets/"]["post"]["requestBody"]["content"]
+    assert list(upload_body) == ["multipart/form-data"]
+    assert upload_body["multipart/form-data"]["schema"]["$ref"].endswith("/AssetUpload")
+    assert schema["components"]["schemas"]["AssetUpload"]["properties"]["file"]["format"] == "binary"
+    list_parameters = {p["name"] for p in schema["paths"]["/api/assets/"]["get"]["parameters"]}
+    assert {"format", "date_from", "date_to", "keyword", "collection", "status", "q", "ordering"} <= list_parameters
+    assert "/api/token/" in schema["paths"]
