@@ -1,0 +1,638 @@
+"""Vector search benchmark: latency and recall@10 of ``search.vectors`` against exact search and FAISS.
+
+Loads N clustered unit vectors with assets, versions, collections, role grants and labels
+straight into its own embedded Postgres (``var/bench``; data is reused between runs), then
+times 200 queries per case (unfiltered, 1% label, permission only, label + permission)
+through the retrieval strategy, the search service and the API, and runs FAISS HNSW on the
+same vectors for the ratio. Appends the table and the machine to docs/benchmarks.md.
+
+    python bench/search.py --rows 100000 1000000
+
+The generator and loader are also used by tests/search/test_vectors.py at a small scale.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+K = 10
+QUERIES = 200
+VISIBLE_COLLECTION_SHARE = 0.3
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class VectorSpace:
+    """Clustered embeddings with a power-law spectrum inside each cluster, so neighbours mean something.
+
+    Centres are random unit vectors; a point is its centre plus noise whose variance decays as
+    1/(rank+1) along a per-cluster ordering of a shared random basis (about 30 effective
+    dimensions), then normalised. Cluster sizes are mildly skewed.
+    """
+
+    dims: int
+    clusters: int
+    seed: int = 0
+    noise: float = 0.9
+
+    def __post_init__(self):
+        rng = np.random.default_rng(self.seed)
+        centres = rng.standard_normal((self.clusters, self.dims))
+        self.centres = (centres / np.linalg.norm(centres, axis=1, keepdims=True)).astype(np.float32)
+        self.basis = np.linalg.qr(rng.standard_normal((self.dims, self.dims)))[0].astype(np.float32)
+        spectrum = 1.0 / np.sqrt(np.arange(1, self.dims + 1))
+        self.spectrum = (spectrum * self.noise / np.linalg.norm(spectrum)).astype(np.float32)
+        self.orders = np.argsort(rng.random((self.clusters, self.dims)), axis=1)
+        weights = 1.0 / np.sqrt(np.arange(1, self.clusters + 1))
+        self.weights = weights / weights.sum()
+
+    def sample(self, count, rng, chunk=100_000):
+        cluster = rng.choice(self.clusters, size=count, p=self.weights)
+        out = np.empty((count, self.dims), dtype=np.float32)
+        for start in range(0, count, chunk):
+            part = cluster[start:start + chunk]
+            noise = rng.standard_normal((len(part), self.dims)).astype(np.float32) * self.spectrum[self.orders[part]]
+            points = self.centres[part] + noise @ self.basis.T
+            out[start:start + chunk] = points / np.linalg.norm(points, axis=1, keepdims=True)
+        return out, cluster
+
+
+@dataclass
+class Dataset:
+    """Everything the loader writes, kept in numpy so ground truth is computed from the same arrays."""
+
+    vectors: np.ndarray      # (n, dims) float32, unit length
+    labels: np.ndarray       # (n, 3) concept index; ~1% of rows carry any one concept
+    collections: np.ndarray  # (n, 2) collection index, -1 for none
+    pending: np.ndarray      # (n,) bool: flagged by moderation, hidden from viewers
+    concepts: int
+    collection_count: int
+
+    @property
+    def rows(self):
+        return len(self.vectors)
+
+    def label_mask(self, concept):
+        return (self.labels == concept).any(axis=1)
+
+    def viewer_mask(self, visible_collections):
+        member = np.isin(self.collections, visible_collections).any(axis=1)
+        return member & ~self.pending
+
+
+def make_dataset(rows, dims=512, *, clusters=1000, concepts=300, collections=100, seed=0):
+    """Labels: one from the cluster's own concept half of the time, the rest at random (3 per row)."""
+    space = VectorSpace(dims, clusters, seed)
+    rng = np.random.default_rng(seed + 1)
+    vectors, cluster = space.sample(rows, rng)
+    labels = rng.integers(0, concepts, size=(rows, 3))
+    own = rng.random(rows) < 0.5
+    labels[own, 0] = cluster[own] % concepts
+    second = np.where(rng.random(rows) < 0.2, rng.integers(0, collections, rows), -1)
+    member = np.stack([rng.integers(0, collections, rows), second], axis=1)
+    pending = rng.random(rows) < 0.02
+    return space, Dataset(vectors, labels, member, pending, concepts, collections)
+
+
+def make_queries(space, count, seed=99):
+    return space.sample(count, np.random.default_rng(seed))[0]
+
+
+def exact_top_k(dataset, query, mask=None, k=K):
+    """Row indexes of the k nearest rows by cosine distance among ``mask`` (numpy, float32, exact)."""
+    candidates = np.arange(dataset.rows) if mask is None else np.flatnonzero(mask)
+    scores = dataset.vectors[candidates] @ query
+    if len(candidates) > k:
+        best = np.argpartition(-scores, k)[:k]
+    else:
+        best = np.arange(len(candidates))
+    return candidates[best[np.argsort(-scores[best])]]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _insert_select(cursor, model, values, source_sql, source_params=()):
+    """INSERT INTO <model table> SELECT <values> <source_sql>.
+
+    ``values`` maps columns to SQL expressions over the source's columns; every other column gets
+    the model's default, so the loader keeps working when someone adds a column with a default.
+    """
+    from django.db import connection
+
+    columns, expressions, params = [], [], []
+    for field in model._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in values:
+            expressions.append(values[field.column])
+        else:
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(expressions)} {source_sql}",
+        params + list(source_params),
+    )
+
+
+def _copy_vectors(cursor, version_ids, model_id, vectors, chunk=50_000):
+    """Binary COPY straight from numpy: about 1 s per 100k 512-d rows, no per-row Python."""
+    rows, dims = vectors.shape
+    layout = np.dtype([("fields", ">i2"), ("len_version", ">i4"), ("version", ">i8"), ("len_model", ">i4"),
+                       ("model", ">i8"), ("len_vector", ">i4"), ("dims", ">i2"), ("unused", ">i2"),
+                       ("vector", ">f4", (dims,))])
+    with cursor.copy("COPY enrichment_embedding (version_id, model_id, vector) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8)
+        for start in range(0, rows, chunk):
+            part = np.zeros(min(chunk, rows - start), dtype=layout)
+            part["fields"], part["len_version"], part["len_model"] = 3, 8, 8
+            part["len_vector"], part["dims"] = 4 + 4 * dims, dims
+            part["version"] = version_ids[start:start + chunk]
+            part["model"] = model_id
+            part["vector"] = vectors[start:start + chunk]
+            copy.write(part.tobytes())
+        copy.write(b"\xff\xff")
+
+
+@dataclass
+class Loaded:
+    """Database ids for a loaded dataset: row i of the arrays is version ``version_ids[i]``."""
+
+    version_ids: np.ndarray
+    concept_ids: list
+    collection_ids: np.ndarray
+    clip: object        # ModelRun holding the vectors
+    classifier: object  # ModelRun holding the labels
+
+    def row_of(self, version_id):
+        return int(version_id - self.version_ids[0])
+
+
+def load_dataset(dataset, *, owner, tag="bench"):
+    """Write the dataset through bulk SQL (bypassing the ORM) into the current database; returns ids.
+
+    Ids are contiguous: asset i and version i are ``base + i``. Moderation: pending rows are
+    flagged, the rest clear. Concepts are the first ``dataset.concepts`` WordNet concepts.
+    """
+    from django.db import connection, transaction
+    from django.db.models import Max
+
+    from assets.models import Asset, AssetVersion, Collection
+    from enrichment.models import Capability, MachineLabel, ModelRun
+    from ontology.models import Concept
+
+    concept_ids = list(Concept.objects.order_by("id").values_list("id", flat=True)[:dataset.concepts])
+    if len(concept_ids) < dataset.concepts:
+        raise RuntimeError("the WordNet concepts are not loaded (ontology migration)")
+    clip, _ = ModelRun.objects.get_or_create(capability=Capability.CLIP, name=f"{tag}-clip", version="1")
+    classifier, _ = ModelRun.objects.get_or_create(capability=Capability.CLASSIFY, name=f"{tag}-classifier",
+                                                   version="1")
+    rows = dataset.rows
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        trusted = cursor.fetchone()[0]
+        if trusted:  # the generated rows are consistent: skip ~10 million foreign-key checks at 1M rows
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        first_collection = (Collection.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        _insert_select(cursor, Collection, {
+            "id": "first + i", "name": "tag || ' collection ' || i", "slug": "tag || '-collection-' || i",
+            "created_at": "now()",
+        }, "FROM generate_series(0, %s - 1) AS i, (SELECT %s::bigint AS first, %s::text AS tag) AS c",
+            [dataset.collection_count, first_collection, tag])
+        base = max((Asset.objects.aggregate(m=Max("id"))["m"] or 0),
+                   (AssetVersion.objects.aggregate(m=Max("id"))["m"] or 0)) + 1
+        _insert_select(cursor, Asset, {
+            "id": "base + i", "uid": "gen_random_uuid()", "title": "'Image ' || i", "owner_id": "owner",
+            "current_version_id": "base + i", "status": "'ready'", "created_at": "now()", "updated_at": "now()",
+            "moderation_state": "CASE WHEN pending THEN 'pending' ELSE 'clear' END",
+        }, "FROM unnest(%s::boolean[]) WITH ORDINALITY AS m(pending, n), "
+           "LATERAL (SELECT n - 1 AS i, %s::bigint AS base, %s::bigint AS owner) AS c",
+            [dataset.pending.tolist(), base, owner.pk])
+        _insert_select(cursor, AssetVersion, {
+            "id": "base + i", "asset_id": "base + i", "number": "1", "file": "'bench/' || i || '.jpg'",
+            "sha256": "md5(i::text) || md5((-i)::text)", "format": "'jpeg'", "mime_type": "'image/jpeg'",
+            "width": "1024", "height": "768", "bytes": "100000", "created_at": "now()",
+        }, "FROM generate_series(0, %s - 1) AS i, (SELECT %s::bigint AS base) AS c", [rows, base])
+        members = np.flatnonzero(dataset.collections.ravel() >= 0)
+        cursor.execute(
+            f"INSERT INTO {Asset.collections.through._meta.db_table} (asset_id, collection_id) "
+            "SELECT DISTINCT %s + r, %s + c FROM unnest(%s::bigint[], %s::bigint[]) AS m(r, c)",
+            [base, first_collection, (members // 2).tolist(), dataset.collections.ravel()[members].tolist()],
+        )
+        row_index = np.repeat(np.arange(rows), dataset.labels.shape[1])
+        confidence = np.random.default_rng(7).uniform(0.3, 1.0, len(row_index))
+        cursor.execute(
+            f"INSERT INTO {MachineLabel._meta.db_table} (version_id, concept_id, model_id, confidence) "
+            "SELECT %s + r, (%s::text[])[c + 1], %s, conf "
+            "FROM unnest(%s::bigint[], %s::int[], %s::float8[]) AS l(r, c, conf) "
+            "ON CONFLICT DO NOTHING",
+            [base, concept_ids, classifier.pk, row_index.tolist(), dataset.labels.ravel().tolist(),
+             confidence.tolist()],
+        )
+        version_ids = np.arange(base, base + rows, dtype=np.int64)
+        _copy_vectors(cursor, version_ids, clip.pk, dataset.vectors)
+        for model in (Collection, Asset, AssetVersion):
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "
+                           f"{model._meta.db_table}))", [model._meta.db_table])
+        # Inside an outer transaction (tests) deferred checks would otherwise run again at every savepoint.
+        cursor.execute("SET LOCAL session_replication_role = origin" if trusted else "SET CONSTRAINTS ALL IMMEDIATE")
+    collection_ids = np.arange(first_collection, first_collection + dataset.collection_count)
+    return Loaded(version_ids, concept_ids, collection_ids, clip, classifier)
+
+
+# --------------------------------------------------------------------------- server
+
+
+SERVER_SETTINGS = {
+    # A 24 GB machine: a quarter for shared buffers, the rest left to the page cache.
+    "shared_buffers": "6GB",
+    "effective_cache_size": "16GB",
+    "maintenance_work_mem": "4GB",
+    "max_parallel_maintenance_workers": "2",
+    "work_mem": "64MB",
+    "random_page_cost": "1.1",
+    "max_wal_size": "8GB",
+}
+
+
+def start_server(var_dir):
+    """Start the bench's own embedded Postgres with SERVER_SETTINGS (restarting once if they changed)."""
+    import psycopg
+
+    from dam import embedded
+
+    url = embedded.postgres_url(var_dir)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, value in SERVER_SETTINGS.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        restart = conn.execute("SELECT count(*) FROM pg_settings WHERE pending_restart").fetchone()[0]
+    if restart:
+        server = embedded._handles["postgres"]
+        server.stop()
+        with server._lock:
+            server.ensure_postgres_running()
+        url = server.get_uri()
+    return url
+
+
+def use_database(url, name):
+    """Point Django at database ``name`` on the bench server, creating (and migrating) it once."""
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connections
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Case:
+    """One row of the report: how the filtered set is written in SQL and what numpy calls the truth."""
+
+    name: str
+    user: object = None        # None: no filter at all (every vector of the model)
+    label: bool = False
+
+
+CASES = (Case("unfiltered"), Case("label 1%", "admin", True), Case("permission", "viewer"),
+         Case("label + permission", "viewer", True))
+
+
+def filtered_sql(user, concept=None):
+    """The filtered set as the app writes it: the permission gate over assets, optionally one concept."""
+    from django.db.models import Exists, OuterRef
+
+    from assets.models import Asset
+    from assets.permissions import visible_assets
+    from enrichment.models import MachineLabel
+
+    assets = Asset.objects.all()
+    if concept is not None:
+        assets = assets.filter(Exists(MachineLabel.objects.filter(version_id=OuterRef("current_version_id"),
+                                                                  concept_id=concept)))
+    return visible_assets(user, assets).order_by().values("current_version_id").query.sql_with_params()
+
+
+def percentile(values, q):
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+@dataclass
+class Result:
+    rows: int
+    case: str
+    method: str
+    p50: float
+    p95: float
+    recall: float
+    short: int = 0  # queries that returned fewer than k rows although at least k matched
+    note: str = ""
+
+
+def measure(rows, case, method, queries, truths, search):
+    """Time ``search(i, query) -> version ids`` over the queries; recall@K against ``truths``."""
+    latencies, recalls, short = [], [], 0
+    for i, query in enumerate(queries):
+        start = time.perf_counter()
+        found = search(i, query)
+        latencies.append((time.perf_counter() - start) * 1000)
+        truth = truths[i]
+        recalls.append(len(set(found[:K]) & set(truth)) / max(1, min(K, len(truth))))
+        short += len(found) < min(K, len(truth))
+    return Result(rows, case, method, percentile(latencies, 50), percentile(latencies, 95),
+                  float(np.mean(recalls)), short)
+
+
+def ground_truth(dataset, queries, masks, version_ids):
+    """Exact top-K version ids per query (numpy over the same arrays the loader wrote)."""
+    return [version_ids[exact_top_k(dataset, query, mask)].tolist() for query, mask in zip(queries, masks)]
+
+
+def strategy_search(loaded, users, case, concepts_of_query):
+    """Search through ``search.vectors``: the SQL fragment, its settings, one transaction."""
+    from django.db import connection, transaction
+
+    from search.vectors import vector_candidates
+
+    def search(i, query):
+        concept = loaded.concept_ids[concepts_of_query[i]] if case.label else None
+        fsql, fparams = filtered_sql(users[case.user], concept) if case.user else (None, ())
+        plan = vector_candidates(loaded.clip, query, k=K, filtered_sql=fsql, filtered_params=fparams,
+                                 concepts=[concept] if concept else None)
+        with transaction.atomic(), connection.cursor() as cursor:
+            plan.apply_settings(cursor)
+            cursor.execute(plan.sql, plan.params)
+            return [row[0] for row in cursor.fetchall()]
+
+    return search
+
+
+def baseline_search(loaded, users, case, concepts_of_query, table):
+    """Plain pgvector: the planner's own plan with default settings (ef_search 40, no iterative scan).
+
+    ``search_vector`` has the HNSW index; ``enrichment_embedding`` has none, so that plan is an exact
+    scan of TOASTed 2 KB vectors.
+    """
+    from django.db import connection, transaction
+
+    column = {"search_vector": "(e.half::halfvec({dims}))", "enrichment_embedding": "e.vector"}[table]
+
+    def search(i, query):
+        concept = loaded.concept_ids[concepts_of_query[i]] if case.label else None
+        fsql, fparams = filtered_sql(users[case.user], concept) if case.user else (None, ())
+        where = f"AND e.version_id IN ({fsql})" if fsql else ""
+        dims = len(query)
+        cast = f"::halfvec({dims})" if table == "search_vector" else "::vector"
+        sql = (f"SELECT e.version_id FROM {table} e WHERE e.model_id = %s {where} "
+               f"ORDER BY {column.format(dims=dims)} <=> %s{cast} LIMIT {K}")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [loaded.clip.pk, *fparams, "[" + ",".join(f"{x:.8g}" for x in query) + "]"])
+            return [row[0] for row in cursor.fetchall()]
+
+    return search
+
+
+def faiss_index(dataset, path):
+    """FAISS HNSW (M=16, efConstruction=64, inner product on unit vectors = cosine), cached on disk."""
+    import faiss
+
+    if path.exists():
+        return faiss.read_index(str(path)), None
+    start = time.perf_counter()
+    index = faiss.IndexHNSWFlat(dataset.vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 64
+    index.add(dataset.vectors)
+    seconds = time.perf_counter() - start
+    faiss.write_index(index, str(path))
+    return index, seconds
+
+
+def faiss_search(index, loaded, masks, ef_search):
+    import faiss
+
+    def search(i, query):
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = ef_search
+        if masks[i] is not None:
+            params.sel = selectors[i]
+        _, found = index.search(query[None], K, params=params)
+        return [int(loaded.version_ids[j]) for j in found[0] if j >= 0]
+
+    bitmaps = [None if mask is None else np.packbits(mask, bitorder="little") for mask in masks]
+    selectors = [None if bits is None else faiss.IDSelectorBitmap(len(masks[i]), faiss.swig_ptr(bits))
+                 for i, bits in enumerate(bitmaps)]
+    return search
+
+
+# --------------------------------------------------------------------------- running
+
+
+def prepare(rows, url, var_dir):
+    """The dataset for ``rows`` in database ``bench_<rows>``: generated and loaded once, then reused."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from assets.models import Collection
+    from enrichment.models import Embedding
+    from governance.models import CollectionRole
+    from search.vectors import ensure_vector_indexes
+
+    use_database(url, f"bench_{rows}")
+    timings = {}
+    cache = var_dir / f"dataset_{rows}.npz"
+    start = time.perf_counter()
+    space, dataset = make_dataset(rows)
+    timings["generate (s)"] = time.perf_counter() - start
+    users = get_user_model().objects
+    owner, _ = users.get_or_create(username="bench-owner")
+    admin, _ = users.get_or_create(username="bench-admin", defaults={"is_superuser": True, "is_staff": True})
+    viewer, _ = users.get_or_create(username="bench-viewer")
+    if not Embedding.objects.exists():
+        start = time.perf_counter()
+        loaded = load_dataset(dataset, owner=owner)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        timings["load (s)"] = time.perf_counter() - start
+        np.savez(cache, version_ids=loaded.version_ids, collection_ids=loaded.collection_ids)
+    from enrichment.models import ModelRun
+    from ontology.models import Concept
+
+    ids = np.load(cache)
+    loaded = Loaded(ids["version_ids"], list(Concept.objects.order_by("id").values_list("id", flat=True)
+                                             [:dataset.concepts]), ids["collection_ids"],
+                    ModelRun.objects.get(name="bench-clip"), ModelRun.objects.get(name="bench-classifier"))
+    visible = loaded.collection_ids[:int(dataset.collection_count * VISIBLE_COLLECTION_SHARE)]
+    for collection in Collection.objects.filter(pk__in=visible.tolist()):
+        CollectionRole.objects.get_or_create(collection=collection, user=viewer, defaults={"role": "viewer"})
+    start = time.perf_counter()
+    ensure_vector_indexes(loaded.clip)
+    elapsed = time.perf_counter() - start
+    if elapsed > 1:
+        timings["side tables + HNSW build (s)"] = elapsed
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return space, dataset, loaded, {"admin": admin, "viewer": viewer}, timings
+
+
+def run(rows, url, var_dir, queries_count, baseline_queries):
+    space, dataset, loaded, users, timings = prepare(rows, url, var_dir)
+    queries = make_queries(space, queries_count)
+    concepts_of_query = np.random.default_rng(5).integers(0, dataset.concepts, queries_count)
+    visible = np.arange(int(dataset.collection_count * VISIBLE_COLLECTION_SHARE))
+    viewer = dataset.viewer_mask(visible)
+
+    def masks(case):
+        if case.user is None:
+            return [None] * queries_count
+        base = viewer if case.user == "viewer" else np.ones(dataset.rows, dtype=bool)
+        if not case.label:
+            return [base] * queries_count
+        return [base & dataset.label_mask(c) for c in concepts_of_query]
+
+    faiss_path = var_dir / f"faiss_{rows}.index"
+    index, faiss_seconds = faiss_index(dataset, faiss_path)
+    if faiss_seconds:
+        timings["FAISS HNSW build (s)"] = faiss_seconds
+    import faiss
+
+    from search.vectors import EF_SEARCH
+
+    results = []
+    for case in CASES:
+        case_masks = masks(case)
+        truths = ground_truth(dataset, queries, case_masks, loaded.version_ids)
+        sizes = [dataset.rows if m is None else int(m.sum()) for m in case_masks]
+        note = f"filtered set {int(np.median(sizes)):,} rows (median)"
+        for method, search, count in (
+            ("search.vectors", strategy_search(loaded, users, case, concepts_of_query), queries_count),
+            ("pgvector defaults (planner's plan)",
+             baseline_search(loaded, users, case, concepts_of_query, "search_vector"), baseline_queries),
+            ("exact on enrichment_embedding (TOAST)",
+             baseline_search(loaded, users, case, concepts_of_query, "enrichment_embedding"),
+             baseline_queries if case.label else 0),
+        ):
+            if count:
+                result = measure(rows, case.name, method, queries[:count], truths[:count], search)
+                result.note = note
+                results.append(result)
+                print(format_result(result), flush=True)
+        faiss.omp_set_num_threads(1)
+        result = measure(rows, case.name, f"FAISS HNSW efSearch={EF_SEARCH}", queries, truths,
+                         faiss_search(index, loaded, case_masks, EF_SEARCH))
+        result.note = note
+        results.append(result)
+        print(format_result(result), flush=True)
+    return results, timings
+
+
+def format_result(result):
+    return (f"| {result.rows:,} | {result.case} | {result.method} | {result.p50:.1f} | {result.p95:.1f} | "
+            f"{result.recall:.3f} | {result.short} | {result.note} |")
+
+
+TABLE_HEAD = ("| rows | case | method | p50 ms | p95 ms | recall@10 | short | note |\n"
+              "|---:|---|---|---:|---:|---:|---:|---|")
+
+
+def machine():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT split_part(version(), ' on ', 1), "
+                       "(SELECT extversion FROM pg_extension WHERE extname = 'vector')")
+        postgres, pgvector = cursor.fetchone()
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cpus": os.cpu_count(), "cpu": cpu, "ram": f"{memory:.0f} GB",
+        "postgres": postgres, "pgvector": pgvector,
+        "load average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+    }
+
+
+def report(results, timings, machine_before, machine_after):
+    lines = [
+        f"### Run {machine_before['date']}",
+        "",
+        f"Machine: {machine_before['cpus']} CPUs ({machine_before['cpu']}), {machine_before['ram']} RAM; "
+        f"{machine_before['postgres']}, pgvector {machine_before['pgvector']}; server settings "
+        + ", ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items())
+        + f". Load average {machine_before['load average']} at start, {machine_after['load average']} at end "
+        "(the machine is shared with other engineers' test runs).",
+        "",
+    ]
+    for rows, values in timings.items():
+        if values:
+            lines.append(f"- {rows:,} rows: " + ", ".join(f"{k} {v:.0f}" for k, v in values.items()))
+    lines += ["", TABLE_HEAD, *(format_result(r) for r in results), ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--queries", type=int, default=QUERIES)
+    parser.add_argument("--baseline-queries", type=int, default=50,
+                        help="queries for the slow plain-pgvector baselines")
+    parser.add_argument("--no-docs", action="store_true", help="print only; do not append to docs/benchmarks.md")
+    args = parser.parse_args()
+
+    var_dir = Path(os.environ.setdefault("LUMEN_VAR_DIR", str(REPO / "var" / "bench")))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dam.settings")
+    url = start_server(var_dir)
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    before = machine()
+    print(TABLE_HEAD)
+    results, timings = [], {}
+    for rows in args.rows:
+        rows_results, timings[rows] = run(rows, url, var_dir, args.queries, args.baseline_queries)
+        results += rows_results
+    text = report(results, timings, before, machine())
+    print(text)
+    if not args.no_docs:
+        append_to_docs(text)
+
+
+def append_to_docs(text):
+    """Add the run under "## Vector search" in docs/benchmarks.md (other sections are left alone)."""
+    path = REPO / "docs" / "benchmarks.md"
+    content = path.read_text() if path.exists() else "# Benchmarks\n"
+    heading = "## Vector search"
+    if heading not in content:
+        content = content.rstrip("\n") + f"\n\n{heading}\n\n"
+    start = content.index(heading)
+    following = content.find("\n## ", start + len(heading))
+    end = len(content) if following < 0 else following + 1
+    section = content[start:end].rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+    path.write_text(content[:start] + section + ("\n" + content[end:] if following >= 0 else ""))
+
+
+if __name__ == "__main__":
+    main()

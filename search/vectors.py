@@ -1,0 +1,436 @@
+"""Vector retrieval for search: a SQL fragment that the search statement embeds, chosen by filter size.
+
+Plain pgvector fails filtered search in two ways (see docs/benchmarks.md, "Vector search"): an HNSW
+scan that stops at ``ef_search`` candidates returns too few rows when a filter rejects most of them,
+and an exact scan over a filtered set reads 2 KB TOASTed vectors one random page at a time. So the
+fragment picks one of three plans inside the one statement:
+
+- ``label``: the caller says every wanted version carries one of some concepts and those concepts
+  cover at most ``LABEL_EXACT_ROWS`` rows. Their vectors are stored clustered by concept
+  (``search_vector_label``), so the plan reads them sequentially, ranks all of them exactly and checks
+  the caller's filter (permissions, rights, ...) lazily, nearest first, until ``k`` pass. Exact.
+- ``hnsw``: the filter is broad. An HNSW iterative scan on the model's partial halfvec index checks
+  the filter per candidate as it streams; when that finds fewer than ``k`` rows (a filter far narrower
+  than expected) the same statement falls back to ``exact`` instead of silently returning fewer rows.
+- ``exact``: the caller expects a small filtered set (or the fallback above): the filter's rows are
+  computed and each one's vector looked up and ranked. Exact.
+
+Vectors live in side tables kept by triggers on ``enrichment_embedding``, ``enrichment_machinelabel``
+and ``enrichment_labeldecision``; ``ensure_vector_indexes(model_run)`` opts a model in (creates the
+tables and triggers once, copies its vectors, builds its HNSW index) — no migration per model. The
+side tables hold ``halfvec`` with plain storage: 1 KB inline per 512-d row instead of a 2 KB TOASTed
+``vector``.
+
+Prepared statements: Django's psycopg backend binds parameters client-side and prepares nothing, so
+every statement gets a custom plan; ``settings_sql`` also forces ``plan_cache_mode`` in case someone
+enables server-side binding. Model id, dimensions and thresholds are inlined as integers anyway, so
+partial-index matching never depends on a parameter.
+"""
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+LABEL_EXACT_ROWS = 3_000   # label rows ranked exactly (sequential scan, ~1 µs each here) per query
+CONCEPT_INDEX_ROWS = 3_000  # concepts with more rows than this get their own partial HNSW index
+EXACT_ROWS = 3_000         # filtered rows ranked exactly when the caller expects no more than this
+EF_SEARCH = 100            # HNSW candidates per iteration (docs/benchmarks.md: recall@10 vs ef_search)
+MAX_SCAN_TUPLES = 20_000   # HNSW candidates visited before giving up (then the exact fallback runs)
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+_CONCEPT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # ids are inlined for partial-index matching
+
+
+class VectorIndexMissing(LookupError):
+    """The model has no vector index yet: run ``manage.py vector_indexes`` (or ``ensure_vector_indexes``)."""
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    """``sql`` is a CTE body yielding ``(version_id, distance)``, nearest first, at most ``k`` rows.
+
+    Execute ``settings_sql`` first in the same transaction (it uses ``set_config(..., true)``).
+    ``plan`` names the strategy (label, concept_hnsw, hnsw, exact) for logs and tests.
+    """
+
+    sql: str
+    params: list
+    settings_sql: str
+    plan: str
+
+    def apply_settings(self, cursor):
+        cursor.execute(self.settings_sql)
+
+
+def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered_params=(), concepts=None,
+                      expected_rows=None):
+    """Top ``k`` versions by cosine distance to ``query_vector`` among the rows of ``filtered_sql``.
+
+    ``filtered_sql`` selects one column of version ids (duplicates allowed, no ORDER BY needed); it is
+    evaluated per candidate or materialised, never filtered in Python. ``None`` means every vector of
+    the model (old versions included), which only benchmarks want.
+
+    ``concepts`` (optional): concept ids such that every version of ``filtered_sql`` has at least one
+    of them as a machine label or, on its asset, a person's "added" decision. It makes label-filtered
+    queries exact or index-assisted; pass ``None`` when the concept filter matches anything else.
+    Costs one small query (counting at most ``LABEL_EXACT_ROWS + 1`` index entries).
+
+    ``expected_rows`` (optional): the caller's estimate of the filtered set size (e.g. a collection's
+    size); at or below ``EXACT_ROWS`` the filtered set is ranked exactly.
+    """
+    model_id, dims = int(getattr(model_run, "pk", model_run)), len(query_vector)
+    _check_registered(model_id, dims)
+    search = _Search(model_id, dims, "[" + ",".join(f"{float(x):.8g}" for x in query_vector) + "]", int(k),
+                     filtered_sql, list(filtered_params))
+    settings = _settings_sql(ef_search=max(EF_SEARCH, search.k))
+    if filtered_sql is None:
+        sql, params = search.hnsw("search_vector", "true")
+        return VectorQuery(f"SELECT * FROM ({sql}) AS nearest ORDER BY distance", params, settings, "hnsw")
+    if expected_rows is not None and expected_rows <= EXACT_ROWS:
+        return VectorQuery(*search.exact(), settings, "exact")
+    if concepts:
+        concepts = list(concepts)
+        rows, indexed = _label_stats(model_id, concepts)
+        if rows <= LABEL_EXACT_ROWS:
+            return VectorQuery(*search.by_label(concepts), settings, "label")
+        if indexed:
+            return VectorQuery(*search.with_fallback(search.hnsw("search_vector_label", _concept_match(concepts[0])),
+                                                     search.by_label(concepts)), settings, "concept_hnsw")
+    return VectorQuery(*search.with_fallback(search.hnsw("search_vector", "true"), search.exact()), settings, "hnsw")
+
+
+def _settings_sql(ef_search):
+    settings = {
+        "hnsw.ef_search": min(ef_search, 1000),
+        "hnsw.iterative_scan": "relaxed_order",
+        "hnsw.max_scan_tuples": MAX_SCAN_TUPLES,
+        "jit": "off",  # a big cost estimate would otherwise spend ~50 ms compiling
+        "plan_cache_mode": "force_custom_plan",
+    }
+    calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in settings.items())
+    return f"SELECT {calls}"
+
+
+def _concept_match(concept, alias="l."):
+    return f"{alias}concept_id = '{concept}'"
+
+
+def _label_stats(model_id, concepts):
+    """(label rows of ``concepts``, capped at LABEL_EXACT_ROWS + 1; whether the one concept has an index)."""
+    index = concept_index_name(model_id, concepts[0]) if len(concepts) == 1 and _CONCEPT_ID.match(concepts[0]) else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM search_vector_label WHERE model_id = %s "
+            "AND concept_id = ANY(%s) LIMIT %s) AS counted), to_regclass(%s) IS NOT NULL",
+            [model_id, concepts, LABEL_EXACT_ROWS + 1, index])
+        return cursor.fetchone()
+
+
+@dataclass
+class _Search:
+    """The SQL pieces of one search; each returns (sql, params) with params in textual order."""
+
+    model_id: int
+    dims: int
+    vector: str
+    k: int
+    filtered_sql: str
+    filtered_params: list
+
+    def check(self, column):
+        """A per-row test the planner cannot turn into a join: evaluated lazily, one candidate at a time."""
+        if self.filtered_sql is None:
+            return "true", []
+        return (f"(SELECT true FROM ({self.filtered_sql}) AS f(version_id) WHERE f.version_id = {column} LIMIT 1)",
+                self.filtered_params)
+
+    def hnsw(self, table, match):
+        """HNSW scan (the model's index, or a concept's partial one) checking the filter as it streams."""
+        check, params = self.check("l.version_id")
+        return (f"SELECT l.version_id, (l.half::halfvec({self.dims})) <=> %s::halfvec({self.dims}) AS distance "
+                f"FROM {table} l WHERE l.model_id = {self.model_id} AND {match} AND {check} "
+                f"ORDER BY distance LIMIT {self.k}", [self.vector, *params])
+
+    def exact(self):
+        """Materialise the filtered set; each row probes its own vector by key (LATERAL ... OFFSET 0 keeps
+        that shape whatever the estimates) and all are ranked exactly."""
+        return ("SELECT f.version_id, v.distance FROM "
+                f"(SELECT DISTINCT filtered.version_id FROM ({self.filtered_sql}) AS filtered(version_id)) AS f "
+                "CROSS JOIN LATERAL (SELECT s.half <=> %s::halfvec AS distance FROM search_vector s "
+                f"WHERE s.version_id = f.version_id AND s.model_id = {self.model_id} OFFSET 0) AS v "
+                f"ORDER BY v.distance LIMIT {self.k}", [*self.filtered_params, self.vector])
+
+    def by_label(self, concepts):
+        """Rank the concepts' clustered rows exactly, then check the filter nearest first until k pass."""
+        several = len(concepts) > 1
+        distance = "min(l.half <=> %s::halfvec)" if several else "l.half <=> %s::halfvec"
+        check, params = self.check("c.version_id")
+        return ("SELECT c.version_id, c.distance FROM ("
+                f"SELECT l.version_id, {distance} AS distance FROM search_vector_label l "
+                f"WHERE l.model_id = {self.model_id} AND l.concept_id = ANY(%s) "
+                f"{'GROUP BY l.version_id' if several else ''} "
+                "ORDER BY distance OFFSET 0) AS c "  # OFFSET 0: the filter runs above the sort, lazily
+                f"WHERE {check} LIMIT {self.k}", [self.vector, concepts, *params])
+
+    def with_fallback(self, approximate, exact):
+        """The approximate rows, or, when they are fewer than k, the exact ones (one statement)."""
+        short = f"(SELECT count(*) FROM approximate) < {self.k}"
+        return (f"WITH approximate AS MATERIALIZED ({approximate[0]}) "
+                f"SELECT * FROM ((SELECT * FROM approximate WHERE NOT {short}) "
+                f"UNION ALL (SELECT * FROM ({exact[0]}) AS exact WHERE {short})) AS nearest ORDER BY distance",
+                [*approximate[1], *exact[1]])
+
+
+# --------------------------------------------------------------------------- indexes and side tables
+
+_registered = set()  # (database name, model id, dims) seen registered; registrations are never undone
+
+
+def _check_registered(model_id, dims):
+    key = (connection.settings_dict["NAME"], model_id, dims)
+    if key in _registered:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('search_vector_model') IS NOT NULL")
+        found = cursor.fetchone()[0]
+        if found:
+            cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
+            row = cursor.fetchone()
+            found = row and row[0]
+    if not found:
+        raise VectorIndexMissing(f"model run {model_id} has no vector index: run manage.py vector_indexes")
+    if found != dims:
+        raise ValueError(f"model run {model_id} has {found}-d vectors, the query has {dims}")
+    _registered.add(key)
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS search_vector_model (model_id bigint PRIMARY KEY, dims integer NOT NULL);
+CREATE TABLE IF NOT EXISTS search_vector (
+    model_id bigint NOT NULL, version_id bigint NOT NULL, half halfvec STORAGE PLAIN NOT NULL,
+    PRIMARY KEY (version_id, model_id));
+CREATE TABLE IF NOT EXISTS search_vector_label (
+    model_id bigint NOT NULL, concept_id varchar(64) NOT NULL, version_id bigint NOT NULL,
+    half halfvec STORAGE PLAIN NOT NULL,
+    PRIMARY KEY (model_id, concept_id, version_id));
+CREATE INDEX IF NOT EXISTS search_vector_label_version ON search_vector_label (version_id);
+
+-- The concepts of each version: its machine labels and the ones a person added to its asset.
+CREATE OR REPLACE VIEW search_vector_concept AS
+    SELECT version_id, concept_id FROM enrichment_machinelabel
+    UNION
+    SELECT av.id, d.concept_id FROM enrichment_labeldecision d JOIN assets_assetversion av ON av.asset_id = d.asset_id
+    WHERE d.decision = 'added';
+
+CREATE OR REPLACE FUNCTION search_vector_concepts(version bigint) RETURNS SETOF varchar LANGUAGE sql STABLE AS $$
+    SELECT concept_id FROM search_vector_concept WHERE version_id = version
+$$;
+
+CREATE OR REPLACE FUNCTION search_vector_forget_label(version bigint, concept varchar) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM search_vector_label WHERE version_id = version AND concept_id = concept
+    AND concept NOT IN (SELECT search_vector_concepts(version))
+$$;
+
+CREATE OR REPLACE FUNCTION search_vector_add_label(version bigint, concept varchar) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO search_vector_label (model_id, concept_id, version_id, half)
+    SELECT model_id, concept, version, half FROM search_vector WHERE version_id = version
+    ON CONFLICT DO NOTHING
+$$;
+
+CREATE OR REPLACE FUNCTION search_vector_on_embedding() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM search_vector WHERE version_id = OLD.version_id AND model_id = OLD.model_id;
+        DELETE FROM search_vector_label WHERE version_id = OLD.version_id AND model_id = OLD.model_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (SELECT 1 FROM search_vector_model WHERE model_id = NEW.model_id) THEN
+        INSERT INTO search_vector (model_id, version_id, half) VALUES (NEW.model_id, NEW.version_id, NEW.vector::halfvec);
+        INSERT INTO search_vector_label (model_id, concept_id, version_id, half)
+        SELECT NEW.model_id, c, NEW.version_id, NEW.vector::halfvec FROM search_vector_concepts(NEW.version_id) AS c;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_vector_on_label() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM search_vector_forget_label(OLD.version_id, OLD.concept_id);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM search_vector_add_label(NEW.version_id, NEW.concept_id);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_vector_on_decision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM search_vector_forget_label(av.id, OLD.concept_id) FROM assets_assetversion av
+        WHERE av.asset_id = OLD.asset_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.decision = 'added' THEN
+        PERFORM search_vector_add_label(av.id, NEW.concept_id) FROM assets_assetversion av
+        WHERE av.asset_id = NEW.asset_id;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_vector_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'enrichment_embedding' THEN
+        TRUNCATE search_vector, search_vector_label;
+    ELSE
+        TRUNCATE search_vector_label;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER search_vector_sync AFTER INSERT OR DELETE OR UPDATE OF vector, version_id, model_id
+    ON enrichment_embedding FOR EACH ROW EXECUTE FUNCTION search_vector_on_embedding();
+CREATE OR REPLACE TRIGGER search_vector_sync AFTER INSERT OR DELETE OR UPDATE OF version_id, concept_id
+    ON enrichment_machinelabel FOR EACH ROW EXECUTE FUNCTION search_vector_on_label();
+CREATE OR REPLACE TRIGGER search_vector_sync AFTER INSERT OR DELETE OR UPDATE OF decision, asset_id, concept_id
+    ON enrichment_labeldecision FOR EACH ROW EXECUTE FUNCTION search_vector_on_decision();
+CREATE OR REPLACE TRIGGER search_vector_truncate AFTER TRUNCATE ON enrichment_embedding
+    FOR EACH STATEMENT EXECUTE FUNCTION search_vector_on_truncate();
+CREATE OR REPLACE TRIGGER search_vector_truncate AFTER TRUNCATE ON enrichment_machinelabel
+    FOR EACH STATEMENT EXECUTE FUNCTION search_vector_on_truncate();
+"""
+
+
+def install_schema(cursor):
+    """Side tables, functions and triggers; idempotent. Serialised by an advisory lock."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('search_vector_schema'))")
+    cursor.execute(SCHEMA)
+
+
+def ensure_vector_indexes(model_run, *, dims=None):
+    """Opt ``model_run`` into vector search: copy its vectors into the side tables and build its index.
+
+    ``dims`` defaults to the dimension of its stored vectors; returns it, or ``None`` when the model
+    has no vectors yet and no ``dims`` was given (call again later). Writers to embeddings and labels
+    wait while the vectors are copied (so none is missed); the HNSW index is built afterwards,
+    concurrently when not inside a transaction. Safe to call repeatedly.
+    """
+    model_id = int(getattr(model_run, "pk", model_run))
+    with transaction.atomic(), connection.cursor() as cursor:
+        install_schema(cursor)
+        cursor.execute("LOCK TABLE enrichment_embedding, enrichment_machinelabel, enrichment_labeldecision "
+                       "IN SHARE MODE")
+        cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
+        row = cursor.fetchone()
+        if row:
+            dims = row[0]
+        else:
+            if dims is None:
+                cursor.execute("SELECT vector_dims(vector) FROM enrichment_embedding WHERE model_id = %s LIMIT 1",
+                               [model_id])
+                row = cursor.fetchone()
+                if row is None:
+                    return None
+                dims = row[0]
+            cursor.execute("INSERT INTO search_vector_model (model_id, dims) VALUES (%s, %s)", [model_id, dims])
+            _copy_vectors(cursor, model_id)
+    _build_hnsw(model_id, int(dims))
+    ensure_concept_indexes(model_id)
+    return dims
+
+
+def _copy_vectors(cursor, model_id):
+    cursor.execute(
+        "INSERT INTO search_vector (model_id, version_id, half) "
+        "SELECT model_id, version_id, vector::halfvec FROM enrichment_embedding WHERE model_id = %s "
+        "ON CONFLICT DO NOTHING", [model_id])
+    # Written in (concept, version) order: the rows of one concept share pages, read sequentially.
+    cursor.execute(
+        "INSERT INTO search_vector_label (model_id, concept_id, version_id, half) "
+        "SELECT v.model_id, c.concept_id, v.version_id, v.half FROM search_vector v "
+        "JOIN search_vector_concept c ON c.version_id = v.version_id "
+        "WHERE v.model_id = %s ORDER BY c.concept_id, v.version_id ON CONFLICT DO NOTHING", [model_id])
+
+
+def hnsw_index_name(model_id):
+    return f"search_vector_hnsw_m{int(model_id)}"
+
+
+def concept_index_name(model_id, concept_id):
+    """Partial HNSW index of one concept's rows; the digest keeps names unique within 63 bytes."""
+    digest = hashlib.md5(concept_id.encode()).hexdigest()[:8]
+    readable = re.sub(r"[^a-z0-9]", "_", concept_id.lower())[:24]
+    return f"search_vector_label_m{int(model_id)}_{readable}_{digest}"
+
+
+def _create_hnsw(cursor, name, table, dims, where):
+    """Create a halfvec cosine HNSW index unless a valid one exists (concurrently outside transactions)."""
+    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
+    cursor.execute("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                   "WHERE c.relname = %s", [name])
+    row = cursor.fetchone()
+    if row and row[0]:
+        return False
+    if row:  # an interrupted concurrent build leaves an invalid index behind
+        cursor.execute(f"DROP INDEX {concurrently} {name}")
+    cursor.execute(
+        f"CREATE INDEX {concurrently} {name} ON {table} USING hnsw ((half::halfvec({dims})) halfvec_cosine_ops) "
+        f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) WHERE {where}")
+    return True
+
+
+def _build_hnsw(model_id, dims):
+    with connection.cursor() as cursor:
+        _create_hnsw(cursor, hnsw_index_name(model_id), "search_vector", dims, f"model_id = {model_id}")
+        cursor.execute("ANALYZE search_vector")
+        cursor.execute("ANALYZE search_vector_label")
+
+
+def ensure_concept_indexes(model_run, *, min_rows=None, concepts=None):
+    """Partial HNSW indexes for the model's concepts with more than ``min_rows`` rows (among ``concepts``,
+    if given); returns the concepts whose index was created.
+
+    Frequent concepts are too big to rank exactly per query and too selective for the model's HNSW
+    index (a 1% concept needs ~100 candidates per result), so each gets its own small graph. Run it
+    after loads and periodically (``manage.py vector_indexes``): concepts grow.
+    """
+    model_id = int(getattr(model_run, "pk", model_run))
+    min_rows = CONCEPT_INDEX_ROWS if min_rows is None else min_rows
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
+        dims = cursor.fetchone()[0]
+        cursor.execute("SELECT concept_id FROM search_vector_label WHERE model_id = %s "
+                       "AND (%s::varchar[] IS NULL OR concept_id = ANY(%s)) GROUP BY concept_id "
+                       "HAVING count(*) > %s ORDER BY concept_id", [model_id, concepts, concepts, min_rows])
+        concepts = [c for (c,) in cursor.fetchall() if _CONCEPT_ID.match(c)]
+        created = [c for c in concepts if _create_hnsw(
+            cursor, concept_index_name(model_id, c), "search_vector_label", dims,
+            f"model_id = {model_id} AND {_concept_match(c, alias='')}")]
+    return created
+
+
+def recluster_labels():
+    """Rewrite ``search_vector_label`` in concept order (rows added since the last time are scattered).
+
+    Takes an exclusive lock for the rewrite: searches wait, so run it off-peak.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("CLUSTER search_vector_label USING search_vector_label_pkey")
+        cursor.execute("ANALYZE search_vector_label")
+
+
+def drop_vector_indexes(model_run):
+    """Opt a model out: its side rows and its HNSW index go (e.g. after the model is retired)."""
+    model_id = int(getattr(model_run, "pk", model_run))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('search_vector_model') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE %s OR relname = %s",
+                       [f"search_vector_label_m{model_id}\\_%", hnsw_index_name(model_id)])
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        cursor.execute("DELETE FROM search_vector_model WHERE model_id = %s", [model_id])
+        cursor.execute("DELETE FROM search_vector WHERE model_id = %s", [model_id])
+        cursor.execute("DELETE FROM search_vector_label WHERE model_id = %s", [model_id])
+    _registered.difference_update({key for key in _registered if key[1] == model_id})
