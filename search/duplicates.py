@@ -1,17 +1,16 @@
-"""Near-duplicate images by perceptual hash, and putting the extra copies aside.
+"""Near-duplicate images by perceptual hash, and keeping one of them (the others go to the trash).
 
-Pairs come from one statement: current versions of visible, not-archived assets whose dHashes
-share a byte band (GIN ``&&``) and differ in at most ``MAX_DISTANCE`` bits (``bit_count``).
-Groups are the connected pairs.
+Pairs come from one statement: current versions of assets the user may see whose dHashes share
+a byte band (GIN ``&&``) and differ in at most ``MAX_DISTANCE`` bits (``bit_count``). Groups are
+the connected pairs. Trashed assets are invisible to ``visible_assets``, so they leave the groups
+and search at once, and can be restored from the trash.
 """
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
-from assets import permissions
 from assets.models import Asset
-from assets.services import audit
-from search.models import DuplicateArchive
-from search.service import permitted_sql, with_thumbnails
+from assets.services import retention
+from search.service import with_thumbnails
+from search.sql import permitted_sql
 
 MAX_DISTANCE = 6
 
@@ -20,7 +19,6 @@ WITH hashed AS MATERIALIZED (
     SELECT a.id AS asset_id, h.dhash, h.bands
       FROM assets_asset a JOIN search_imagehash h ON h.version_id = a.current_version_id
      WHERE a.id IN (%%PERMITTED%%)
-       AND NOT EXISTS (SELECT 1 FROM search_duplicatearchive x WHERE x.asset_id = a.id)
 )
 SELECT x.asset_id, y.asset_id, bit_count((x.dhash # y.dhash)::bit(64)) AS distance
   FROM hashed x JOIN hashed y ON x.asset_id < y.asset_id AND x.bands && y.bands
@@ -55,28 +53,17 @@ def _components(pairs):
 
 def duplicate_groups(user):
     """Groups of near-duplicate assets (largest first), each a list of assets, oldest first."""
-    pairs = duplicate_pairs(user)
-    groups = _components(pairs)
+    groups = _components(duplicate_pairs(user))
     assets = with_thumbnails(Asset.objects.all()).in_bulk([asset_id for group in groups for asset_id in group])
     ordered = [sorted((assets[i] for i in group), key=lambda a: (a.created_at, a.pk)) for group in groups]
     return sorted(ordered, key=lambda group: (-len(group), group[0].pk))
 
 
 def keep_one(kept, others, *, actor):
-    """Keep ``kept`` and archive ``others`` (each must be in its duplicate group), audit-logged.
-
-    There is no trash yet: archived assets are hidden from search and this page, and stay
-    readable by their links; a trash service can take these rows over.
-    """
+    """Keep ``kept`` and move ``others`` (each in its duplicate group) to the trash, audit-logged there."""
     group = next((g for g in _components(duplicate_pairs(actor.user)) if kept.pk in g), [])
-    strangers = [asset for asset in others if asset.pk not in group or asset.pk == kept.pk]
-    if strangers:
-        raise ValueError(f"{strangers[0]} is not a near-duplicate of {kept}.")
-    if not all(permissions.can_change(actor.user, asset) for asset in [kept, *others]):
-        raise PermissionDenied
+    stranger = next((asset for asset in others if asset.pk not in group or asset.pk == kept.pk), None)
+    if stranger is not None:
+        raise ValueError(f"“{stranger}” is not a near-duplicate of “{kept}”.")
     with transaction.atomic():
-        for asset in others:
-            DuplicateArchive.objects.create(asset=asset, kept=kept, archived_by=actor.user)
-            audit.record(actor, "asset.archive_duplicate", asset=asset, obj=asset,
-                         after={"kept": str(kept.uid)})
-    return others
+        return [retention.trash(asset, actor=actor, reason=f"near-duplicate of {kept.uid}") for asset in others]

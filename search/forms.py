@@ -5,6 +5,8 @@ from django import forms
 
 from assets.models import Asset
 from assets.services.inspect import ACCEPTED_FORMATS
+from governance.models import Channel
+from search import rights
 from search.concepts import normalise
 from search.models import Orientation, SavedSearch
 from search.query import DEFAULT_FUSION, DEFAULT_PAGE_SIZE, FUSIONS, MAX_PAGE_SIZE, SORTS, Cursor, RightsUse, SearchQuery
@@ -79,10 +81,13 @@ class SearchForm(forms.Form):
     moderation = _choices("Moderation", Asset.Moderation.choices, "Moderation state. Repeatable.")
     has_usage_terms = forms.NullBooleanField(label="Usage terms recorded", required=False,
                                              help_text="true: the metadata carries usage terms.")
-    usable_channel = forms.CharField(label="Usable for channel", required=False, max_length=20,
-                                     help_text="e.g. web, print, social (see the rights notice in responses).")
+    rights_status = _choices("Usage rights today", list(rights.STATUSES.items()),
+                             "usable, not_usable (recorded, but not today) or unknown (none recorded). Repeatable.")
+    usable_channel = forms.ChoiceField(label="Usable for channel", required=False,
+                                       choices=[("", "Any channel"), *Channel.choices],
+                                       help_text="Only assets whose usage rights allow this channel.")
     usable_territory = forms.CharField(label="Usable in territory", required=False, max_length=10,
-                                       help_text="ISO 3166 alpha-2 country code.")
+                                       help_text="ISO 3166 alpha-2 country code, e.g. DE.")
     usable_on = _date("Usable on date")
     similar_to = forms.UUIDField(label="More like", required=False,
                                  help_text="Asset uid: rank by visual similarity to that asset.")
@@ -141,7 +146,8 @@ class SearchForm(forms.Form):
         data = self.cleaned_data
         use = None
         if data["usable_channel"] or data["usable_territory"] or data["usable_on"]:
-            use = RightsUse(data["usable_channel"], data["usable_territory"].upper(), data["usable_on"])
+            # The date defaults to today in governance.services.rights.usable_for.
+            use = RightsUse(data["usable_channel"], data["usable_territory"], data["usable_on"])
         return SearchQuery(
             text=data["q"], concepts=data["concept"], title=data["title"], ocr=data["ocr"],
             creator=data["creator"], camera=data["camera"], formats=data["format"],
@@ -150,6 +156,7 @@ class SearchForm(forms.Form):
             created_after=data["created_after"], created_before=data["created_before"],
             has_faces=data["has_faces"], min_objects=data["objects"], collection=data["collection"],
             moderation=data["moderation"], has_usage_terms=data["has_usage_terms"], rights=use,
+            rights_statuses=data["rights_status"],
             similar_to=str(data["similar_to"]) if data["similar_to"] else "",
             sort=data["sort"] or "relevance", fusion=data["fusion"] or DEFAULT_FUSION,
             page_size=data["page_size"] or DEFAULT_PAGE_SIZE, cursor=data["cursor"],

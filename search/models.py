@@ -84,15 +84,6 @@ class ImageHash(models.Model):
         indexes = [GinIndex(fields=["bands"], name="search_hash_bands")]
 
 
-class DuplicateArchive(models.Model):
-    """An asset put aside as a near-duplicate of ``kept``; search and the duplicates page skip it."""
-
-    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="duplicate_archive")
-    kept = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
-    archived_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    archived_at = models.DateTimeField(auto_now_add=True)
-
-
 class SavedSearch(models.Model):
     """A smart collection: the query parameters, re-run live each time it is opened."""
 

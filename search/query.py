@@ -75,6 +75,7 @@ class SearchQuery:
     moderation: list[str] = field(default_factory=list)
     has_usage_terms: bool | None = None
     rights: RightsUse | None = None
+    rights_statuses: list[str] = field(default_factory=list)
     similar_to: str = ""
     vector: list[float] | None = None
     vector_capability: str = "similarity"

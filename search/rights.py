@@ -1,20 +1,26 @@
-"""The usage-rights condition of search, as an Asset queryset the statement embeds as a subquery.
+"""Usage rights in search, from governance's rules (``governance.services.rights.usable_for``).
 
-Extension point: no rights model exists yet, so the only data is the IPTC/XMP
-``rights_usage_terms`` text of the current version, which says *that* terms exist but cannot
-be evaluated for a channel, territory or date. When a rights model lands, replace the body of
-:func:`usable_assets` with its "usable for channel X in territory Y on date D" queryset; the
-search statement, the form, the API and the UI stay as they are.
+The conditions are Asset querysets the search statement embeds as subqueries, so a change to the
+rights rules changes search with them.
 """
-from assets.models import Asset
+from django.utils import timezone
 
-EXACT = False
-NOTICE = (
-    "Usage rights are not recorded yet: “usable for” only keeps assets whose embedded "
-    "metadata carries usage terms; channel, territory and date cannot be checked."
-)
+from assets.models import Asset
+from governance.models import UsageRights
+from governance.services.rights import usable_for
+from search.sql import queryset_sql
+
+STATUSES = {"usable": "Usable today", "not_usable": "Not usable today", "unknown": "No rights recorded"}
 
 
 def usable_assets(use):
-    """Assets usable as ``use`` (a ``search.query.RightsUse``) says, as a queryset."""
-    return Asset.objects.filter(search_document__has_usage_terms=True)
+    """Assets usable as ``use`` (a ``search.query.RightsUse``) says; open parts are not tested."""
+    return usable_for(Asset.objects.all(), use.channel or None, use.territory or None, use.on_date)
+
+
+def status_sql(asset_column):
+    """SQL for the rights status of the asset in ``asset_column``: usable / not_usable / unknown, today."""
+    usable, usable_params = queryset_sql(usable_for(Asset.objects.all(), on_date=timezone.localdate()))
+    recorded, recorded_params = queryset_sql(UsageRights.objects.all(), "asset_id")
+    return (f"CASE WHEN {asset_column} IN ({usable}) THEN 'usable' WHEN {asset_column} IN ({recorded}) "
+            "THEN 'not_usable' ELSE 'unknown' END", [*usable_params, *recorded_params])

@@ -39,10 +39,10 @@ def delete_saved_search(saved, *, actor):
         saved.delete()
 
 
-def saved_search_data(saved, position=None):
-    """Form data re-running ``saved``, with an optional page position (cursor, page_size) on top."""
+def search_data(params, position=None):
+    """Form data for stored ``params`` ({name: [values]}), with an optional page position (cursor, page_size)."""
     data = QueryDict(mutable=True)
-    for key, values in saved.params.items():
+    for key, values in params.items():
         data.setlist(key, list(values))
     for key in POSITION_PARAMS:
         if position and position.get(key):

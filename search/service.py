@@ -21,18 +21,17 @@ import html
 import json
 from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Prefetch
 from pgvector import Vector
 
 from assets.models import Asset, Rendition
-from assets.permissions import visible_assets
 from enrichment.models import MachineLabel
 from search import rights
 from search.concepts import Interpretation, choose, interpret, normalise, plain_text
 from search.embeddings import VectorUnavailable, text_vector
 from search.query import OCR_WEIGHTS, TITLE_WEIGHTS, Cursor, field_tsquery, text_tsquery
+from search.sql import Sql, permitted_sql, queryset_sql
 
 LABEL_FLOOR = 0.05          # labels below this are noise, never evidence
 CONCEPT_THRESHOLD = 0.15    # a phrase counts for an asset when its labels sum to at least this
@@ -47,28 +46,12 @@ FACET_CONCEPTS = 15
 SNIPPET_START, SNIPPET_STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=18, MinWords=6, MaxFragments=2"
 FIELD_NAMES = {"a": "title", "b": "keywords", "c": "caption", "d": "ocr"}
-NOTHING = "SELECT NULL::bigint WHERE false"
-
-
-def queryset_sql(queryset, *fields):
-    """A queryset as (sql, params) for a subquery; a queryset that can match nothing becomes NOTHING."""
-    try:
-        return queryset.order_by().values(*(fields or ("id",))).query.sql_with_params()
-    except EmptyResultSet:
-        return NOTHING, ()
-
-
-def permitted_sql(user):
-    """``visible_assets(user)`` as a subquery: search follows whatever the permission gate says."""
-    return queryset_sql(visible_assets(user))
 
 
 def asset_labels_sql():
     """Labels per asset as enrichment defines them, with people's added labels at confidence 1."""
     effective, params = queryset_sql(MachineLabel.objects.effective(), "version_id", "concept_id", "confidence",
                                      "model_id")
-    if effective == NOTHING:
-        effective = "SELECT NULL::bigint AS version_id, NULL AS concept_id, NULL AS confidence, NULL AS model_id"
     return (
         "SELECT a.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id FROM assets_asset a "
         f"JOIN ({effective}) ml ON ml.version_id = a.current_version_id "
@@ -90,21 +73,6 @@ def rank_sql(*, candidates, query_vector, model, limit):
         f"JOIN enrichment_embedding e ON e.version_id = c.version_id AND e.model_id = {model} "
         f"ORDER BY distance LIMIT {int(limit)}"
     )
-
-
-class _Sql:
-    """SQL text and its parameters, appended together so placeholders and values never drift apart."""
-
-    def __init__(self):
-        self.parts, self.params = [], []
-
-    def add(self, sql, *params):
-        self.parts.append(sql)
-        self.params.extend(params)
-        return self
-
-    def text(self):
-        return "".join(self.parts)
 
 
 @dataclass
@@ -139,7 +107,6 @@ class SearchResults:
     next_cursor: str | None
     interpretation: Interpretation
     query: object
-    notices: list = field(default_factory=list)
     text_vector_unavailable: str = ""
 
     @property
@@ -182,7 +149,6 @@ class SearchStatement:
         q = self.query
         perm, perm_params = permitted_sql(self.user)
         sql.add(f" WHERE d.asset_id IN ({perm})", *perm_params)
-        sql.add(" AND NOT EXISTS (SELECT 1 FROM search_duplicatearchive x WHERE x.asset_id = d.asset_id)")
         for column, values in (("d.format", q.formats), ("d.orientation", q.orientations),
                                ("a.moderation_state", q.moderation)):
             if values:
@@ -225,6 +191,9 @@ class SearchStatement:
         if q.rights is not None:
             usable, usable_params = queryset_sql(rights.usable_assets(q.rights))
             sql.add(f" AND d.asset_id IN ({usable})", *usable_params)
+        if q.rights_statuses:
+            status, status_params = rights.status_sql("d.asset_id")
+            sql.add(f" AND ({status}) = ANY(%s)", *status_params, list(q.rights_statuses))
         for text, weights in ((q.title, TITLE_WEIGHTS), (q.ocr, OCR_WEIGHTS)):
             if field_tsquery(text, weights):
                 sql.add(" AND d.document @@ to_tsquery('english', %s)", field_tsquery(text, weights))
@@ -233,10 +202,11 @@ class SearchStatement:
 
     def _base(self):
         labels_sql, labels_params = asset_labels_sql()
-        sql = _Sql().add(f"WITH asset_labels AS NOT MATERIALIZED ({labels_sql})", *labels_params)
+        sql = Sql().add(f"WITH asset_labels AS NOT MATERIALIZED ({labels_sql})", *labels_params)
+        status, status_params = rights.status_sql("d.asset_id")
         sql.add(", filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, "
-                "a.created_at, d.taken_at, d.document FROM search_searchdocument d "
-                "JOIN assets_asset a ON a.id = d.asset_id")
+                f"a.created_at, d.taken_at, d.document, {status} AS rights_status FROM search_searchdocument d "
+                "JOIN assets_asset a ON a.id = d.asset_id", *status_params)
         self._filters(sql)
         sql.add(")")
         if self.groups:
@@ -319,7 +289,8 @@ class SearchStatement:
         fusion = self.query.fusion
         key = f"s.{fusion}" if self.query.sort == "relevance" and self.sources else keys.get(self.query.sort,
                                                                                              keys["newest"])
-        sql.add(f", results AS (SELECT s.*, f.version_id, s.{fusion} AS score, ({key})::float8 AS sort_key, "
+        sql.add(f", results AS (SELECT s.*, f.version_id, f.rights_status, s.{fusion} AS score, "
+                f"({key})::float8 AS sort_key, "
                 "count(*) OVER () AS total FROM scored s JOIN filtered f ON f.asset_id = s.asset_id)")
 
     # ------------------------------------------------------------------ the page
@@ -391,11 +362,11 @@ class SearchStatement:
         sql.add(" SELECT facet, value, NULL::text AS label, count FROM (SELECT CASE "
                 "WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' "
                 "WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' "
-                "WHEN GROUPING(d.has_usage_terms) = 0 THEN 'rights' ELSE 'year' END AS facet, "
-                f"coalesce(d.format, d.orientation, d.creator, d.camera, d.has_usage_terms::text, {year}) AS value, "
+                "WHEN GROUPING(r.rights_status) = 0 THEN 'rights' ELSE 'year' END AS facet, "
+                f"coalesce(d.format, d.orientation, d.creator, d.camera, r.rights_status, {year}) AS value, "
                 "count(*) AS count FROM results r JOIN search_searchdocument d ON d.asset_id = r.asset_id "
                 "JOIN assets_asset a ON a.id = r.asset_id GROUP BY GROUPING SETS ((d.format), (d.orientation), "
-                f"(d.creator), (d.camera), (d.has_usage_terms), ({year}))) grouped")
+                f"(d.creator), (d.camera), (r.rights_status), ({year}))) grouped")
         sql.add(" UNION ALL (SELECT 'concept', c.id, c.pref_label, count(DISTINCT r.asset_id) FROM results r "
                 "JOIN asset_labels al ON al.asset_id = r.asset_id JOIN ontology_concept c ON c.id = al.concept_id "
                 "WHERE al.confidence >= %s GROUP BY c.id, c.pref_label ORDER BY 4 DESC, 3 LIMIT %s)",
@@ -439,8 +410,7 @@ def search(query, user, interpretation=None):
     interpretation = interpretation or interpret_query(query)
     query, vector_unavailable = with_text_vector(query)
     hits, total, next_cursor = SearchStatement(query, interpretation, user).execute()
-    notices = [rights.NOTICE] if query.rights is not None and not rights.EXACT else []
-    return SearchResults(hits, total, next_cursor, interpretation, query, notices, vector_unavailable)
+    return SearchResults(hits, total, next_cursor, interpretation, query, vector_unavailable)
 
 
 def facets(query, user, interpretation):
@@ -448,7 +418,8 @@ def facets(query, user, interpretation):
     grouped = {}
     for facet, value, label, count in SearchStatement(query, interpretation, user).facet_rows():
         if value not in (None, ""):
-            grouped.setdefault(facet, []).append(FacetValue(value, count, label or value))
+            label = label or (rights.STATUSES.get(value, value) if facet == "rights" else value)
+            grouped.setdefault(facet, []).append(FacetValue(value, count, label))
     for values in grouped.values():
         values.sort(key=lambda v: (-v.count, v.value))
     return grouped

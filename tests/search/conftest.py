@@ -1,12 +1,18 @@
 """Search fixtures: real ingested images, and enrichment rows written directly for SQL-level tests."""
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
+from assets.models import Asset
 from assets.services.ingest import ingest_file
-from enrichment.models import Capability, MachineLabel, ModelRun
+from enrichment.models import Capability, MachineLabel, ModelRun, OcrText
+from search.indexing import reindex_asset
+
+TABBY, TIGER_CAT, LABRADOR, MOTORCYCLE = "n02123045", "n02123159", "n02099712", "n03790512"
+SCHOOL_BUS, ESPRESSO, CRANE_BIRD, CRANE_MACHINE = "n04146614", "n07920052", "n02012849", "n03126707"
 
 
 def png_bytes(name_or_image):
@@ -43,3 +49,44 @@ def label(classifier_run):
                                            confidence=confidence, model=model)
 
     return add_label
+
+
+def noise(seed, size=(96, 64)):
+    """A distinct small image (ingest refuses identical bytes as the same asset)."""
+    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    return Image.fromarray(pixels)
+
+
+@pytest.fixture
+def detector_run(db):
+    return ModelRun.objects.create(capability=Capability.DETECT, name="yolox_nano.onnx", version="test")
+
+
+@pytest.fixture
+def library(ingest, label, detector_run):
+    """Eight assets with what the models would have found in them."""
+    assets = {
+        "cat": ingest("chelsea", title="Chelsea on the sofa"),
+        "dog": ingest(noise(1), title="Rex"),
+        "motorcycle": ingest(noise(2), title="Red bike"),
+        "bus": ingest(noise(3), title="Morning commute"),
+        "coffee": ingest("coffee"),
+        "page": ingest("page"),
+        "crane_bird": ingest(noise(4, size=(64, 96)), title="Wader"),
+        "crane_machine": ingest(noise(5, size=(64, 64)), title="Harbour"),
+    }
+    label(assets["cat"], TABBY, 0.55)
+    label(assets["cat"], TIGER_CAT, 0.2)
+    label(assets["dog"], LABRADOR, 0.7)
+    label(assets["motorcycle"], MOTORCYCLE, 0.8, model=detector_run)
+    label(assets["bus"], SCHOOL_BUS, 0.9)
+    label(assets["coffee"], ESPRESSO, 0.6)
+    label(assets["crane_bird"], CRANE_BIRD, 0.5)
+    label(assets["crane_machine"], CRANE_MACHINE, 0.4)
+    label(assets["page"], TABBY, 0.06)  # below the concept threshold: never a cat
+    Asset.objects.filter(pk=assets["coffee"].pk).update(caption="Espresso in the morning light")
+    reindex_asset(assets["coffee"].pk)
+    ocr_run = ModelRun.objects.create(capability=Capability.OCR, name="rapidocr", version="test")
+    OcrText.objects.create(version_id=assets["page"].current_version_id, model=ocr_run,
+                           text="Region-based segmentation\nThe watershed transform floods the image")
+    return {name: Asset.objects.get(pk=asset.pk) for name, asset in assets.items()}

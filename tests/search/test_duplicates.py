@@ -1,4 +1,4 @@
-"""Near-duplicates by dHash: grouped in SQL over what the user may see; keeping one archives the rest."""
+"""Near-duplicates by dHash: grouped in SQL over what the user may see; keeping one trashes the rest."""
 import io
 
 import pytest
@@ -6,10 +6,9 @@ from django.contrib.auth.models import AnonymousUser
 from PIL import Image
 from skimage import data
 
-from assets.models import AuditEntry
+from assets.models import Asset, AuditEntry
 from assets.services.audit import Actor
 from search import duplicates, service
-from search.models import DuplicateArchive
 from search.query import SearchQuery
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +39,17 @@ def test_near_identical_images_form_one_group(copies, user):
     assert duplicates.duplicate_groups(AnonymousUser()) == []
 
 
-def test_keeping_one_archives_the_others_with_an_audit_entry(copies, actor, user):
+def trashed():
+    return set(Asset.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
+
+
+def test_keeping_one_trashes_the_others_with_an_audit_entry(copies, actor, user):
     kept, *others = copies[:3]
     duplicates.keep_one(kept, others, actor=actor)
-    assert set(DuplicateArchive.objects.values_list("asset_id", flat=True)) == {a.pk for a in others}
-    assert AuditEntry.objects.filter(action="asset.archive_duplicate").count() == 2
+    assert trashed() == {a.pk for a in others}
+    entries = AuditEntry.objects.filter(action="asset.trash")
+    assert {e.asset_id for e in entries} == {a.pk for a in others}
+    assert all(e.after == {"reason": f"near-duplicate of {kept.uid}"} for e in entries)
     assert duplicates.duplicate_groups(user) == []
     found = {hit.asset_id for hit in service.search(SearchQuery(), user).hits}
     assert found == {kept.pk, copies[3].pk}
@@ -53,13 +58,11 @@ def test_keeping_one_archives_the_others_with_an_audit_entry(copies, actor, user
 def test_a_stranger_cannot_be_archived_as_a_duplicate(copies, actor):
     with pytest.raises(ValueError):
         duplicates.keep_one(copies[0], [copies[3]], actor=actor)
-    assert not DuplicateArchive.objects.exists()
+    assert trashed() == set()
 
 
-def test_only_people_who_may_change_them_archive_duplicates(copies, django_user_model):
-    from django.core.exceptions import PermissionDenied
-
+def test_someone_who_cannot_see_them_cannot_trash_them(copies, django_user_model):
     stranger = Actor(user=django_user_model.objects.create_user("mallory", password="x"))
-    with pytest.raises((PermissionDenied, ValueError)):
+    with pytest.raises(ValueError):
         duplicates.keep_one(copies[0], copies[1:3], actor=stranger)
-    assert not DuplicateArchive.objects.exists()
+    assert trashed() == set()

@@ -6,67 +6,25 @@ as rows, so each expectation can be checked against a brute-force computation in
 import json
 from datetime import date, timedelta
 
-import numpy as np
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.utils import timezone
-from PIL import Image
 
 from assets.models import Asset, AssetVersion, Collection
 from enrichment.models import Capability, Detection, LabelDecision, MachineLabel, ModelRun, OcrText
+from governance.services.rights import set_rights
 from ontology.models import Concept
 from search import service
 from search.concepts import interpret
 from search.indexing import reindex_asset
 from search.query import Cursor, RightsUse, SearchQuery
 
-TABBY, TIGER_CAT, LABRADOR, MOTORCYCLE = "n02123045", "n02123159", "n02099712", "n03790512"
-SCHOOL_BUS, ESPRESSO, CRANE_BIRD, CRANE_MACHINE, PERSON = "n04146614", "n07920052", "n02012849", "n03126707", "n00007846"
-CAT, ANIMAL, VEHICLE = "n02121620", "n00015388", "n04524313"
+# WordNet ids the library fixture (conftest.py) labels with, and broader ones queries reach.
+TABBY, TIGER_CAT, CRANE_BIRD, CRANE_MACHINE = "n02123045", "n02123159", "n02012849", "n03126707"
+PERSON, CAT, ANIMAL = "n00007846", "n02121620", "n00015388"
 
 pytestmark = pytest.mark.django_db
-
-
-def noise(seed, size=(96, 64)):
-    """A distinct small image (ingest refuses identical bytes as the same asset)."""
-    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
-    return Image.fromarray(pixels)
-
-
-@pytest.fixture
-def detector_run(db):
-    return ModelRun.objects.create(capability=Capability.DETECT, name="yolox_nano.onnx", version="test")
-
-
-@pytest.fixture
-def library(ingest, label, detector_run):
-    """Eight assets with what the models would have found in them."""
-    assets = {
-        "cat": ingest("chelsea", title="Chelsea on the sofa"),
-        "dog": ingest(noise(1), title="Rex"),
-        "motorcycle": ingest(noise(2), title="Red bike"),
-        "bus": ingest(noise(3), title="Morning commute"),
-        "coffee": ingest("coffee"),
-        "page": ingest("page"),
-        "crane_bird": ingest(noise(4, size=(64, 96)), title="Wader"),
-        "crane_machine": ingest(noise(5, size=(64, 64)), title="Harbour"),
-    }
-    label(assets["cat"], TABBY, 0.55)
-    label(assets["cat"], TIGER_CAT, 0.2)
-    label(assets["dog"], LABRADOR, 0.7)
-    label(assets["motorcycle"], MOTORCYCLE, 0.8, model=detector_run)
-    label(assets["bus"], SCHOOL_BUS, 0.9)
-    label(assets["coffee"], ESPRESSO, 0.6)
-    label(assets["crane_bird"], CRANE_BIRD, 0.5)
-    label(assets["crane_machine"], CRANE_MACHINE, 0.4)
-    label(assets["page"], TABBY, 0.06)  # below the concept threshold: never a cat
-    Asset.objects.filter(pk=assets["coffee"].pk).update(caption="Espresso in the morning light")
-    reindex_asset(assets["coffee"].pk)
-    ocr_run = ModelRun.objects.create(capability=Capability.OCR, name="rapidocr", version="test")
-    OcrText.objects.create(version_id=assets["page"].current_version_id, model=ocr_run,
-                           text="Region-based segmentation\nThe watershed transform floods the image")
-    return {name: Asset.objects.get(pk=asset.pk) for name, asset in assets.items()}
 
 
 def ids(results):
@@ -229,13 +187,23 @@ def test_structured_filters(library, user, detector_run):
     assert ids(run(user, min_objects=[("person", 2)], text="cat")) == {cat.pk}
 
 
-def test_rights_hook_reads_usage_terms_and_says_it_cannot_check_more(library, user):
-    AssetVersion.objects.filter(pk=library["dog"].current_version_id).update(
-        metadata={"rights_usage_terms": "Web only"})
-    reindex_asset(library["dog"].pk)
-    results = run(user, rights=RightsUse("web", "DE", date(2030, 1, 1)))
-    assert ids(results) == {library["dog"].pk}
-    assert "cannot be checked" in results.notices[0]
+def test_usable_for_channel_territory_and_date_follows_governance_rights(library, user, actor):
+    dog, cat = library["dog"], library["cat"]
+    set_rights(dog, actor=actor, licence_type="royalty_free", channels=["web"], territories=["DE", "AT"],
+               expires_on=date(2031, 1, 1))
+    set_rights(cat, actor=actor, licence_type="editorial_only", channels=["editorial"],
+               expires_on=date(2020, 1, 1))
+    assert ids(run(user, rights=RightsUse("web", "DE", date(2030, 1, 1)))) == {dog.pk}
+    assert ids(run(user, rights=RightsUse("web", "FR", date(2030, 1, 1)))) == set()
+    assert ids(run(user, rights=RightsUse("web", "DE", date(2032, 1, 1)))) == set()
+    assert ids(run(user, rights=RightsUse("print", "", None))) == set()
+    assert ids(run(user, rights_statuses=["usable"])) == {dog.pk}
+    assert ids(run(user, rights_statuses=["not_usable"])) == {cat.pk}
+    assert len(ids(run(user, rights_statuses=["unknown"]))) == 6
+    results = run(user, text="animal")
+    statuses = service.facets(results.query, user, results.interpretation)["rights"]
+    assert {(v.value, v.label, v.count) for v in statuses} == {
+        ("usable", "Usable today", 1), ("not_usable", "Not usable today", 1), ("unknown", "No rights recorded", 1)}
 
 
 def test_anonymous_sees_nothing(library):
@@ -259,8 +227,8 @@ def test_one_statement_for_filters_permissions_ranking_and_the_page(library, use
 
 
 def test_explain_shows_a_single_plan_over_every_table(library, user):
-    statement = service.SearchStatement(SearchQuery(text="animal morning", formats=["png"]), interpret("animal morning"),
-                                        user)
+    query = SearchQuery(text="animal morning", formats=["png"], has_faces=False, rights=RightsUse("web"))
+    statement = service.SearchStatement(query, interpret(query.text), user)
     text, params = statement.page_sql()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + text, params)
@@ -276,7 +244,7 @@ def test_explain_shows_a_single_plan_over_every_table(library, user):
 
     walk(plan[0]["Plan"])
     assert {"search_searchdocument", "assets_asset", "enrichment_machinelabel", "ontology_concept",
-            "enrichment_labeldecision", "search_duplicatearchive"} <= relations
+            "enrichment_labeldecision", "enrichment_detection", "governance_usagerights"} <= relations
 
 
 @pytest.mark.parametrize("fields", [

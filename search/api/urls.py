@@ -1,0 +1,12 @@
+from django.urls import path
+
+from search.api import views
+
+app_name = "search-api"
+urlpatterns = [
+    path("", views.SearchView.as_view(), name="search"),
+    path("image/", views.ImageSearchView.as_view(), name="image"),
+    path("saved/", views.SavedSearchList.as_view(), name="saved"),
+    path("saved/<int:pk>/", views.SavedSearchDetail.as_view(), name="saved-detail"),
+    path("saved/<int:pk>/results/", views.SavedSearchResults.as_view(), name="saved-results"),
+]

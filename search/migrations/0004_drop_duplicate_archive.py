@@ -1,0 +1,15 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    """Duplicates kept aside now go to the trash (assets.services.retention), which search already hides."""
+
+    dependencies = [
+        ('search', '0003_trigram_functions_and_labels'),
+    ]
+
+    operations = [
+        migrations.DeleteModel(
+            name='DuplicateArchive',
+        ),
+    ]

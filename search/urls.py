@@ -1,0 +1,14 @@
+from django.urls import path
+
+from search import views
+
+app_name = "search"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("image/", views.image_search, name="image"),
+    path("suggest/", views.suggest, name="suggest"),
+    path("duplicates/", views.duplicate_groups, name="duplicates"),
+    path("saved/", views.saved_searches, name="saved"),
+    path("saved/<int:pk>/", views.run_saved_search, name="saved_run"),
+    path("saved/<int:pk>/delete/", views.delete_saved, name="saved_delete"),
+]

@@ -1,0 +1,131 @@
+"""GET /api/search/ and friends: the same search as the page, with keyset cursors, facets, explanations,
+sense choices, search by image (real classifier) and saved searches."""
+import io
+
+import pytest
+from PIL import Image
+from rest_framework.test import APIClient
+from skimage import data
+
+from enrichment.models import Capability
+from enrichment.services import jobs
+from enrichment.services.working_image import load_original
+from search.models import SavedSearch
+from support import MODELS
+
+pytestmark = pytest.mark.django_db
+CRANE_BIRD, CRANE_MACHINE = "n02012849", "n03126707"
+
+
+@pytest.fixture
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_search_returns_hits_with_explanations_facets_and_interpretation(api, library):
+    body = api.get("/api/search/", {"q": "animals"}).json()
+    assert body["count"] == 3 and body["next"] is None
+    chelsea = next(hit for hit in body["results"] if hit["title"] == "Chelsea on the sofa")
+    assert chelsea["uid"] == str(library["cat"].uid) and chelsea["format"] == "png"
+    assert chelsea["html_url"].endswith(f"/assets/{library['cat'].uid}/")
+    assert chelsea["explanation"]["concepts"][0]["label"] == "tabby"
+    assert {"format", "orientation", "year", "concept", "rights"} <= set(body["facets"])
+    assert body["interpretation"]["concepts"][0]["phrase"] == "animal"
+    assert body["vector_text_search"] == {
+        "available": False,
+        "reason": "Text-to-image vector search is unavailable: no CLIP weights are configured "
+                  "(LUMEN_CLIP_ENABLED); results come from concepts and text.",
+    }
+
+
+def test_format_is_a_filter_not_a_renderer(api, library):
+    response = api.get("/api/search/", {"format": "png", "q": "cat"})
+    assert response.status_code == 200 and response.json()["count"] == 1
+
+
+def test_ambiguous_words_list_their_senses_with_counts(api, library):
+    concepts = api.get("/api/search/", {"q": "crane"}).json()["interpretation"]["concepts"]
+    assert concepts[0]["ambiguous"] and concepts[0]["chosen"] is None
+    assert {(s["id"], s["count"]) for s in concepts[0]["senses"]} == {(CRANE_BIRD, 1), (CRANE_MACHINE, 1)}
+    picked = api.get("/api/search/", {"q": "crane", "concept": CRANE_BIRD}).json()
+    assert picked["count"] == 1 and picked["interpretation"]["concepts"][0]["chosen"] == CRANE_BIRD
+
+
+def test_cursor_pages_walk_the_whole_result_once(api, library):
+    seen, url, params = [], "/api/search/", {"page_size": 3, "sort": "newest"}
+    while url:
+        body = api.get(url, params).json()
+        seen += [hit["uid"] for hit in body["results"]]
+        url, params = body["next"], None
+    assert len(seen) == len(set(seen)) == 8
+
+
+def test_bad_parameters_are_a_400_that_names_them(api, library):
+    response = api.get("/api/search/", {"taken_after": "yesterday"})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("taken_after: Enter the date as YYYY-MM-DD")
+    assert api.get("/api/search/", {"cursor": "not-a-cursor"}).status_code == 400
+    assert api.get("/api/search/", {"sort": "random"}).status_code == 400
+
+
+def test_anonymous_callers_are_refused(library):
+    assert APIClient().get("/api/search/", {"q": "cat"}).status_code in (401, 403)
+
+
+def test_schema_documents_every_search_parameter(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    parameters = {p["name"] for p in schema["paths"]["/api/search/"]["get"]["parameters"]}
+    assert {"q", "concept", "format", "orientation", "objects", "usable_channel", "cursor", "fusion"} <= parameters
+    assert "/api/search/image/" in schema["paths"] and "/api/search/saved/" in schema["paths"]
+
+
+def jpeg(array, quality=50):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "JPEG", quality=quality)
+    buffer.seek(0)
+    buffer.name = "query.jpg"
+    return buffer
+
+
+@pytest.mark.skipif(not (MODELS / "mobilenetv2-12-int8.onnx").is_file(), reason=f"no shared models at {MODELS}")
+def test_search_by_uploaded_image_uses_the_classifier_vectors(api, ingest):
+    assets = [ingest("chelsea"), ingest("coffee"), ingest("astronaut")]
+    versions = [asset.current_version for asset in assets]
+    jobs.run_step(Capability.CLASSIFY, versions, images={v.pk: load_original(v) for v in versions})
+    cat_photo = data.chelsea()[20:280, 40:420]  # a crop, recompressed: not the same file
+    body = api.post("/api/search/image/", {"image": jpeg(cat_photo)}, format="multipart").json()
+    assert body["results"][0]["uid"] == str(assets[0].uid)
+    assert body["results"][0]["explanation"]["vector"]["similarity"] > 0.8
+    filtered = api.post("/api/search/image/?orientation=portrait", {"image": jpeg(cat_photo)}, format="multipart")
+    assert filtered.json()["count"] == 0
+
+
+def test_search_by_image_without_indexed_images_is_a_409(api, ingest):
+    ingest("chelsea")
+    response = api.post("/api/search/image/", {"image": jpeg(data.coffee())}, format="multipart")
+    assert response.status_code == 409 and "no image has a similarity vector yet" in response.json()["message"]
+    not_an_image = io.BytesIO(b"plain text")
+    not_an_image.name = "notes.jpg"
+    assert api.post("/api/search/image/", {"image": not_an_image}, format="multipart").status_code == 400
+
+
+def test_saved_searches_are_private_and_run_live(api, library, django_user_model, label):
+    created = api.post("/api/search/saved/", {"name": "Animals", "params": {"q": ["animal"]}}, format="json")
+    assert created.status_code == 201
+    saved = created.json()
+    assert saved["results_url"].endswith(f"/api/search/saved/{saved['id']}/results/")
+    assert api.get(saved["results_url"]).json()["count"] == 3
+    label(library["bus"], "n02084071", 0.9)  # a dog turns up: the saved search sees it at once
+    assert api.get(saved["results_url"], {"page_size": 2}).json()["count"] == 4
+    assert [s["name"] for s in api.get("/api/search/saved/").json()] == ["Animals"]
+
+    other = APIClient()
+    other.force_authenticate(django_user_model.objects.create_user("mallory", password="x"))
+    assert other.get(saved["results_url"]).status_code == 403
+    assert other.get("/api/search/saved/").json() == []
+    invalid = api.post("/api/search/saved/", {"name": "Bad", "params": {"taken_after": ["soon"]}}, format="json")
+    assert invalid.status_code == 400
+    assert api.delete(f"/api/search/saved/{saved['id']}/").status_code == 204
+    assert not SavedSearch.objects.exists()
