@@ -9,7 +9,7 @@
                     the labels of filtered assets among them
     concept_hits    per phrase the best model's summed confidence; kept above a threshold
     text_hits       ``document @@ tsquery``, ranked by ts_rank_cd
-    vector_hits     the k nearest (``rank_sql``, the vector-strategy seam), below a distance cut
+    vector_hits     the k nearest of the filtered set (``search.vectors``' plan), below a distance cut
     scored          evidence fused by reciprocal rank fusion or a weighted sum
     results/page    sort key, total, keyset cursor, LIMIT; the final SELECT adds the explanations
 
@@ -19,19 +19,23 @@ them, search follows without a change here.
 """
 import html
 import json
+import logging
 from dataclasses import dataclass, field, replace
 
-from django.db import connection
-from django.db.models import Prefetch
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q
 from pgvector import Vector
 
 from assets.models import Asset, Rendition
 from enrichment.models import MachineLabel
-from search import rights
+from ontology.models import Concept
+from search import rights, vectors
 from search.concepts import Interpretation, choose, interpret, normalise, plain_text
 from search.embeddings import VectorUnavailable, text_vector
 from search.query import OCR_WEIGHTS, TITLE_WEIGHTS, Cursor, field_tsquery, text_tsquery
 from search.sql import Sql, permitted_sql, queryset_sql
+
+logger = logging.getLogger(__name__)
 
 LABEL_FLOOR = 0.05          # labels below this are noise, never evidence
 CONCEPT_THRESHOLD = 0.15    # a phrase counts for an asset when its labels sum to at least this
@@ -61,18 +65,59 @@ def asset_labels_sql():
     )
 
 
-def rank_sql(*, candidates, query_vector, model, limit):
-    """The ``limit`` rows of ``candidates`` (a CTE with asset_id, version_id) nearest to the query vector.
+@dataclass(frozen=True)
+class VectorSource:
+    """The model whose vectors rank a query, and the query vector (``None``: nothing to compare with)."""
 
-    ``query_vector`` and ``model`` are SQL expressions (a vector; a ModelRun id). Returns SQL
-    selecting (asset_id, distance). This is the exact scan over the filtered set; an index
-    strategy (``search.vectors``) replaces it by keeping the signature.
+    model_id: int
+    model_name: str
+    vector: list | None
+
+
+_VECTOR_SOURCE_SQL = """
+SELECT m.id, m.name, (SELECT e.vector::real[] FROM enrichment_embedding e
+                         JOIN assets_asset a ON a.current_version_id = e.version_id
+                       WHERE e.model_id = m.id AND a.uid = %s AND a.id IN (%%PERMITTED%%))
+  FROM enrichment_modelrun m WHERE m.capability = %s AND m.active ORDER BY m.id DESC LIMIT 1
+"""
+
+
+def vector_source(query, user):
+    """The active model of the query's vector kind, and the query vector: given, or that of the
+    ``similar_to`` asset if ``user`` may see it. ``None`` when no model of that kind is active."""
+    perm, perm_params = permitted_sql(user)
+    with connection.cursor() as cursor:
+        cursor.execute(_VECTOR_SOURCE_SQL.replace("%%PERMITTED%%", perm),
+                       [query.similar_to or None, *perm_params, query.vector_capability])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    model_id, name, stored = row
+    vector = query.vector if query.vector is not None else stored
+    return VectorSource(model_id, name, None if vector is None else [float(x) for x in vector])
+
+
+def _concept_subtree(concept_id):
+    return list(Concept.objects.filter(Q(pk=concept_id) | Q(ancestors__contains=[concept_id])).values_list("pk", flat=True))
+
+
+def vector_plan(source, query):
+    """``search.vectors``' retrieval over the filtered set (the CTE ``filtered`` of the statement).
+
+    A model not yet opted into the vector index (``search.vectors.ensure_vector_indexes``) is ranked
+    by an exact scan of its stored vectors instead, so search keeps working while it is built.
     """
-    return (
-        f"SELECT c.asset_id, e.vector <=> {query_vector} AS distance FROM {candidates} c "
-        f"JOIN enrichment_embedding e ON e.version_id = c.version_id AND e.model_id = {model} "
-        f"ORDER BY distance LIMIT {int(limit)}"
-    )
+    concepts = _concept_subtree(query.has_concepts[0]) if query.has_concepts else None
+    try:
+        return vectors.vector_candidates(source.model_id, source.vector, k=VECTOR_TOP_K,
+                                         filtered_sql="SELECT version_id FROM filtered", concepts=concepts)
+    except vectors.VectorIndexMissing:
+        logger.warning("model run %s has no vector index; ranking its vectors exactly", source.model_id)
+        return vectors.VectorQuery(
+            "SELECT f.version_id, e.vector <=> %s::vector AS distance FROM filtered f "
+            "JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = %s "
+            f"ORDER BY distance LIMIT {VECTOR_TOP_K}",
+            [Vector(source.vector).to_text(), source.model_id], "SELECT 1", "unindexed")
 
 
 @dataclass
@@ -108,6 +153,7 @@ class SearchResults:
     interpretation: Interpretation
     query: object
     text_vector_unavailable: str = ""
+    vector: VectorSource | None = None
 
     @property
     def vector_text_search(self):
@@ -129,8 +175,11 @@ def snippet_html(text):
 class SearchStatement:
     """The statement for one query, user and interpretation; executed for a page or for facets."""
 
-    def __init__(self, query, interpretation, user):
+    def __init__(self, query, interpretation, user, vector=None):
+        """``vector``: the ``VectorSource`` when the query asks for similar images (see ``vector_source``)."""
         self.query = query
+        self.vector = vector
+        self.vector_plan = vector_plan(vector, query) if vector and vector.vector is not None else None
         self.interpretation = interpretation
         self.user = user
         self.groups = interpretation.concept_groups
@@ -244,21 +293,12 @@ class SearchStatement:
                 "WHERE score >= %s GROUP BY asset_id)", len(self.groups), CONCEPT_THRESHOLD)
 
     def _vector_ctes(self, sql):
-        q = self.query
-        sql.add(", vector_model AS (SELECT id, name FROM enrichment_modelrun WHERE capability = %s AND active "
-                "ORDER BY id DESC LIMIT 1)", q.vector_capability)
-        if q.vector is not None:
-            sql.add(", query_vector AS (SELECT %s::vector AS vector)", Vector(q.vector).to_text())
-        else:
-            perm, perm_params = permitted_sql(self.user)
-            sql.add(", query_vector AS (SELECT e.vector FROM enrichment_embedding e JOIN assets_asset a "
-                    "ON a.current_version_id = e.version_id WHERE a.uid = %s "
-                    f"AND e.model_id = (SELECT id FROM vector_model) AND a.id IN ({perm}))",
-                    q.similar_to, *perm_params)
-        nearest = rank_sql(candidates="filtered", query_vector="(SELECT vector FROM query_vector)",
-                           model="(SELECT id FROM vector_model)", limit=VECTOR_TOP_K)
-        sql.add(f", vector_hits AS (SELECT asset_id, (1 - distance)::float8 AS score FROM ({nearest}) nearest "
-                "WHERE distance <= %s)", VECTOR_MAX_DISTANCE)
+        if self.vector_plan is None:  # no model, or an asset to compare with that is missing or not visible
+            sql.add(", vector_hits AS (SELECT NULL::bigint AS asset_id, NULL::float8 AS score WHERE false)")
+            return
+        sql.add(f", vector_nearest AS ({self.vector_plan.sql})", *self.vector_plan.params)
+        sql.add(", vector_hits AS (SELECT f.asset_id, (1 - n.distance)::float8 AS score FROM vector_nearest n "
+                "JOIN filtered f ON f.version_id = n.version_id WHERE n.distance <= %s)", VECTOR_MAX_DISTANCE)
 
     def _fusion_ctes(self, sql):
         if not self.sources:
@@ -322,19 +362,27 @@ class SearchStatement:
                     HEADLINE_OPTIONS, HEADLINE_OPTIONS)
         else:
             sql.add(", NULL::text[], NULL::text, NULL::text")
-        sql.add(", (SELECT name FROM vector_model)" if self.has_vector else ", NULL::text")
+        sql.add(", %s::text", self.vector.model_name if self.vector else None)
         sql.add(" FROM page p JOIN search_searchdocument d ON d.asset_id = p.asset_id")
         if self.highlight:
             sql.add(" CROSS JOIN text_query t")
         sql.add(" ORDER BY p.sort_key DESC, p.asset_id DESC")
         return sql.text(), sql.params
 
+    def _fetch(self, text, params):
+        """Run a statement; the vector plan's settings (transaction-local) go first when there is one."""
+        if self.vector_plan is None:
+            with connection.cursor() as cursor:
+                cursor.execute(text, params)
+                return cursor.fetchall()
+        with transaction.atomic(), connection.cursor() as cursor:
+            self.vector_plan.apply_settings(cursor)
+            cursor.execute(text, params)
+            return cursor.fetchall()
+
     def execute(self):
         """Run the page statement: one round trip. Returns (hits, total, next cursor)."""
-        text, params = self.page_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(text, params)
-            rows = cursor.fetchall()
+        rows = self._fetch(*self.page_sql())
         hits = [self._hit(row) for row in rows[: self.query.page_size]]
         next_cursor = None
         if len(rows) > self.query.page_size:
@@ -381,10 +429,7 @@ class SearchStatement:
         return sql.text(), sql.params
 
     def facet_rows(self):
-        text, params = self.facets_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(text, params)
-            return cursor.fetchall()
+        return self._fetch(*self.facets_sql())
 
 
 # ---------------------------------------------------------------------- entry points
@@ -409,14 +454,15 @@ def search(query, user, interpretation=None):
     """Run ``query`` for ``user``: the interpretation lookup, then one statement for the page."""
     interpretation = interpretation or interpret_query(query)
     query, vector_unavailable = with_text_vector(query)
-    hits, total, next_cursor = SearchStatement(query, interpretation, user).execute()
-    return SearchResults(hits, total, next_cursor, interpretation, query, vector_unavailable)
+    vector = vector_source(query, user) if query.similar_to or query.vector is not None else None
+    hits, total, next_cursor = SearchStatement(query, interpretation, user, vector).execute()
+    return SearchResults(hits, total, next_cursor, interpretation, query, vector_unavailable, vector)
 
 
-def facets(query, user, interpretation):
+def facets(query, user, interpretation, vector=None):
     """Counts per facet over the hits (and per sense of an ambiguous word, over the filtered set)."""
     grouped = {}
-    for facet, value, label, count in SearchStatement(query, interpretation, user).facet_rows():
+    for facet, value, label, count in SearchStatement(query, interpretation, user, vector).facet_rows():
         if value not in (None, ""):
             label = label or (rights.STATUSES.get(value, value) if facet == "rights" else value)
             grouped.setdefault(facet, []).append(FacetValue(value, count, label))
@@ -444,7 +490,7 @@ def search_with_facets(query, user):
     """What the page and the API show: the page of hits with their assets, and the facets."""
     results = search(query, user)
     results.hits = attach_assets(results.hits)
-    return results, facets(results.query, user, results.interpretation)
+    return results, facets(results.query, user, results.interpretation, results.vector)
 
 
 # ---------------------------------------------------------------------- suggestions

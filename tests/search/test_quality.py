@@ -14,6 +14,7 @@ from enrichment.services import jobs
 from enrichment.services.working_image import load_original
 from search import evaluation, service
 from search.query import DEFAULT_FUSION, SearchQuery
+from search.vectors import drop_vector_indexes, ensure_vector_indexes
 from support import MODELS, REPO, SAMPLES
 
 pytestmark = [
@@ -39,9 +40,12 @@ def judged(django_db_setup, django_db_blocker):
         working = {version.pk: load_original(version) for version in versions}
         for capability in CAPABILITIES:
             jobs.run_step(capability, versions, images=working)
+        ensure_vector_indexes(ModelRun.objects.get(capability=Capability.SIMILARITY, active=True))
         yield keys, user
         Asset.objects.filter(pk__in=keys).delete()
-        ModelRun.objects.all().delete()
+        for run in ModelRun.objects.all():
+            drop_vector_indexes(run)
+            run.delete()
         user.delete()
 
 

@@ -12,13 +12,14 @@ from django.db import connection
 from django.utils import timezone
 
 from assets.models import Asset, AssetVersion, Collection
-from enrichment.models import Capability, Detection, LabelDecision, MachineLabel, ModelRun, OcrText
+from enrichment.models import Capability, Detection, Embedding, LabelDecision, MachineLabel, ModelRun, OcrText
 from governance.services.rights import set_rights
 from ontology.models import Concept
 from search import service
 from search.concepts import interpret
 from search.indexing import reindex_asset
 from search.query import Cursor, RightsUse, SearchQuery
+from search.vectors import ensure_vector_indexes
 
 # WordNet ids the library fixture (conftest.py) labels with, and broader ones queries reach.
 TABBY, TIGER_CAT, CRANE_BIRD, CRANE_MACHINE = "n02123045", "n02123159", "n02012849", "n03126707"
@@ -292,16 +293,20 @@ def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user
     assert service.suggest_concepts("c", user) == []
 
 
-def test_more_like_this_ranks_by_vector_and_skips_the_source(library, user):
+@pytest.mark.parametrize("indexed", [True, False], ids=["vector index", "exact fallback"])
+def test_more_like_this_ranks_by_vector_and_skips_the_source(library, user, indexed):
     run_ = ModelRun.objects.create(capability=Capability.SIMILARITY, name="mobilenetv2-12-int8.onnx", version="test")
-    from enrichment.models import Embedding
-
     vectors = {"cat": [1.0, 0.0, 0.0], "dog": [0.9, 0.1, 0.0], "coffee": [0.0, 1.0, 0.0], "bus": [0.5, 0.5, 0.5]}
     for name, vector in vectors.items():
         Embedding.objects.create(version_id=library[name].current_version_id, model=run_, vector=vector)
+    if indexed:
+        ensure_vector_indexes(run_)
     results = run(user, similar_to=str(library["cat"].uid))
     assert [hit.asset_id for hit in results.hits] == [library["dog"].pk, library["bus"].pk]
-    assert results.hits[0].explanation["vector"]["similarity"] == pytest.approx(0.994, abs=1e-3)
+    assert results.hits[0].explanation["vector"] == {"similarity": pytest.approx(0.994, abs=1e-3),
+                                                     "model": "mobilenetv2-12-int8.onnx"}
     combined = run(user, similar_to=str(library["cat"].uid), text="animal")
     assert combined.hits[0].asset_id == library["dog"].pk
+    assert run(user, similar_to=str(library["cat"].uid), has_concepts=[ANIMAL]).total == 1
     assert run(AnonymousUser(), similar_to=str(library["cat"].uid)).hits == []
+    assert run(user, similar_to=str(library["page"].uid)).hits == []  # no vector: nothing is alike
