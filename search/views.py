@@ -11,6 +11,7 @@ from PIL import Image
 from assets import permissions
 from assets.services.audit import Actor
 from governance.services import ActionRefused
+from ontology.models import Concept
 from search import duplicates, service
 from search.embeddings import VectorUnavailable, image_vector
 from search.forms import ImageSearchForm, SavedSearchForm, SearchForm
@@ -32,6 +33,7 @@ CHIP_LABELS = {
     "usable_channel": "Usable for",
     "usable_territory": "Usable in", "usable_on": "Usable on", "similar_to": "More like",
 }
+CONCEPT_PARAMS = ("concept", "has_concept")
 FACET_PARAMS = {"concept": "has_concept", "format": "format", "orientation": "orientation", "year": "year",
                 "creator": "creator", "camera": "camera", "rights": "rights_status"}
 FACET_TITLES = {"concept": "Concepts", "format": "Formats", "orientation": "Orientation", "year": "Years",
@@ -52,10 +54,13 @@ def _link(params, *, add=(), remove=()):
 
 
 def _chips(params):
-    return [
-        {"label": f"{CHIP_LABELS[key]}: {value}", "remove_url": _link(params, remove=[(key, value)])}
-        for key, values in params.lists() if key in CHIP_LABELS for value in values if value
-    ]
+    """Active filters as removable chips; concept ids are shown by their labels."""
+    active = [(key, value) for key, values in params.lists() if key in CHIP_LABELS
+              for value in values if value not in ("", "unknown")]
+    ids = [value for key, value in active if key in CONCEPT_PARAMS]
+    labels = dict(Concept.objects.filter(pk__in=ids).values_list("pk", "pref_label")) if ids else {}
+    return [{"label": f"{CHIP_LABELS[key]}: {labels.get(value, value)}",
+             "remove_url": _link(params, remove=[(key, value)])} for key, value in active]
 
 
 def _facet_groups(params, facets):

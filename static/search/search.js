@@ -16,7 +16,9 @@
 
   function pick(item) {
     const url = new URL(input.form.action, window.location.href);
-    new FormData(input.form).forEach((value, key) => { if (value && key !== "q") url.searchParams.append(key, value); });
+    new FormData(input.form).forEach((value, key) => {
+      if (value && value !== "unknown" && key !== "q" && key !== "concept") url.searchParams.append(key, value);
+    });
     url.searchParams.set("q", item.label);
     url.searchParams.append("concept", item.id);
     window.location.assign(url.toString());

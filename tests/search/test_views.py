@@ -74,6 +74,8 @@ def test_facet_links_filter_and_chips_remove_the_filter(signed_in, library):
     assert "1 result" in html and "Wader" in html
     chip = re.search(r'<a href="([^"]+)" aria-label="Remove Orientation: portrait">', html).group(1)
     assert "orientation" not in chip and "q=animal" in chip
+    labelled = page(signed_in, q="animal", has_concept="n02121620", has_faces="unknown")
+    assert "1 result" in labelled and "Labelled: cat ×" in labelled and "Faces:" not in labelled
 
 
 def test_invalid_parameters_show_a_message_not_an_error(signed_in, library):
