@@ -79,30 +79,46 @@ def normalise(text):
 # The label table
 
 
+def _label_rows(label_model, concept_id, pref, alts):
+    """One row per distinct normalised label of a concept."""
+    rows = {}
+    for label in [pref, *alts]:
+        normalised = normalise(label)[:200]
+        if normalised and normalised not in rows:
+            rows[normalised] = label_model(concept_id=concept_id, label=label[:200], label_normalised=normalised,
+                                           is_pref=label == pref, words=len(normalised.split()))
+    return list(rows.values())
+
+
+def _store_labels(label_model, rows, concepts=None):
+    """Replace the label rows (of ``concepts``, or all) and add their words to the typo vocabulary."""
+    with transaction.atomic():
+        existing = label_model.objects.all() if concepts is None else label_model.objects.filter(concept__in=concepts)
+        existing.delete()
+        label_model.objects.bulk_create(rows, batch_size=2000)
+        add_vocabulary({word for row in rows for word in row.label_normalised.split()})
+    return len(rows)
+
+
 def refresh_labels(concept_model=Concept, label_model=None):
-    """Rebuild ``search_conceptlabel`` from the concepts; call after ontology changes.
+    """Rebuild ``search_conceptlabel`` from every concept; call after ``ontology.services.sync_concepts``.
 
     ``concept_model``/``label_model`` let a data migration pass its historical models.
     Every label word also enters the typo vocabulary, so "elefant" can become "elephant".
     """
     if label_model is None:
         from search.models import ConceptLabel as label_model
-    rows, words = [], set()
-    for concept_id, pref, alts in concept_model.objects.values_list("id", "pref_label", "alt_labels"):
-        seen = set()
-        for label in [pref, *alts]:
-            normalised = normalise(label)
-            if normalised and normalised not in seen:
-                seen.add(normalised)
-                rows.append(label_model(concept_id=concept_id, label=label[:200],
-                                        label_normalised=normalised[:200], is_pref=label == pref,
-                                        words=len(normalised.split())))
-                words.update(normalised.split())
-    with transaction.atomic():
-        label_model.objects.all().delete()
-        label_model.objects.bulk_create(rows, batch_size=2000)
-        add_vocabulary(words)
-    return len(rows)
+    rows = [row for concept in concept_model.objects.values_list("id", "pref_label", "alt_labels")
+            for row in _label_rows(label_model, *concept)]
+    return _store_labels(label_model, rows)
+
+
+def refresh_concept_labels(concept):
+    """Rebuild the label rows of one concept (a custom concept added or renamed)."""
+    from search.models import ConceptLabel
+
+    rows = _label_rows(ConceptLabel, concept.pk, concept.pref_label, concept.alt_labels)
+    return _store_labels(ConceptLabel, rows, concepts=[concept.pk])
 
 
 def add_vocabulary(words):

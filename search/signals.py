@@ -1,9 +1,12 @@
-"""Reindex when searchable data changes, until the services that change it call search.indexing themselves."""
+"""Keep search's rows current when searchable data changes, until the services that change it call
+``search.indexing`` / ``search.concepts`` themselves."""
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from assets.models import Asset, AssetVersion
 from enrichment.models import OcrText
+from ontology.models import Concept
+from search.concepts import refresh_concept_labels
 from search.indexing import SEARCHABLE_ASSET_FIELDS, hash_version, reindex_asset
 
 
@@ -29,3 +32,10 @@ def ocr_changed(sender, instance, raw=False, **kwargs):
     asset = Asset.objects.select_related("current_version").filter(current_version_id=instance.version_id).first()
     if asset is not None:
         reindex_asset(asset)
+
+
+@receiver(post_save, sender=Concept, dispatch_uid="search.concept_saved")
+def concept_saved(sender, instance, raw=False, **kwargs):
+    """Custom concepts are saved one by one; bulk syncs of the scheme call ``refresh_labels`` instead."""
+    if not raw:
+        refresh_concept_labels(instance)

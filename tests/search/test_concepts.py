@@ -80,12 +80,20 @@ def test_known_words_are_not_corrected():
 
 
 @pytest.mark.django_db
-def test_refresh_labels_picks_up_a_custom_concept_sense(actor):
-    """ontology.services.add_custom_concept does not refresh the table itself; refresh_labels does."""
+def test_a_custom_concept_becomes_a_sense_of_its_words(actor):
+    """"mouse" is only the computer mouse in the scheme until a team adds the rodent."""
+    assert len(interpret("mice").matches[0].senses) == 1
     rodent = Concept.objects.get(pref_label="rodent")
     add_custom_concept("field mouse", broader=rodent, alt_labels=["mouse"], actor=actor)
-    assert len(interpret("mice").matches[0].senses) == 1
-    refresh_labels()
     (match,) = interpret("mice").matches
     assert match.ambiguous
     assert {s.label for s in match.senses} == {"mouse", "field mouse"}
+
+
+@pytest.mark.django_db
+def test_refresh_labels_rebuilds_the_table_after_a_bulk_sync():
+    Concept.objects.filter(pk=GREAT_WHITE_SHARK).update(alt_labels=["white death"])  # as a bulk sync would
+    assert interpret("white death").concept_groups == []
+    refresh_labels()
+    assert interpret("white death").concept_groups == [[GREAT_WHITE_SHARK]]
+    assert not ConceptLabel.objects.filter(label_normalised="white shark").exists()
