@@ -15,12 +15,25 @@ TABBY, TIGER_CAT, LABRADOR, MOTORCYCLE = "n02123045", "n02123159", "n02099712", 
 SCHOOL_BUS, ESPRESSO, CRANE_BIRD, CRANE_MACHINE = "n04146614", "n07920052", "n02012849", "n03126707"
 
 
-def png_bytes(name_or_image):
-    image = name_or_image if isinstance(name_or_image, Image.Image) else Image.fromarray(getattr(data, name_or_image)())
+def encoded(image, image_format="PNG", quality=90, size=None):
+    """A skimage sample (by name), PIL image or pixel array as an uploaded file in ``image_format``."""
+    image = getattr(data, image)() if isinstance(image, str) else image
+    image = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    image = image.resize(size) if size else image
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    if image_format == "JPEG":
+        image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    else:
+        image.save(buffer, image_format)
     buffer.seek(0)
+    buffer.name = f"upload.{image_format.lower()}"
     return buffer
+
+
+@pytest.fixture
+def jpeg():
+    """``jpeg(image, quality=90, size=None)``: the image re-encoded as a JPEG upload."""
+    return lambda image, quality=90, size=None: encoded(image, "JPEG", quality, size)
 
 
 @pytest.fixture
@@ -29,7 +42,7 @@ def ingest(actor):
 
     def ingest_image(image, *, title="", filename=None):
         name = image if isinstance(image, str) else "image"
-        result = ingest_file(png_bytes(image), filename=filename or f"{name}.png", actor=actor, title=title)
+        result = ingest_file(encoded(image), filename=filename or f"{name}.png", actor=actor, title=title)
         return result.asset
 
     return ingest_image

@@ -3,7 +3,6 @@ sense choices, search by image (real classifier) and saved searches."""
 import io
 
 import pytest
-from PIL import Image
 from rest_framework.test import APIClient
 from skimage import data
 
@@ -81,30 +80,23 @@ def test_schema_documents_every_search_parameter(api):
     assert "/api/search/image/" in schema["paths"] and "/api/search/saved/" in schema["paths"]
 
 
-def jpeg(array, quality=50):
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    buffer.name = "query.jpg"
-    return buffer
-
-
 @pytest.mark.skipif(not (MODELS / "mobilenetv2-12-int8.onnx").is_file(), reason=f"no shared models at {MODELS}")
-def test_search_by_uploaded_image_uses_the_classifier_vectors(api, ingest):
+def test_search_by_uploaded_image_uses_the_classifier_vectors(api, ingest, jpeg):
     assets = [ingest("chelsea"), ingest("coffee"), ingest("astronaut")]
     versions = [asset.current_version for asset in assets]
     jobs.run_step(Capability.CLASSIFY, versions, images={v.pk: load_original(v) for v in versions})
     cat_photo = data.chelsea()[20:280, 40:420]  # a crop, recompressed: not the same file
-    body = api.post("/api/search/image/", {"image": jpeg(cat_photo)}, format="multipart").json()
+    body = api.post("/api/search/image/", {"image": jpeg(cat_photo, quality=50)}, format="multipart").json()
     assert body["results"][0]["uid"] == str(assets[0].uid)
     assert body["results"][0]["explanation"]["vector"]["similarity"] > 0.8
-    filtered = api.post("/api/search/image/?orientation=portrait", {"image": jpeg(cat_photo)}, format="multipart")
+    filtered = api.post("/api/search/image/?orientation=portrait", {"image": jpeg(cat_photo, quality=50)},
+                        format="multipart")
     assert filtered.json()["count"] == 0
 
 
-def test_search_by_image_without_indexed_images_is_a_409(api, ingest):
+def test_search_by_image_without_indexed_images_is_a_409(api, ingest, jpeg):
     ingest("chelsea")
-    response = api.post("/api/search/image/", {"image": jpeg(data.coffee())}, format="multipart")
+    response = api.post("/api/search/image/", {"image": jpeg("coffee")}, format="multipart")
     assert response.status_code == 409 and "no image has a similarity vector yet" in response.json()["message"]
     not_an_image = io.BytesIO(b"plain text")
     not_an_image.name = "notes.jpg"

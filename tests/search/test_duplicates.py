@@ -1,10 +1,7 @@
 """Near-duplicates by dHash: grouped in SQL over what the user may see; keeping one trashes the rest."""
-import io
-
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from PIL import Image
-from skimage import data
 
 from assets.models import Asset, AuditEntry
 from assets.services.audit import Actor
@@ -14,21 +11,12 @@ from search.query import SearchQuery
 pytestmark = pytest.mark.django_db
 
 
-def chelsea_jpeg(quality, size=None):
-    image = Image.fromarray(data.chelsea())
-    if size:
-        image = image.resize(size)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
-    return Image.open(io.BytesIO(buffer.getvalue()))
-
-
 @pytest.fixture
-def copies(ingest):
+def copies(ingest, jpeg):
     return [
         ingest("chelsea", title="Chelsea original"),
-        ingest(chelsea_jpeg(40), title="Chelsea recompressed"),
-        ingest(chelsea_jpeg(85, size=(225, 150)), title="Chelsea small"),
+        ingest(Image.open(jpeg("chelsea", quality=40)), title="Chelsea recompressed"),
+        ingest(Image.open(jpeg("chelsea", quality=85, size=(225, 150))), title="Chelsea small"),
         ingest("coffee", title="Coffee"),
     ]
 

@@ -1,6 +1,4 @@
 """The search document and the image hash follow assets, versions and OCR text as they change."""
-import io
-
 import pytest
 from django.db import connection
 from PIL import Image
@@ -20,16 +18,6 @@ def matches(asset, tsquery):
         cursor.execute("SELECT document @@ to_tsquery('english', %s) FROM search_searchdocument WHERE asset_id = %s",
                        [tsquery, asset.pk])
         return cursor.fetchone()[0]
-
-
-def jpeg(image, quality=90, size=None):
-    image = image.convert("RGB")
-    if size:
-        image = image.resize(size)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    return buffer
 
 
 def test_ingest_indexes_title_with_the_highest_weight_and_scalar_columns(ingest):
@@ -68,9 +56,9 @@ def test_inactive_ocr_models_are_not_indexed(ingest):
     assert not matches(asset, "watershed")
 
 
-def test_a_new_version_reindexes_from_its_metadata(ingest, actor):
+def test_a_new_version_reindexes_from_its_metadata(ingest, actor, jpeg):
     asset = ingest("chelsea")
-    portrait = jpeg(Image.fromarray(data.astronaut()), size=(300, 400))
+    portrait = jpeg("astronaut", size=(300, 400))
     add_version(asset, portrait, filename="astronaut.jpg", actor=actor)
     document = SearchDocument.objects.get(asset=asset)
     assert (document.format, document.orientation) == ("jpeg", "portrait")
@@ -83,7 +71,7 @@ def test_reindex_of_an_asset_without_a_version_removes_its_document(ingest):
     assert not SearchDocument.objects.filter(asset_id=asset.pk).exists()
 
 
-def test_dhash_survives_reencoding_and_resizing_but_not_another_picture():
+def test_dhash_survives_reencoding_and_resizing_but_not_another_picture(jpeg):
     chelsea = Image.fromarray(data.chelsea())
     original = dhash(chelsea)
     recompressed = dhash(Image.open(jpeg(chelsea, quality=40)))

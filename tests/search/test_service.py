@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from assets.models import Asset, AssetVersion, Collection
-from enrichment.models import Capability, Detection, Embedding, LabelDecision, MachineLabel, ModelRun, OcrText
+from enrichment.models import Capability, Detection, Embedding, LabelDecision, MachineLabel, ModelRun
 from governance.services.rights import set_rights
 from ontology.models import Concept
 from search import service

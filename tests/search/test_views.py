@@ -1,12 +1,10 @@
 """The search pages through the Django test client: results with explanations, facets, chips, senses,
 suggestions, saved searches and near-duplicates."""
-import io
 import re
 
 import pytest
 from django.urls import reverse
 from PIL import Image
-from skimage import data
 
 from assets.models import Asset
 from search.indexing import reindex_asset
@@ -116,17 +114,9 @@ def test_save_list_run_and_delete_a_search(signed_in, library, client, django_us
     assert not SavedSearch.objects.exists()
 
 
-def jpeg_of(array, quality=60):
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    buffer.name = "query.jpg"
-    return buffer
-
-
-def test_duplicates_page_keeps_one_and_trashes_the_rest(signed_in, ingest):
+def test_duplicates_page_keeps_one_and_trashes_the_rest(signed_in, ingest, jpeg):
     original = ingest("chelsea", title="Chelsea original")
-    copy = ingest(Image.open(jpeg_of(data.chelsea(), quality=40)), title="Chelsea copy")
+    copy = ingest(Image.open(jpeg("chelsea", quality=40)), title="Chelsea copy")
     ingest("coffee")
     html = signed_in.get(reverse("search:duplicates")).content.decode()
     assert "2 near-identical images" in html and "Coffee" not in html
