@@ -50,6 +50,7 @@ FACET_CONCEPTS = 15
 SNIPPET_START, SNIPPET_STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=18, MinWords=6, MaxFragments=2"
 FIELD_NAMES = {"a": "title", "b": "keywords", "c": "caption", "d": "ocr"}
+UNINDEXED = "unindexed"  # the plan name of the exact scan used while a model has no vector index
 
 
 def asset_labels_sql():
@@ -98,7 +99,8 @@ def vector_source(query, user):
 
 
 def _concept_subtree(concept_id):
-    return list(Concept.objects.filter(Q(pk=concept_id) | Q(ancestors__contains=[concept_id])).values_list("pk", flat=True))
+    subtree = Concept.objects.filter(Q(pk=concept_id) | Q(ancestors__contains=[concept_id]))
+    return list(subtree.values_list("pk", flat=True))
 
 
 def vector_plan(source, query):
@@ -117,7 +119,7 @@ def vector_plan(source, query):
             "SELECT f.version_id, e.vector <=> %s::vector AS distance FROM filtered f "
             "JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = %s "
             f"ORDER BY distance LIMIT {VECTOR_TOP_K}",
-            [Vector(source.vector).to_text(), source.model_id], "SELECT 1", "unindexed")
+            [Vector(source.vector).to_text(), source.model_id], settings_sql="", plan=UNINDEXED)
 
 
 @dataclass
@@ -370,8 +372,8 @@ class SearchStatement:
         return sql.text(), sql.params
 
     def _fetch(self, text, params):
-        """Run a statement; the vector plan's settings (transaction-local) go first when there is one."""
-        if self.vector_plan is None:
+        """Run a statement; the vector plan's settings (transaction-local) go first when there are any."""
+        if self.vector_plan is None or not self.vector_plan.settings_sql:
             with connection.cursor() as cursor:
                 cursor.execute(text, params)
                 return cursor.fetchall()
@@ -446,13 +448,10 @@ def with_text_vector(query):
     return replace(query, vector=vector, vector_capability="clip"), ""
 
 
-def interpret_query(query):
-    return choose(interpret(query.text), query.concepts)
-
-
-def search(query, user, interpretation=None):
-    """Run ``query`` for ``user``: the interpretation lookup, then one statement for the page."""
-    interpretation = interpretation or interpret_query(query)
+def search(query, user):
+    """Run ``query`` for ``user``: the words' lookup (when there are words), the vector source (when
+    similar images are asked for), then one statement for filters, permissions, rights, ranking and page."""
+    interpretation = choose(interpret(query.text), query.concepts)
     query, vector_unavailable = with_text_vector(query)
     vector = vector_source(query, user) if query.similar_to or query.vector is not None else None
     hits, total, next_cursor = SearchStatement(query, interpretation, user, vector).execute()
