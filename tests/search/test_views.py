@@ -7,8 +7,12 @@ from django.urls import reverse
 from PIL import Image
 
 from assets.models import Asset
+from enrichment.models import Capability
+from enrichment.services import jobs
+from enrichment.services.working_image import load_original
 from search.indexing import reindex_asset
 from search.models import SavedSearch
+from support import MODELS
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +131,14 @@ def test_duplicates_page_keeps_one_and_trashes_the_rest(signed_in, ingest, jpeg)
     original.refresh_from_db()
     assert copy.deleted_at is not None and original.deleted_at is None
     assert "No near-duplicates found" in signed_in.get(reverse("search:duplicates")).content.decode()
+
+
+@pytest.mark.skipif(not (MODELS / "mobilenetv2-12-int8.onnx").is_file(), reason=f"no shared models at {MODELS}")
+def test_search_by_image_shows_the_most_alike_first(signed_in, ingest, jpeg):
+    assets = [ingest("chelsea", title="Chelsea"), ingest("coffee", title="Coffee")]
+    versions = [asset.current_version for asset in assets]
+    jobs.run_step(Capability.CLASSIFY, versions, images={v.pk: load_original(v) for v in versions})
+    response = signed_in.post(reverse("search:image") + "?page_size=1", {"image": jpeg("chelsea", quality=50)})
+    html = response.content.decode()
+    assert response.status_code == 200 and "result for the image" in html
+    assert html.index("Chelsea") < html.index("Save this search") and 'rel="next"' not in html
