@@ -16,8 +16,10 @@ import argparse
 import datetime
 import os
 import platform
+import statistics
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +166,19 @@ def _copy_vectors(cursor, version_ids, model_id, vectors, chunk=50_000):
         copy.write(b"\xff\xff")
 
 
+def index_search_documents():
+    """The search service reads assets through their search document; write the missing ones in bulk."""
+    from django.db import connection
+
+    from search.models import SearchDocument
+
+    with connection.cursor() as cursor:
+        _insert_select(cursor, SearchDocument, {
+            "asset_id": "a.id", "document": "to_tsvector('english', a.title)", "format": "'jpeg'",
+            "orientation": "'landscape'", "updated_at": "now()",
+        }, "FROM assets_asset a WHERE NOT EXISTS (SELECT 1 FROM search_searchdocument d WHERE d.asset_id = a.id)")
+
+
 @dataclass
 class Loaded:
     """Database ids for a loaded dataset: row i of the arrays is version ``version_ids[i]``."""
@@ -171,30 +186,40 @@ class Loaded:
     version_ids: np.ndarray
     concept_ids: list
     collection_ids: np.ndarray
-    clip: object        # ModelRun holding the vectors
-    classifier: object  # ModelRun holding the labels
+    vector_model: object  # ModelRun holding the vectors (capability "similarity", what "more like this" reads)
+    classifier: object    # ModelRun holding the labels
 
     def row_of(self, version_id):
         return int(version_id - self.version_ids[0])
 
 
+def label_concepts(count):
+    """ImageNet classes, as the classifier labels: none is broader than another, so a concept filter
+    that includes narrower concepts (the search service's) matches exactly the rows labelled with it."""
+    from ontology.models import Concept
+
+    ids = list(Concept.objects.filter(imagenet_index__isnull=False).order_by("imagenet_index")
+               .values_list("id", flat=True)[:count])
+    if len(ids) < count:
+        raise RuntimeError("the WordNet concepts are not loaded (ontology migration)")
+    return ids
+
+
 def load_dataset(dataset, *, owner, tag="bench"):
     """Write the dataset through bulk SQL (bypassing the ORM) into the current database; returns ids.
 
-    Ids are contiguous: asset i and version i are ``base + i``. Moderation: pending rows are
-    flagged, the rest clear. Concepts are the first ``dataset.concepts`` WordNet concepts.
+    Ids are contiguous: asset i and version i are both ``base + i``. Moderation: pending rows are
+    flagged, the rest clear. Concepts are ``label_concepts``.
     """
     from django.db import connection, transaction
     from django.db.models import Max
 
     from assets.models import Asset, AssetVersion, Collection
     from enrichment.models import Capability, MachineLabel, ModelRun
-    from ontology.models import Concept
 
-    concept_ids = list(Concept.objects.order_by("id").values_list("id", flat=True)[:dataset.concepts])
-    if len(concept_ids) < dataset.concepts:
-        raise RuntimeError("the WordNet concepts are not loaded (ontology migration)")
-    clip, _ = ModelRun.objects.get_or_create(capability=Capability.CLIP, name=f"{tag}-clip", version="1")
+    concept_ids = label_concepts(dataset.concepts)
+    vector_model, _ = ModelRun.objects.get_or_create(capability=Capability.SIMILARITY, name=f"{tag}-vectors",
+                                                     version="1")
     classifier, _ = ModelRun.objects.get_or_create(capability=Capability.CLASSIFY, name=f"{tag}-classifier",
                                                    version="1")
     rows = dataset.rows
@@ -240,14 +265,15 @@ def load_dataset(dataset, *, owner, tag="bench"):
              confidence.tolist()],
         )
         version_ids = np.arange(base, base + rows, dtype=np.int64)
-        _copy_vectors(cursor, version_ids, clip.pk, dataset.vectors)
+        _copy_vectors(cursor, version_ids, vector_model.pk, dataset.vectors)
         for model in (Collection, Asset, AssetVersion):
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "
                            f"{model._meta.db_table}))", [model._meta.db_table])
+        index_search_documents()
         # Inside an outer transaction (tests) deferred checks would otherwise run again at every savepoint.
         cursor.execute("SET LOCAL session_replication_role = origin" if trusted else "SET CONSTRAINTS ALL IMMEDIATE")
     collection_ids = np.arange(first_collection, first_collection + dataset.collection_count)
-    return Loaded(version_ids, concept_ids, collection_ids, clip, classifier)
+    return Loaded(version_ids, concept_ids, collection_ids, vector_model, classifier)
 
 
 # --------------------------------------------------------------------------- server
@@ -349,18 +375,29 @@ class Result:
     note: str = ""
 
 
-def measure(rows, case, method, queries, truths, search):
-    """Time ``search(i, query) -> version ids`` over the queries; recall@K against ``truths``."""
+SLOW_MS = 3000  # a method slower than this per query is measured on SLOW_QUERIES queries only
+SLOW_QUERIES = 5
+
+
+def measure(rows, case, method, queries, truths, search, resolve=None):
+    """Time ``search(i, query)`` over the queries; recall@K against ``truths`` (version ids).
+
+    ``resolve`` maps what the search returned to version ids, outside the timing.
+    """
     latencies, recalls, short = [], [], 0
     for i, query in enumerate(queries):
+        if i == SLOW_QUERIES and statistics.median(latencies) > SLOW_MS:
+            break
         start = time.perf_counter()
         found = search(i, query)
         latencies.append((time.perf_counter() - start) * 1000)
+        found = resolve(found) if resolve else found
         truth = truths[i]
         recalls.append(len(set(found[:K]) & set(truth)) / max(1, min(K, len(truth))))
         short += len(found) < min(K, len(truth))
+    note = f"{len(latencies)} queries only (slow)" if len(latencies) < len(queries) else ""
     return Result(rows, case, method, percentile(latencies, 50), percentile(latencies, 95),
-                  float(np.mean(recalls)), short)
+                  float(np.mean(recalls)), short, note)
 
 
 def ground_truth(dataset, queries, masks, version_ids):
@@ -369,19 +406,18 @@ def ground_truth(dataset, queries, masks, version_ids):
 
 
 def strategy_search(loaded, users, case, concepts_of_query):
-    """Search through ``search.vectors``: the SQL fragment, its settings, one transaction."""
-    from django.db import connection, transaction
+    """Search through ``search.vectors``: the SQL fragment and its settings, one round trip."""
+    from django.db import connection
 
     from search.vectors import vector_candidates
 
     def search(i, query):
         concept = loaded.concept_ids[concepts_of_query[i]] if case.label else None
         fsql, fparams = filtered_sql(users[case.user], concept) if case.user else (None, ())
-        plan = vector_candidates(loaded.clip, query, k=K, filtered_sql=fsql, filtered_params=fparams,
+        plan = vector_candidates(loaded.vector_model, query, k=K, filtered_sql=fsql, filtered_params=fparams,
                                  concepts=[concept] if concept else None)
-        with transaction.atomic(), connection.cursor() as cursor:
-            plan.apply_settings(cursor)
-            cursor.execute(plan.sql, plan.params)
+        with connection.cursor() as cursor:
+            plan.execute(cursor, plan.sql, plan.params)
             return [row[0] for row in cursor.fetchall()]
 
     return search
@@ -393,7 +429,7 @@ def baseline_search(loaded, users, case, concepts_of_query, table):
     ``search_vector`` has the HNSW index; ``enrichment_embedding`` has none, so that plan is an exact
     scan of TOASTed 2 KB vectors.
     """
-    from django.db import connection, transaction
+    from django.db import connection
 
     column = {"search_vector": "(e.half::halfvec({dims}))", "enrichment_embedding": "e.vector"}[table]
 
@@ -405,11 +441,49 @@ def baseline_search(loaded, users, case, concepts_of_query, table):
         cast = f"::halfvec({dims})" if table == "search_vector" else "::vector"
         sql = (f"SELECT e.version_id FROM {table} e WHERE e.model_id = %s {where} "
                f"ORDER BY {column.format(dims=dims)} <=> %s{cast} LIMIT {K}")
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [loaded.clip.pk, *fparams, "[" + ",".join(f"{x:.8g}" for x in query) + "]"])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [loaded.vector_model.pk, *fparams, "[" + ",".join(f"{x:.8g}" for x in query) + "]"])
             return [row[0] for row in cursor.fetchall()]
 
     return search
+
+
+def service_search(users, case, concepts, uids):
+    """"More like this" through ``search.service.search`` (the statement the page and the API run)."""
+    from search import service
+    from search.query import SearchQuery
+
+    def search(i, query):
+        wanted = SearchQuery(similar_to=str(uids[i]), has_concepts=[concepts[i]] if case.label else [], page_size=K)
+        return [hit.asset_id for hit in service.search(wanted, users[case.user or "admin"]).hits]
+
+    return search
+
+
+def api_search(users, case, concepts, uids):
+    """"More like this" through ``GET /api/search/`` (Django's test client: the whole stack but the socket)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(users[case.user or "admin"])
+
+    def search(i, query):
+        params = {"similar_to": str(uids[i]), "page_size": K}
+        if case.label:
+            params["has_concept"] = concepts[i]
+        response = client.get("/api/search/", params)
+        if response.status_code != 200:
+            raise RuntimeError(f"/api/search/ answered {response.status_code}: {response.content[:300]!r}")
+        return [hit["uid"] for hit in response.json()["results"]]
+
+    return search
+
+
+def asset_ids_of(uids):
+    from assets.models import Asset
+
+    by_uid = dict(Asset.objects.filter(uid__in=uids).values_list("uid", "id"))
+    return [by_uid[uuid.UUID(uid)] for uid in uids]
 
 
 def faiss_index(dataset, path):
@@ -453,13 +527,13 @@ def prepare(rows, url, var_dir):
     from django.db import connection
 
     from assets.models import Collection
-    from enrichment.models import Embedding
+    from enrichment.models import Embedding, ModelRun
     from governance.models import CollectionRole
-    from search.vectors import ensure_vector_indexes
+    from search.vectors import ensure_concept_indexes, ensure_vector_indexes
 
     use_database(url, f"bench_{rows}")
     timings = {}
-    cache = var_dir / f"dataset_{rows}.npz"
+    ids_path = var_dir / f"dataset_{rows}.npz"
     start = time.perf_counter()
     space, dataset = make_dataset(rows)
     timings["generate (s)"] = time.perf_counter() - start
@@ -473,75 +547,105 @@ def prepare(rows, url, var_dir):
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         timings["load (s)"] = time.perf_counter() - start
-        np.savez(cache, version_ids=loaded.version_ids, collection_ids=loaded.collection_ids)
-    from enrichment.models import ModelRun
-    from ontology.models import Concept
-
-    ids = np.load(cache)
-    loaded = Loaded(ids["version_ids"], list(Concept.objects.order_by("id").values_list("id", flat=True)
-                                             [:dataset.concepts]), ids["collection_ids"],
-                    ModelRun.objects.get(name="bench-clip"), ModelRun.objects.get(name="bench-classifier"))
+        np.savez(ids_path, version_ids=loaded.version_ids, collection_ids=loaded.collection_ids)
+    index_search_documents()
+    ids = np.load(ids_path)
+    concept_ids = label_concepts(dataset.concepts)
+    loaded = Loaded(ids["version_ids"], concept_ids, ids["collection_ids"],
+                    ModelRun.objects.get(name="bench-vectors"), ModelRun.objects.get(name="bench-classifier"))
     visible = loaded.collection_ids[:int(dataset.collection_count * VISIBLE_COLLECTION_SHARE)]
     for collection in Collection.objects.filter(pk__in=visible.tolist()):
         CollectionRole.objects.get_or_create(collection=collection, user=viewer, defaults={"role": "viewer"})
-    start = time.perf_counter()
-    ensure_vector_indexes(loaded.clip)
-    elapsed = time.perf_counter() - start
-    if elapsed > 1:
-        timings["side tables + HNSW build (s)"] = elapsed
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    for name, step in (("side tables + model HNSW (s)", lambda: ensure_vector_indexes(loaded.vector_model,
+                                                                                      concept_indexes=False)),
+                       ("concept HNSW indexes (s)", lambda: ensure_concept_indexes(loaded.vector_model))):
+        start = time.perf_counter()
+        step()
+        if time.perf_counter() - start > 1:
+            timings[name] = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE search_vector, search_vector_label")
+        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('search_vector')), "
+                       "pg_size_pretty(pg_total_relation_size('search_vector_label')), "
+                       "pg_size_pretty(pg_total_relation_size('enrichment_embedding'))")
+        sizes = cursor.fetchone()
+    print(f"{rows:,} rows: search_vector {sizes[0]}, search_vector_label {sizes[1]}, "
+          f"enrichment_embedding {sizes[2]} (tables with their indexes)", flush=True)
     return space, dataset, loaded, {"admin": admin, "viewer": viewer}, timings
 
 
-def run(rows, url, var_dir, queries_count, baseline_queries):
-    space, dataset, loaded, users, timings = prepare(rows, url, var_dir)
-    queries = make_queries(space, queries_count)
-    concepts_of_query = np.random.default_rng(5).integers(0, dataset.concepts, queries_count)
-    visible = np.arange(int(dataset.collection_count * VISIBLE_COLLECTION_SHARE))
-    viewer = dataset.viewer_mask(visible)
-
-    def masks(case):
-        if case.user is None:
-            return [None] * queries_count
-        base = viewer if case.user == "viewer" else np.ones(dataset.rows, dtype=bool)
-        if not case.label:
-            return [base] * queries_count
-        return [base & dataset.label_mask(c) for c in concepts_of_query]
-
-    faiss_path = var_dir / f"faiss_{rows}.index"
-    index, faiss_seconds = faiss_index(dataset, faiss_path)
-    if faiss_seconds:
-        timings["FAISS HNSW build (s)"] = faiss_seconds
+def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
+    """Every case through every method; returns the results and the preparation timings."""
     import faiss
 
+    from assets.models import Asset
+    from search.service import VECTOR_MAX_DISTANCE
     from search.vectors import EF_SEARCH
 
+    space, dataset, loaded, users, timings = prepare(rows, url, var_dir)
+    rng = np.random.default_rng(5)
+    queries = make_queries(space, queries_count)
+    concepts_of_query = rng.integers(0, dataset.concepts, queries_count)
+    viewer = dataset.viewer_mask(np.arange(int(dataset.collection_count * VISIBLE_COLLECTION_SHARE)))
+    # "More like this" (service, API) starts from an asset the viewer may see, filtered by one of its own
+    # labels; the asset itself is left out of the truth, and so are rows beyond the service's distance cut.
+    like_rows = rng.choice(np.flatnonzero(viewer), service_queries, replace=False)
+    like_concepts = dataset.labels[like_rows, 0]
+    uid_of = dict(Asset.objects.filter(pk__in=loaded.version_ids[like_rows].tolist()).values_list("id", "uid"))
+    like_uids = [uid_of[int(loaded.version_ids[r])] for r in like_rows]
+    index, faiss_seconds = faiss_index(dataset, var_dir / f"faiss_{rows}.index")
+    if faiss_seconds:
+        timings["FAISS HNSW build (s)"] = faiss_seconds
+    faiss.omp_set_num_threads(1)  # one core per query, like one Postgres backend
+
+    def masks(case, count):
+        if case.user is None:
+            return [None] * count
+        base = viewer if case.user == "viewer" else np.ones(dataset.rows, dtype=bool)
+        return [base & dataset.label_mask(c) if case.label else base for c in concepts_of_query[:count]]
+
     results = []
+
+    def record(result, note):
+        result.note = "; ".join(part for part in (note, result.note) if part)
+        results.append(result)
+        print(format_result(result), flush=True)
+
     for case in CASES:
-        case_masks = masks(case)
+        case_masks = masks(case, queries_count)
         truths = ground_truth(dataset, queries, case_masks, loaded.version_ids)
         sizes = [dataset.rows if m is None else int(m.sum()) for m in case_masks]
         note = f"filtered set {int(np.median(sizes)):,} rows (median)"
-        for method, search, count in (
-            ("search.vectors", strategy_search(loaded, users, case, concepts_of_query), queries_count),
-            ("pgvector defaults (planner's plan)",
-             baseline_search(loaded, users, case, concepts_of_query, "search_vector"), baseline_queries),
-            ("exact on enrichment_embedding (TOAST)",
-             baseline_search(loaded, users, case, concepts_of_query, "enrichment_embedding"),
-             baseline_queries if case.label else 0),
+        methods = [("search.vectors", strategy_search(loaded, users, case, concepts_of_query), queries_count),
+                   ("pgvector defaults (planner's plan)",
+                    baseline_search(loaded, users, case, concepts_of_query, "search_vector"), baseline_queries)]
+        if case.label:
+            methods.append(("exact on enrichment_embedding (TOAST)",
+                            baseline_search(loaded, users, case, concepts_of_query, "enrichment_embedding"),
+                            baseline_queries))
+        methods.append((f"FAISS HNSW efSearch={EF_SEARCH}", faiss_search(index, loaded, case_masks, EF_SEARCH),
+                        queries_count))
+        for method, search, count in methods:
+            record(measure(rows, case.name, method, queries[:count], truths[:count], search), note)
+
+        like_masks = []
+        for row, concept in zip(like_rows, like_concepts):
+            mask = viewer.copy() if case.user == "viewer" else np.ones(dataset.rows, dtype=bool)
+            mask &= dataset.label_mask(concept) if case.label else True
+            mask[row] = False
+            like_masks.append(mask)
+        like_truths = [
+            [version for version, distance in zip(truth, 1 - dataset.vectors[loaded.version_ids.searchsorted(truth)]
+                                                  @ dataset.vectors[row]) if distance <= VECTOR_MAX_DISTANCE]
+            for row, truth in zip(like_rows, ground_truth(dataset, dataset.vectors[like_rows], like_masks,
+                                                         loaded.version_ids))]
+        like_concept_ids = [loaded.concept_ids[c] for c in like_concepts]
+        for method, search, resolve in (
+            ("service: more like this", service_search(users, case, like_concept_ids, like_uids), None),
+            ("API: GET /api/search/?similar_to=", api_search(users, case, like_concept_ids, like_uids),
+             asset_ids_of),
         ):
-            if count:
-                result = measure(rows, case.name, method, queries[:count], truths[:count], search)
-                result.note = note
-                results.append(result)
-                print(format_result(result), flush=True)
-        faiss.omp_set_num_threads(1)
-        result = measure(rows, case.name, f"FAISS HNSW efSearch={EF_SEARCH}", queries, truths,
-                         faiss_search(index, loaded, case_masks, EF_SEARCH))
-        result.note = note
-        results.append(result)
-        print(format_result(result), flush=True)
+            record(measure(rows, case.name, method, dataset.vectors[like_rows], like_truths, search, resolve), note)
     return results, timings
 
 
@@ -559,7 +663,7 @@ def machine():
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT split_part(version(), ' on ', 1), "
-                       "(SELECT extversion FROM pg_extension WHERE extname = 'vector')")
+                       "(SELECT default_version FROM pg_available_extensions WHERE name = 'vector')")
         postgres, pgvector = cursor.fetchone()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -596,7 +700,10 @@ def main():
     parser.add_argument("--queries", type=int, default=QUERIES)
     parser.add_argument("--baseline-queries", type=int, default=50,
                         help="queries for the slow plain-pgvector baselines")
+    parser.add_argument("--service-queries", type=int, default=50,
+                        help="'more like this' queries through the search service and the API")
     parser.add_argument("--no-docs", action="store_true", help="print only; do not append to docs/benchmarks.md")
+    parser.add_argument("--prepare-only", action="store_true", help="load and index the datasets, measure nothing")
     args = parser.parse_args()
 
     var_dir = Path(os.environ.setdefault("LUMEN_VAR_DIR", str(REPO / "var" / "bench")))
@@ -612,8 +719,14 @@ def main():
     print(TABLE_HEAD)
     results, timings = [], {}
     for rows in args.rows:
-        rows_results, timings[rows] = run(rows, url, var_dir, args.queries, args.baseline_queries)
+        if args.prepare_only:
+            print(rows, prepare(rows, url, var_dir)[-1], flush=True)
+            continue
+        rows_results, timings[rows] = run(rows, url, var_dir, args.queries, args.baseline_queries,
+                                          args.service_queries)
         results += rows_results
+    if args.prepare_only:
+        return
     text = report(results, timings, before, machine())
     print(text)
     if not args.no_docs:

@@ -50,8 +50,8 @@ class VectorIndexMissing(LookupError):
 class VectorQuery:
     """``sql`` is a CTE body yielding ``(version_id, distance)``, nearest first, at most ``k`` rows.
 
-    Execute ``settings_sql`` first in the same transaction (it uses ``set_config(..., true)``).
-    ``plan`` names the strategy (label, concept_hnsw, hnsw, exact) for logs and tests.
+    Run the statement with ``execute`` (one round trip), or run ``settings_sql`` first in the same
+    transaction (it uses ``set_config(..., true)``). ``plan`` names the strategy (label, concept_hnsw, hnsw, exact) for logs and tests.
     """
 
     sql: str
@@ -62,27 +62,61 @@ class VectorQuery:
     def apply_settings(self, cursor):
         cursor.execute(self.settings_sql)
 
+    def execute(self, cursor, statement, params):
+        """Run ``statement`` (which embeds ``sql``) after the settings, in one round trip.
+
+        Django's psycopg cursor binds parameters client-side, so both statements travel in one simple
+        query: Postgres runs them as one implicit transaction and ``set_config(..., true)`` reaches the
+        statement without BEGIN and COMMIT round trips. With server-side binding (one statement per
+        call) it falls back to a transaction. The cursor is left on the statement's rows.
+        """
+        if not self.settings_sql:
+            cursor.execute(statement, params)
+        elif connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+            with transaction.atomic():
+                cursor.execute(self.settings_sql)
+                cursor.execute(statement, params)
+        else:
+            cursor.execute(f"{self.settings_sql}; {statement}", params)
+            cursor.nextset()
+
 
 def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered_params=(), concepts=None,
                       expected_rows=None):
     """Top ``k`` versions by cosine distance to ``query_vector`` among the rows of ``filtered_sql``.
 
-    ``filtered_sql`` selects one column of version ids (duplicates allowed, no ORDER BY needed); it is
-    evaluated per candidate or materialised, never filtered in Python. ``None`` means every vector of
-    the model (old versions included), which only benchmarks want.
+    ``query_vector``: a sequence of floats, or an SQL expression (``str``) evaluating to a vector,
+    e.g. ``"(SELECT vector FROM query_vector)"`` for "more like this".
+
+    ``filtered_sql`` selects one column of version ids (duplicates allowed, no ORDER BY needed; it may
+    name a CTE of the enclosing statement, e.g. ``"SELECT version_id FROM filtered"``); it is evaluated
+    per candidate or materialised, never filtered in Python. ``None`` means every vector of the model
+    (old versions included), which only benchmarks want.
 
     ``concepts`` (optional): concept ids such that every version of ``filtered_sql`` has at least one
-    of them as a machine label or, on its asset, a person's "added" decision. It makes label-filtered
-    queries exact or index-assisted; pass ``None`` when the concept filter matches anything else.
-    Costs one small query (counting at most ``LABEL_EXACT_ROWS + 1`` index entries).
+    of them as a machine label or, on its asset, a person's "added" decision (e.g. one ``has_concepts``
+    filter with its narrower concepts). It makes label-filtered queries exact or index-assisted; pass
+    ``None`` when the filter means anything else. Costs one small query (at most
+    ``LABEL_EXACT_ROWS + 1`` index entries counted).
 
     ``expected_rows`` (optional): the caller's estimate of the filtered set size (e.g. a collection's
     size); at or below ``EXACT_ROWS`` the filtered set is ranked exactly.
+
+    Typical use inside the search statement::
+
+        plan = vector_candidates(run, vector, k=100, filtered_sql="SELECT version_id FROM filtered")
+        sql.add(f", nearest AS ({plan.sql})", *plan.params)
+        with connection.cursor() as cursor:
+            plan.execute(cursor, statement, params)
+            rows = cursor.fetchall()
     """
-    model_id, dims = int(getattr(model_run, "pk", model_run)), len(query_vector)
-    _check_registered(model_id, dims)
-    search = _Search(model_id, dims, "[" + ",".join(f"{float(x):.8g}" for x in query_vector) + "]", int(k),
-                     filtered_sql, list(filtered_params))
+    model_id = int(getattr(model_run, "pk", model_run))
+    if isinstance(query_vector, str):
+        dims, vector_sql, vector_params = _registered_dims(model_id), f"({query_vector})", []
+    else:
+        dims = _registered_dims(model_id, len(query_vector))
+        vector_sql, vector_params = "%s", ["[" + ",".join(f"{float(x):.8g}" for x in query_vector) + "]"]
+    search = _Search(model_id, dims, vector_sql, vector_params, int(k), filtered_sql, list(filtered_params))
     settings = _settings_sql(ef_search=max(EF_SEARCH, search.k))
     if filtered_sql is None:
         sql, params = search.hnsw("search_vector", "true")
@@ -133,7 +167,8 @@ class _Search:
 
     model_id: int
     dims: int
-    vector: str
+    vector_sql: str  # "%s" (the literal is in vector_params) or a parenthesised SQL expression
+    vector_params: list
     k: int
     filtered_sql: str
     filtered_params: list
@@ -148,30 +183,30 @@ class _Search:
     def hnsw(self, table, match):
         """HNSW scan (the model's index, or a concept's partial one) checking the filter as it streams."""
         check, params = self.check("l.version_id")
-        return (f"SELECT l.version_id, (l.half::halfvec({self.dims})) <=> %s::halfvec({self.dims}) AS distance "
-                f"FROM {table} l WHERE l.model_id = {self.model_id} AND {match} AND {check} "
-                f"ORDER BY distance LIMIT {self.k}", [self.vector, *params])
+        return (f"SELECT l.version_id, (l.half::halfvec({self.dims})) <=> {self.vector_sql}::halfvec({self.dims}) "
+                f"AS distance FROM {table} l WHERE l.model_id = {self.model_id} AND {match} AND {check} "
+                f"ORDER BY distance LIMIT {self.k}", [*self.vector_params, *params])
 
     def exact(self):
         """Materialise the filtered set; each row probes its own vector by key (LATERAL ... OFFSET 0 keeps
         that shape whatever the estimates) and all are ranked exactly."""
         return ("SELECT f.version_id, v.distance FROM "
-                f"(SELECT DISTINCT filtered.version_id FROM ({self.filtered_sql}) AS filtered(version_id)) AS f "
-                "CROSS JOIN LATERAL (SELECT s.half <=> %s::halfvec AS distance FROM search_vector s "
+                f"(SELECT DISTINCT wanted.version_id FROM ({self.filtered_sql}) AS wanted(version_id)) AS f "
+                f"CROSS JOIN LATERAL (SELECT s.half <=> {self.vector_sql}::halfvec AS distance FROM search_vector s "
                 f"WHERE s.version_id = f.version_id AND s.model_id = {self.model_id} OFFSET 0) AS v "
-                f"ORDER BY v.distance LIMIT {self.k}", [*self.filtered_params, self.vector])
+                f"ORDER BY v.distance LIMIT {self.k}", [*self.filtered_params, *self.vector_params])
 
     def by_label(self, concepts):
         """Rank the concepts' clustered rows exactly, then check the filter nearest first until k pass."""
         several = len(concepts) > 1
-        distance = "min(l.half <=> %s::halfvec)" if several else "l.half <=> %s::halfvec"
+        distance = f"l.half <=> {self.vector_sql}::halfvec"
         check, params = self.check("c.version_id")
         return ("SELECT c.version_id, c.distance FROM ("
-                f"SELECT l.version_id, {distance} AS distance FROM search_vector_label l "
-                f"WHERE l.model_id = {self.model_id} AND l.concept_id = ANY(%s) "
+                f"SELECT l.version_id, {f'min({distance})' if several else distance} AS distance "
+                f"FROM search_vector_label l WHERE l.model_id = {self.model_id} AND l.concept_id = ANY(%s) "
                 f"{'GROUP BY l.version_id' if several else ''} "
                 "ORDER BY distance OFFSET 0) AS c "  # OFFSET 0: the filter runs above the sort, lazily
-                f"WHERE {check} LIMIT {self.k}", [self.vector, concepts, *params])
+                f"WHERE {check} LIMIT {self.k}", [*self.vector_params, concepts, *params])
 
     def with_fallback(self, approximate, exact):
         """The approximate rows, or, when they are fewer than k, the exact ones (one statement)."""
@@ -184,25 +219,25 @@ class _Search:
 
 # --------------------------------------------------------------------------- indexes and side tables
 
-_registered = set()  # (database name, model id, dims) seen registered; registrations are never undone
+_dims = {}  # (database name, model id) -> dims of registered models; registrations are never changed
 
 
-def _check_registered(model_id, dims):
-    key = (connection.settings_dict["NAME"], model_id, dims)
-    if key in _registered:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('search_vector_model') IS NOT NULL")
-        found = cursor.fetchone()[0]
-        if found:
-            cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
-            row = cursor.fetchone()
-            found = row and row[0]
-    if not found:
+def _registered_dims(model_id, dims=None):
+    """The model's registered dimension (checked against ``dims``); raises if it has no vector index."""
+    key = (connection.settings_dict["NAME"], model_id)
+    if key not in _dims:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('search_vector_model') IS NOT NULL")
+            if cursor.fetchone()[0]:
+                cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
+                row = cursor.fetchone()
+                if row:
+                    _dims[key] = row[0]
+    if key not in _dims:
         raise VectorIndexMissing(f"model run {model_id} has no vector index: run manage.py vector_indexes")
-    if found != dims:
-        raise ValueError(f"model run {model_id} has {found}-d vectors, the query has {dims}")
-    _registered.add(key)
+    if dims is not None and dims != _dims[key]:
+        raise ValueError(f"model run {model_id} has {_dims[key]}-d vectors, the query has {dims}")
+    return _dims[key]
 
 
 SCHEMA = """
@@ -307,13 +342,14 @@ def install_schema(cursor):
     cursor.execute(SCHEMA)
 
 
-def ensure_vector_indexes(model_run, *, dims=None):
+def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True):
     """Opt ``model_run`` into vector search: copy its vectors into the side tables and build its index.
 
     ``dims`` defaults to the dimension of its stored vectors; returns it, or ``None`` when the model
     has no vectors yet and no ``dims`` was given (call again later). Writers to embeddings and labels
     wait while the vectors are copied (so none is missed); the HNSW index is built afterwards,
-    concurrently when not inside a transaction. Safe to call repeatedly.
+    concurrently when not inside a transaction, then (unless ``concept_indexes`` is false) the
+    frequent concepts' indexes (``ensure_concept_indexes``). Safe to call repeatedly.
     """
     model_id = int(getattr(model_run, "pk", model_run))
     with transaction.atomic(), connection.cursor() as cursor:
@@ -335,7 +371,8 @@ def ensure_vector_indexes(model_run, *, dims=None):
             cursor.execute("INSERT INTO search_vector_model (model_id, dims) VALUES (%s, %s)", [model_id, dims])
             _copy_vectors(cursor, model_id)
     _build_hnsw(model_id, int(dims))
-    ensure_concept_indexes(model_id)
+    if concept_indexes:
+        ensure_concept_indexes(model_id)
     return dims
 
 
@@ -433,4 +470,4 @@ def drop_vector_indexes(model_run):
         cursor.execute("DELETE FROM search_vector_model WHERE model_id = %s", [model_id])
         cursor.execute("DELETE FROM search_vector WHERE model_id = %s", [model_id])
         cursor.execute("DELETE FROM search_vector_label WHERE model_id = %s", [model_id])
-    _registered.difference_update({key for key in _registered if key[1] == model_id})
+    _dims.pop((connection.settings_dict["NAME"], model_id), None)

@@ -35,11 +35,10 @@ class World:
     def search(self, query, user=None, concept=None, hint=True, **options):
         """Run the fragment as the search service will: settings and statement in one transaction."""
         fsql, fparams = filtered_sql(user, concept) if user else (None, ())
-        plan = vectors.vector_candidates(self.loaded.clip, query, k=K, filtered_sql=fsql, filtered_params=fparams,
+        plan = vectors.vector_candidates(self.loaded.vector_model, query, k=K, filtered_sql=fsql, filtered_params=fparams,
                                          concepts=[concept] if concept and hint else None, **options)
-        with transaction.atomic(), connection.cursor() as cursor:
-            plan.apply_settings(cursor)
-            cursor.execute(f"WITH nearest AS ({plan.sql}) SELECT version_id FROM nearest", plan.params)
+        with connection.cursor() as cursor:
+            plan.execute(cursor, f"WITH nearest AS ({plan.sql}) SELECT version_id FROM nearest", plan.params)
             return plan.plan, [row[0] for row in cursor.fetchall()]
 
 
@@ -54,7 +53,7 @@ def world(django_db_setup, django_db_blocker):
         loaded = load_dataset(dataset, owner=owner, tag="test")
         CollectionRole.objects.bulk_create(
             CollectionRole(collection_id=c, user=viewer, role="viewer") for c in loaded.collection_ids[:VISIBLE])
-        vectors.ensure_vector_indexes(loaded.clip)
+        vectors.ensure_vector_indexes(loaded.vector_model)
         yield World(dataset, loaded, make_queries(space, QUERIES, seed=4), admin, viewer)
         transaction.set_rollback(True)
 
@@ -143,7 +142,7 @@ def test_frequent_concept_uses_its_own_index(world, monkeypatch):
     monkeypatch.setattr(vectors, "LABEL_EXACT_ROWS", 50)
     concept = 7
     concept_id = world.loaded.concept_ids[concept]
-    assert vectors.ensure_concept_indexes(world.loaded.clip, min_rows=50, concepts=[concept_id]) == [concept_id]
+    assert vectors.ensure_concept_indexes(world.loaded.vector_model, min_rows=50, concepts=[concept_id]) == [concept_id]
     visible = world.dataset.viewer_mask(np.arange(VISIBLE))
     recalls = []
     for query in world.queries:
@@ -175,7 +174,7 @@ def test_filter_matching_fewer_than_k_rows_returns_all_of_them(world, hint):
 
 @pytest.mark.django_db
 def test_side_tables_follow_embeddings_labels_and_decisions(world):
-    clip, classifier = world.loaded.clip, world.loaded.classifier
+    vector_model, classifier = world.loaded.vector_model, world.loaded.classifier
     asset = Asset.objects.create(title="new")
     version = AssetVersion.objects.create(asset=asset, number=1, file="x.jpg", sha256="0" * 64, format="jpeg",
                                           mime_type="image/jpeg", width=1, height=1, bytes=1)
@@ -191,7 +190,7 @@ def test_side_tables_follow_embeddings_labels_and_decisions(world):
                            [version.pk])
             return vector_rows, [c for (c,) in cursor.fetchall()]
 
-    embedding = Embedding.objects.create(version=version, model=clip, vector=[1.0] + [0.0] * (DIMS - 1))
+    embedding = Embedding.objects.create(version=version, model=vector_model, vector=[1.0] + [0.0] * (DIMS - 1))
     assert side() == (1, [dog])
     plan, found = world.search(np.array([1.0] + [0.0] * (DIMS - 1)), world.admin, dog)
     assert found[0] == version.pk
@@ -223,7 +222,7 @@ def test_unregistered_model_is_refused(world):
     with pytest.raises(vectors.VectorIndexMissing):
         vectors.vector_candidates(other, world.queries[0], k=K)
     with pytest.raises(ValueError):
-        vectors.vector_candidates(world.loaded.clip, world.queries[0][:10], k=K)
+        vectors.vector_candidates(world.loaded.vector_model, world.queries[0][:10], k=K)
 
 
 @pytest.mark.django_db
