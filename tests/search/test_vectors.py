@@ -4,6 +4,7 @@ One module-wide dataset (20k clustered 64-d vectors, 300 concepts at ~1% each, 1
 which a viewer sees 30) is bulk-loaded inside a transaction that is rolled back at the end. Every
 plan is checked for recall@10 against numpy and for returning exactly k rows whenever k match.
 """
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,6 +224,17 @@ def test_unregistered_model_is_refused(world):
         vectors.vector_candidates(other, world.queries[0], k=K)
     with pytest.raises(ValueError):
         vectors.vector_candidates(world.loaded.vector_model, world.queries[0][:10], k=K)
+
+
+@pytest.mark.django_db
+def test_management_command_indexes_models_again_safely(world):
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("vector_indexes", "--model", str(world.loaded.vector_model.pk), stdout=out)
+    assert f"{DIMS}-d vectors indexed" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("vector_indexes", "--model", "999999999", stdout=out)
 
 
 @pytest.mark.django_db
