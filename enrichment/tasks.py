@@ -23,6 +23,7 @@ class EnrichmentTask(Task):
     """Retry policy and job bookkeeping shared by the capability tasks (``capability`` set per task)."""
 
     capability = None
+    ignore_result = True  # the job row is the result
     autoretry_for = TRANSIENT_ERRORS
     retry_backoff = 2
     retry_backoff_max = 300
@@ -84,7 +85,8 @@ def clip(self, version_id):
 CAPABILITY_TASKS = {task.capability: task for task in (moderate, classify, detect, faces, ocr, clip)}
 
 
-@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=6)
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=6,
+             ignore_result=True)
 def enrich_version(version_id, capabilities=None):
     """Mark the jobs pending, then moderation first and the other capabilities in parallel after it."""
     if not AssetVersion.objects.filter(pk=version_id).exists():

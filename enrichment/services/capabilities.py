@@ -30,6 +30,10 @@ CLIP_DISABLED = "CLIP disabled / no weights configured (set LUMEN_CLIP_ENABLED a
 Status = EnrichmentJob.Status
 
 
+def counted(number, noun):
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str
@@ -72,6 +76,13 @@ def _clip_embedder(model_name, weights):
     from enrichment.adapters import ClipEmbedder
 
     return ClipEmbedder(model_name, weights)
+
+
+def upsert(result):
+    """Insert or overwrite the one row per (version, model) in a single statement."""
+    fields = [f.name for f in type(result)._meta.concrete_fields if f.name not in ("id", "version", "model")]
+    type(result).objects.bulk_create([result], update_conflicts=True, unique_fields=["version", "model"],
+                                     update_fields=fields)
 
 
 def replace_labels(version, run, labels):
@@ -123,9 +134,7 @@ class Moderation(Step):
         run = runs[self.capability]
         unsafe = scores["unsafe"]
         flagged = unsafe >= settings.LUMEN_MODERATION_THRESHOLD
-        ModerationResult.objects.update_or_create(
-            version=version, model=run, defaults={"scores": scores, "unsafe_score": unsafe, "flagged": flagged}
-        )
+        upsert(ModerationResult(version=version, model=run, scores=scores, unsafe_score=unsafe, flagged=flagged))
         if run.active:
             set_moderation_state(version, flagged)
         verdict = "held for a moderator" if flagged else "clear"
@@ -175,10 +184,8 @@ class Classify(Step):
         kept = [(index, score) for index, score in top if score >= MIN_LABEL_SCORE]
         concepts = dict(Concept.objects.filter(imagenet_index__in=[i for i, _ in kept]).values_list("imagenet_index", "pk"))
         replace_labels(version, runs[self.capability], {concepts[i]: (score, None) for i, score in kept if i in concepts})
-        Embedding.objects.update_or_create(
-            version=version, model=runs[Capability.SIMILARITY], defaults={"vector": vector.tolist()}
-        )
-        return Outcome(Status.DONE, f"{len(kept)} labels, {len(vector)}-d similarity vector.")
+        upsert(Embedding(version=version, model=runs[Capability.SIMILARITY], vector=vector.tolist()))
+        return Outcome(Status.DONE, f"{counted(len(kept), 'label')}, {len(vector)}-d similarity vector.")
 
 
 class Detect(Step):
@@ -198,7 +205,7 @@ class Detect(Step):
             if detection.label in concepts:
                 best.setdefault(concepts[detection.label], (detection.score, box))
         replace_labels(version, run, best)
-        return Outcome(Status.DONE, f"{len(found)} objects.")
+        return Outcome(Status.DONE, f"{counted(len(found), 'object')}.")
 
 
 class Faces(Step):
@@ -217,7 +224,7 @@ class Faces(Step):
 
     def store(self, version, working, found, runs):
         replace_detections(version, runs[self.capability], Detection.Kind.FACE, found, working)
-        return Outcome(Status.DONE, f"{len(found)} face{'s' if len(found) != 1 else ''}.")
+        return Outcome(Status.DONE, f"{counted(len(found), 'face')}.")
 
 
 class Ocr(Step):
@@ -240,7 +247,7 @@ class Ocr(Step):
             "text": "\n".join(line.text for line in lines),
             "lines": [{"text": line.text, "score": line.score, "box": working.to_displayed(line.box)} for line in lines],
         })
-        return Outcome(Status.DONE, f"{len(lines)} lines of text.")
+        return Outcome(Status.DONE, f"{counted(len(lines), 'line')} of text.")
 
 
 @lru_cache(maxsize=2)
@@ -279,11 +286,11 @@ class Clip(Step):
     def store(self, version, working, result, runs):
         vector, labels = result
         run = runs[self.capability]
-        Embedding.objects.update_or_create(version=version, model=run, defaults={"vector": vector.tolist()})
+        upsert(Embedding(version=version, model=run, vector=vector.tolist()))
         replace_labels(version, run, labels)
         if not clip_embedder().is_semantic:
             return Outcome(Status.DONE, "Random weights: vector stored for plumbing, no labels made.")
-        return Outcome(Status.DONE, f"{len(vector)}-d vector, {len(labels)} zero-shot labels.")
+        return Outcome(Status.DONE, f"{len(vector)}-d vector, {counted(len(labels), 'zero-shot label')}.")
 
 
 STEPS = {step.capability: step for step in (Moderation(), Classify(), Detect(), Faces(), Ocr(), Clip())}

@@ -8,6 +8,7 @@ import time
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from enrichment.models import EnrichmentJob
 from enrichment.services.capabilities import STEPS
@@ -32,6 +33,20 @@ def queue_jobs(version_ids, capabilities):
         set_jobs(version_ids, capability, status=Status.PENDING, detail="", attempts=0, latency_ms=None, model=None)
 
 
+def start_jobs(version_ids, capability):
+    """Running, one more attempt: a single UPDATE, as ``queue_jobs`` made the rows; a task run on
+    its own (``enrich --sync``, a direct call) creates the missing ones.
+    """
+    started = EnrichmentJob.objects.filter(version_id__in=version_ids, capability=capability).update(
+        status=Status.RUNNING, detail="", attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
+    if started < len(version_ids):
+        EnrichmentJob.objects.bulk_create(
+            [EnrichmentJob(version_id=pk, capability=capability, status=Status.RUNNING, attempts=1) for pk in version_ids],
+            ignore_conflicts=True,
+        )
+
+
 def note_retry(version_id, capability, exc):
     set_jobs([version_id], capability, status=Status.PENDING, detail=f"Retrying after a temporary error: {exc}")
 
@@ -47,8 +62,7 @@ def run_step(capability, versions, *, images=None):
     """
     step = STEPS[capability]
     version_ids = [version.pk for version in versions]
-    set_jobs(version_ids, capability, status=Status.RUNNING, detail="")
-    EnrichmentJob.objects.filter(version__in=version_ids, capability=capability).update(attempts=F("attempts") + 1)
+    start_jobs(version_ids, capability)
     reason = step.skip_reason()
     if reason:
         set_jobs(version_ids, capability, status=Status.SKIPPED, detail=reason)

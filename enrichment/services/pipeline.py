@@ -8,7 +8,7 @@ from enrichment.adapters import to_rgb
 from enrichment.models import Capability, Detection, EnrichmentJob
 from enrichment.services import jobs
 from enrichment.services.anonymise import anonymisation_applies, blur_regions
-from enrichment.services.capabilities import PIPELINE
+from enrichment.services.capabilities import PIPELINE, counted
 from enrichment.services.working_image import displayed_image
 from enrichment.tasks import enrich_version
 
@@ -39,7 +39,7 @@ def redact_faces(version, image):
     )
     blurred = blur_faces(image, boxes=boxes, displayed_size=(version.width, version.height))
     jobs.set_jobs([version.pk], Capability.ANONYMISE, status=EnrichmentJob.Status.DONE, model=job.model,
-                  detail=f"{len(boxes)} face{'s' if len(boxes) != 1 else ''} blurred in every rendition.",
+                  detail=f"{counted(len(boxes), 'face')} blurred in every rendition.",
                   latency_ms=(time.perf_counter() - started) * 1000)
     return blurred
 
