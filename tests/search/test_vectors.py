@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -151,6 +152,26 @@ def test_frequent_concept_uses_its_own_index(world, monkeypatch):
         recalls.append(check(world, found, world.truth(query, visible & world.dataset.label_mask(concept)), plan,
                              "concept_hnsw"))
     assert_recall(recalls)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hint", [True, False], ids=["label plan", "hnsw plan"])
+def test_server_side_prepared_generic_plans_still_return_k_rows(world, hint):
+    """Django binds client-side, but a prepared statement's generic plan must not drop rows either:
+    model ids, dimensions and thresholds are inlined, so partial indexes still match."""
+    concept_id = world.loaded.concept_ids[3]
+    fsql, fparams = filtered_sql(world.viewer, concept_id)
+    truth_mask = world.dataset.viewer_mask(np.arange(VISIBLE)) & world.dataset.label_mask(3)
+    raw = psycopg.Cursor(connection.connection)  # server-side binding: parameters travel as $1, $2, ...
+    recalls = []
+    for query in world.queries[:7]:  # psycopg prepares from the fifth execution on
+        plan = vectors.vector_candidates(world.loaded.vector_model, query, k=K, filtered_sql=fsql,
+                                         filtered_params=fparams, concepts=[concept_id] if hint else None)
+        raw.execute(plan.settings_sql.replace("force_custom_plan", "force_generic_plan"))
+        raw.execute(plan.sql, plan.params, prepare=True)
+        found = [row[0] for row in raw.fetchall()]
+        recalls.append(check(world, found, world.truth(query, truth_mask), plan.plan, "label" if hint else "hnsw"))
+    assert np.mean(recalls) >= 0.9
 
 
 def label_three_versions(world, concept_id):
