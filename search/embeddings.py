@@ -14,7 +14,8 @@ class VectorUnavailable(Exception):
     """Vector search cannot run here; ``str(exc)`` tells a person why."""
 
 
-def _active_run(capability):
+def active_run(capability):
+    """The model run of ``capability`` whose results search reads (the newest active one)."""
     return ModelRun.objects.filter(capability=capability, active=True).order_by("-id").first()
 
 
@@ -24,7 +25,7 @@ def _same_model(info, run):
 
 def image_vector(image):
     """The similarity vector of ``image`` (a PIL image) from the classifier that indexed the library."""
-    run = _active_run(Capability.SIMILARITY)
+    run = active_run(Capability.SIMILARITY)
     if run is None:
         raise VectorUnavailable("Search by image is unavailable: no image has a similarity vector yet.")
     adapter = classifier()
@@ -43,7 +44,7 @@ def text_vector(text):
     if not settings.LUMEN_CLIP_ENABLED:
         raise VectorUnavailable("Text-to-image vector search is unavailable: no CLIP weights are configured "
                                 "(LUMEN_CLIP_ENABLED); results come from concepts and text.")
-    run = _active_run(Capability.CLIP)
+    run = active_run(Capability.CLIP)
     if run is None:
         raise VectorUnavailable("Text-to-image vector search is unavailable: no image has a CLIP vector yet.")
     embedder = clip_embedder()

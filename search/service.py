@@ -22,16 +22,16 @@ import json
 import logging
 from dataclasses import dataclass, field, replace
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Prefetch, Q
 from pgvector import Vector
 
 from assets.models import Asset, Rendition
-from enrichment.models import MachineLabel
+from enrichment.models import MachineLabel, ModelRun
 from ontology.models import Concept
 from search import rights, vectors
 from search.concepts import Interpretation, choose, interpret, normalise, plain_text
-from search.embeddings import VectorUnavailable, text_vector
+from search.embeddings import VectorUnavailable, active_run, text_vector
 from search.query import OCR_WEIGHTS, TITLE_WEIGHTS, Cursor, field_tsquery, text_tsquery
 from search.sql import Sql, permitted_sql, queryset_sql
 
@@ -50,7 +50,7 @@ FACET_CONCEPTS = 15
 SNIPPET_START, SNIPPET_STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=18, MinWords=6, MaxFragments=2"
 FIELD_NAMES = {"a": "title", "b": "keywords", "c": "caption", "d": "ocr"}
-UNINDEXED = "unindexed"  # the plan name of the exact scan used while a model has no vector index
+UNINDEXED = "unindexed"  # the plan of the exact scan used while a model has no vector index
 
 
 def asset_labels_sql():
@@ -66,36 +66,7 @@ def asset_labels_sql():
     )
 
 
-@dataclass(frozen=True)
-class VectorSource:
-    """The model whose vectors rank a query, and the query vector (``None``: nothing to compare with)."""
-
-    model_id: int
-    model_name: str
-    vector: list | None
-
-
-_VECTOR_SOURCE_SQL = """
-SELECT m.id, m.name, (SELECT e.vector::real[] FROM enrichment_embedding e
-                         JOIN assets_asset a ON a.current_version_id = e.version_id
-                       WHERE e.model_id = m.id AND a.uid = %s AND a.id IN (%%PERMITTED%%))
-  FROM enrichment_modelrun m WHERE m.capability = %s AND m.active ORDER BY m.id DESC LIMIT 1
-"""
-
-
-def vector_source(query, user):
-    """The active model of the query's vector kind, and the query vector: given, or that of the
-    ``similar_to`` asset if ``user`` may see it. ``None`` when no model of that kind is active."""
-    perm, perm_params = permitted_sql(user)
-    with connection.cursor() as cursor:
-        cursor.execute(_VECTOR_SOURCE_SQL.replace("%%PERMITTED%%", perm),
-                       [query.similar_to or None, *perm_params, query.vector_capability])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    model_id, name, stored = row
-    vector = query.vector if query.vector is not None else stored
-    return VectorSource(model_id, name, None if vector is None else [float(x) for x in vector])
+QUERY_VECTOR = "(SELECT vector FROM query_vector)"  # the statement's CTE holding the query vector
 
 
 def _concept_subtree(concept_id):
@@ -103,23 +74,22 @@ def _concept_subtree(concept_id):
     return list(subtree.values_list("pk", flat=True))
 
 
-def vector_plan(source, query):
-    """``search.vectors``' retrieval over the filtered set (the CTE ``filtered`` of the statement).
+def vector_plan(model, query):  # model: the active ModelRun whose vectors rank the query
+    """``search.vectors``' retrieval of the vectors nearest ``QUERY_VECTOR`` in the CTE ``filtered``.
 
-    A model not yet opted into the vector index (``search.vectors.ensure_vector_indexes``) is ranked
-    by an exact scan of its stored vectors instead, so search keeps working while it is built.
+    A model not yet opted into the vector index (``manage.py vector_indexes``) is ranked by an
+    exact scan of its stored vectors instead, so search keeps working until it is.
     """
     concepts = _concept_subtree(query.has_concepts[0]) if query.has_concepts else None
     try:
-        return vectors.vector_candidates(source.model_id, source.vector, k=VECTOR_TOP_K,
+        return vectors.vector_candidates(model.id, QUERY_VECTOR, k=VECTOR_TOP_K,
                                          filtered_sql="SELECT version_id FROM filtered", concepts=concepts)
     except vectors.VectorIndexMissing:
-        logger.warning("model run %s has no vector index; ranking its vectors exactly", source.model_id)
+        logger.warning("model run %s has no vector index; ranking its vectors exactly", model.id)
         return vectors.VectorQuery(
-            "SELECT f.version_id, e.vector <=> %s::vector AS distance FROM filtered f "
-            "JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = %s "
-            f"ORDER BY distance LIMIT {VECTOR_TOP_K}",
-            [Vector(source.vector).to_text(), source.model_id], settings_sql="", plan=UNINDEXED)
+            f"SELECT f.version_id, e.vector <=> {QUERY_VECTOR} AS distance FROM filtered f "
+            f"JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = {int(model.id)} "
+            f"ORDER BY distance LIMIT {VECTOR_TOP_K}", [], settings_sql="", plan=UNINDEXED)
 
 
 @dataclass
@@ -155,7 +125,7 @@ class SearchResults:
     interpretation: Interpretation
     query: object
     text_vector_unavailable: str = ""
-    vector: VectorSource | None = None
+    vector: ModelRun | None = None
 
     @property
     def vector_text_search(self):
@@ -178,10 +148,10 @@ class SearchStatement:
     """The statement for one query, user and interpretation; executed for a page or for facets."""
 
     def __init__(self, query, interpretation, user, vector=None):
-        """``vector``: the ``VectorSource`` when the query asks for similar images (see ``vector_source``)."""
+        """``vector``: the active ModelRun whose vectors rank a query for similar images."""
         self.query = query
         self.vector = vector
-        self.vector_plan = vector_plan(vector, query) if vector and vector.vector is not None else None
+        self.vector_plan = vector_plan(vector, query) if vector else None
         self.interpretation = interpretation
         self.user = user
         self.groups = interpretation.concept_groups
@@ -295,9 +265,16 @@ class SearchStatement:
                 "WHERE score >= %s GROUP BY asset_id)", len(self.groups), CONCEPT_THRESHOLD)
 
     def _vector_ctes(self, sql):
-        if self.vector_plan is None:  # no model, or an asset to compare with that is missing or not visible
+        if self.vector_plan is None:  # no active model of this kind: nothing is alike
             sql.add(", vector_hits AS (SELECT NULL::bigint AS asset_id, NULL::float8 AS score WHERE false)")
             return
+        if self.query.vector is not None:
+            sql.add(", query_vector AS (SELECT %s::vector AS vector)", Vector(self.query.vector).to_text())
+        else:  # "more like this": the asset's vector, if the user may see the asset (else none: no rows)
+            perm, perm_params = permitted_sql(self.user)
+            sql.add(", query_vector AS (SELECT e.vector FROM enrichment_embedding e JOIN assets_asset a "
+                    f"ON a.current_version_id = e.version_id WHERE e.model_id = {int(self.vector.id)} "
+                    f"AND a.uid = %s AND a.id IN ({perm}))", self.query.similar_to, *perm_params)
         sql.add(f", vector_nearest AS ({self.vector_plan.sql})", *self.vector_plan.params)
         sql.add(", vector_hits AS (SELECT f.asset_id, (1 - n.distance)::float8 AS score FROM vector_nearest n "
                 "JOIN filtered f ON f.version_id = n.version_id WHERE n.distance <= %s)", VECTOR_MAX_DISTANCE)
@@ -364,7 +341,7 @@ class SearchStatement:
                     HEADLINE_OPTIONS, HEADLINE_OPTIONS)
         else:
             sql.add(", NULL::text[], NULL::text, NULL::text")
-        sql.add(", %s::text", self.vector.model_name if self.vector else None)
+        sql.add(", %s::text", self.vector.name if self.vector else None)
         sql.add(" FROM page p JOIN search_searchdocument d ON d.asset_id = p.asset_id")
         if self.highlight:
             sql.add(" CROSS JOIN text_query t")
@@ -372,14 +349,12 @@ class SearchStatement:
         return sql.text(), sql.params
 
     def _fetch(self, text, params):
-        """Run a statement; the vector plan's settings (transaction-local) go first when there are any."""
-        if self.vector_plan is None or not self.vector_plan.settings_sql:
-            with connection.cursor() as cursor:
+        """Run a statement (with the vector plan's settings in the same round trip, when there is one)."""
+        with connection.cursor() as cursor:
+            if self.vector_plan is None:
                 cursor.execute(text, params)
-                return cursor.fetchall()
-        with transaction.atomic(), connection.cursor() as cursor:
-            self.vector_plan.apply_settings(cursor)
-            cursor.execute(text, params)
+            else:
+                self.vector_plan.execute(cursor, text, params)
             return cursor.fetchall()
 
     def execute(self):
@@ -453,7 +428,7 @@ def search(query, user):
     similar images are asked for), then one statement for filters, permissions, rights, ranking and page."""
     interpretation = choose(interpret(query.text), query.concepts)
     query, vector_unavailable = with_text_vector(query)
-    vector = vector_source(query, user) if query.similar_to or query.vector is not None else None
+    vector = active_run(query.vector_capability) if query.similar_to or query.vector is not None else None
     hits, total, next_cursor = SearchStatement(query, interpretation, user, vector).execute()
     return SearchResults(hits, total, next_cursor, interpretation, query, vector_unavailable, vector)
 
