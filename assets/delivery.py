@@ -5,6 +5,7 @@ change meaning and browsers may keep them for a year. Only renditions that exist
 never starts a decode, so it can neither burn CPU nor fill storage, nor bypass a transform (face
 blurring) that processing applies; other specs are made by server code with ``get_rendition``.
 """
+import io
 from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,7 @@ from assets import permissions
 from assets.models import AssetVersion
 from assets.renditions import RenditionSpec
 from assets.services import audit
+from governance.services import rights
 
 IMMUTABLE = "private, max-age=31536000, immutable"
 REVALIDATE = "private, no-cache"  # originals: every download reaches the server and its audit log
@@ -68,11 +70,13 @@ def rendition(request, uid, number, spec):
 @require_safe
 def original(request, uid, number):
     version = _permitted_version(request.user, "download", uid, number)
-    etag = f'"{version.sha256}"'
+    etag = f'"{version.sha256}{rights.rights_fingerprint(version.asset)}"'
     response = get_conditional_response(request, etag=etag)
     if response is None:
+        with _open(version.file) as stored:
+            data = rights.embed_rights(stored.read(), version.asset)  # a copy: the stored file stays as uploaded
         response = FileResponse(
-            _open(version.file), as_attachment=True, filename=download_filename(version),
+            io.BytesIO(data), as_attachment=True, filename=download_filename(version),
             content_type=version.mime_type,
         )
         audit.record(audit.Actor.from_request(request), "asset.download_original", asset=version.asset, obj=version)

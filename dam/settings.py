@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 
 from dam import embedded
 
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "governance.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,6 +127,32 @@ MEDIA_URL = "/media/"
 
 # Object storage: local files by default, any S3-compatible store when S3_BUCKET is set.
 S3_BUCKET = env("S3_BUCKET")
+
+
+def _s3_encryption():
+    """Server-side encryption of every object: SSE-S3 (AES256) unless S3_SSE=aws:kms (with S3_SSE_KMS_KEY_ID) or off."""
+    mode = env("S3_SSE", "AES256")
+    if mode == "off":
+        return {}
+    if mode == "aws:kms":
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": env("S3_SSE_KMS_KEY_ID")}
+    return {"ServerSideEncryption": mode}
+
+
+def _encryption_keys():
+    """Local files are encrypted at rest (assets.storage): LUMEN_ENCRYPTION_KEYS lists Fernet keys, newest
+    first; without it a key is made once under var/ (back it up with the files); LUMEN_ENCRYPT_AT_REST=false opts out."""
+    keys = envlist("LUMEN_ENCRYPTION_KEYS")
+    if keys or S3_BUCKET or not envbool("LUMEN_ENCRYPT_AT_REST", "true"):
+        return keys
+    key_file = VAR_DIR / "encryption_key"
+    if not key_file.exists():
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]
+
+
+LUMEN_ENCRYPTION_KEYS = _encryption_keys()
 if S3_BUCKET:
     _file_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -138,8 +166,11 @@ if S3_BUCKET:
             "querystring_auth": True,
             "querystring_expire": envint("SIGNED_URL_TTL", 300),
             "file_overwrite": False,
+            "object_parameters": _s3_encryption(),
         },
     }
+elif LUMEN_ENCRYPTION_KEYS:
+    _file_storage = {"BACKEND": "assets.storage.EncryptedFileSystemStorage"}
 else:
     _file_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
@@ -221,6 +252,24 @@ CELERY_BEAT_SCHEDULE = {
     "warn-expiring-rights": {"task": "governance.tasks.warn_expiring_rights", "schedule": crontab(hour=6, minute=0)},
     "purge-expired-trash": {"task": "governance.tasks.purge_expired_trash", "schedule": crontab(hour=3, minute=30)},
 }
+
+# Production security: with DEBUG off and LUMEN_SECURE=true, HTTPS only (HSTS, secure cookies) and a strict CSP.
+# style-src-attr allows style="" attributes (layout values), never <style> or inline scripts.
+LUMEN_SECURE = envbool("LUMEN_SECURE") and not DEBUG
+_default_csp = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; style-src-attr 'unsafe-inline'; "
+                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+LUMEN_CSP = env("LUMEN_CSP", _default_csp if LUMEN_SECURE else "")
+LUMEN_CSP_EXEMPT_PATHS = envlist("LUMEN_CSP_EXEMPT_PATHS", "/api/docs/")  # Swagger UI loads from a CDN
+if LUMEN_SECURE:
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ from assets.models import Asset, AssetVersion, AuditEntry, Collection
 from assets.services import audit, retention
 from assets.services.audit import Actor
 from assets.services.signed_urls import InvalidDownloadLink, resolve_download_token
+from enrichment.models import ModerationResult
 from governance.filtersets import AuditEntryFilter
 from governance.forms import ModerationDecisionForm, ReasonForm, RoleGrantForm, UsageRightsForm
 from governance.models import CollectionRole, UsageRights
@@ -59,13 +60,9 @@ def _moderation_queue(user):
     """Pending assets this user moderates, with the latest report reason and moderation-model score."""
     latest_flag = AuditEntry.objects.filter(asset=OuterRef("pk"), action="moderation.flag").order_by("-created_at")
     queue = permissions.permitted_assets(user, "moderate").filter(moderation_state=Asset.Moderation.PENDING)
-    queue = queue.annotate(report_reason=Subquery(latest_flag.values("after__reason")[:1]))
-    try:
-        from enrichment.models import ModerationResult
-    except ImportError:
-        return queue
     scores = ModerationResult.objects.filter(version=OuterRef("current_version")).order_by("-unsafe_score")
-    return queue.annotate(unsafe_score=Subquery(scores.values("unsafe_score")[:1]))
+    return queue.annotate(report_reason=Subquery(latest_flag.values("after__reason")[:1]),
+                          unsafe_score=Subquery(scores.values("unsafe_score")[:1]))
 
 
 @login_required

@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework import serializers
 
 from assets.models import Asset, Collection
@@ -27,8 +28,6 @@ class UsageRightsSerializer(serializers.ModelSerializer):
         return [normalise_territory(item) for item in value]
 
     def get_usable_today(self, rights) -> bool:
-        from django.utils import timezone
-
         return rights.usable_on(None, None, timezone.localdate())
 
 
@@ -94,6 +93,7 @@ class UploadRequestSerializer(serializers.Serializer):
 
 
 class UploadTicketSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(read_only=True, help_text="The object key the presigned POST writes.")
     post = serializers.SerializerMethodField()
     max_bytes = serializers.SerializerMethodField()
 

@@ -167,13 +167,15 @@ class SignedUrlView(GovernanceView):
                         status=status.HTTP_201_CREATED)
 
 
-class CollectionRolesView(GovernanceView):
+class CollectionAdminView(GovernanceView):
     def collection(self, slug):
         collection = get_object_or_404(Collection, slug=slug)
         if not permissions.can_manage_roles(self.request.user, collection):
             raise PermissionDenied("You may not manage roles on this collection.")
         return collection
 
+
+class CollectionRolesView(CollectionAdminView):
     @extend_schema(summary="Role grants on a collection (its admins)", responses=RoleGrantSerializer(many=True))
     def get(self, request, slug):
         grants = CollectionRole.objects.filter(collection=self.collection(slug)).select_related("user", "group",
@@ -190,7 +192,7 @@ class CollectionRolesView(GovernanceView):
         return Response(RoleGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
-class CollectionRoleView(CollectionRolesView):
+class CollectionRoleView(CollectionAdminView):
     @extend_schema(summary="Revoke a role grant", responses={204: None})
     def delete(self, request, slug, pk):
         grant = get_object_or_404(CollectionRole, pk=pk, collection=self.collection(slug))

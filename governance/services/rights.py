@@ -1,5 +1,7 @@
 """Usage rights: set them (audited), ask in SQL which assets are usable, warn owners before rights expire,
 and carry the rights out with the asset (JSON-LD fields, XMP written into downloaded JPEG originals)."""
+import hashlib
+import json
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
@@ -136,6 +138,14 @@ def jsonld_rights(asset):
         "creditText": rights.credit_line,
     }
     return {key: value for key, value in fields.items() if value}
+
+
+def rights_fingerprint(asset):
+    """Part of a download's ETag: the served copy changes whenever the rights written into it change."""
+    rights = _rights_of(asset)
+    if rights is None:
+        return ""
+    return "-r" + hashlib.sha256(json.dumps(_snapshot(rights), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def usage_terms(rights):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from assets import permissions
 from assets.models import Asset, AssetVersion, AuditEntry, Rendition
 from assets.services.audit import Actor
-from assets.services.retention import purge, purge_expired_trash, restore, set_legal_hold, trash
+from assets.services.retention import purge, purge_expired_trash, set_legal_hold, trash
 from governance.services import ActionRefused
 
 pytestmark = pytest.mark.django_db

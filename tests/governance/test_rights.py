@@ -1,4 +1,5 @@
 """Usage rights: the audited service, ``usable_for`` in SQL, expiry pages and notices, JSON-LD and XMP."""
+import hashlib
 import io
 from datetime import date, timedelta
 
@@ -237,3 +238,18 @@ def test_rights_form_on_the_asset_page(owner, make_asset, login):
     bad = client.post(reverse("governance:edit_rights", kwargs={"uid": asset.uid}),
                       {"licence_type": "owned", "territories": "Belgium"})
     assert bad.status_code == 400 and "ISO 3166" in bad.content.decode()
+
+
+def test_original_download_carries_the_rights_and_the_stored_file_stays_byte_identical(owner, make_asset, login):
+    asset = make_asset(owner, fmt="JPEG")
+    _rights(owner, asset)
+    client = login(owner)
+    url = reverse("assets:original", kwargs={"uid": asset.uid, "number": 1})
+    response = client.get(url)
+    downloaded = b"".join(response.streaming_content)
+    metadata, _ = extract_metadata(Image.open(io.BytesIO(downloaded)))
+    assert metadata["copyright"] == "© Ana Lima"
+    assert hashlib.sha256(_stored_bytes(asset)).hexdigest() == asset.current_version.sha256
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    set_rights(asset, actor=Actor(owner), credit_line="New credit")
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200, "new rights, new copy"

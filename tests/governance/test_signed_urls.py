@@ -1,7 +1,9 @@
 """Signed download links on local storage: they work without a session, expire, and die with the permission."""
+import hashlib
 import time
 
 import pytest
+import urllib3
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -86,3 +88,18 @@ def test_rendition_links_and_links_to_files_of_other_assets(shared, make_asset):
     other = make_asset(owner, collections=[news])
     with pytest.raises(ActionRefused):
         issue_download_url(other, rendition, actor=Actor(viewer))
+
+
+def test_on_s3_the_link_is_a_presigned_get_that_expires(s3_media, make_user, make_asset):
+    owner = make_user("owner")
+    asset = make_asset(owner, fmt="JPEG")
+    name = asset.current_version.file.name
+    head = s3_media["client"].head_object(Bucket=s3_media["bucket"], Key=name)
+    assert head.get("ServerSideEncryption") == "AES256"
+    link = issue_download_url(asset, asset.current_version, actor=Actor(owner), ttl=1)
+    assert link.url.startswith(s3_media["endpoint"]) and "X-Amz-Signature" in link.url
+    response = urllib3.request("GET", link.url)
+    assert response.status == 200
+    assert hashlib.sha256(response.data).hexdigest() == asset.current_version.sha256
+    time.sleep(2.5)
+    assert urllib3.request("GET", link.url).status == 403

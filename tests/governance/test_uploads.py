@@ -1,0 +1,132 @@
+"""Direct-to-S3 uploads against a real SeaweedFS: presigned POST policy, confirmation, and every refusal."""
+import hashlib
+import time
+
+import pytest
+import urllib3
+from django.urls import reverse
+
+from assets.models import Asset, AuditEntry
+from governance.models import DirectUpload
+
+pytestmark = pytest.mark.django_db
+
+
+def send(ticket_body, data, *, content_type=None, tamper=False):
+    """POST the file to the store exactly as a browser form would, the file last."""
+    post = ticket_body["post"]
+    fields = dict(post["fields"])
+    if content_type:
+        fields["Content-Type"] = content_type
+    if tamper:
+        fields["x-amz-signature"] = "0" * 64
+    return urllib3.request("POST", post["url"], fields={**fields, "file": ("upload.bin", data)})
+
+
+def presign(client, **body):
+    response = client.post(reverse("governance-api:uploads"), {"content_type": "image/png", **body},
+                           content_type="application/json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.fixture
+def confirm(django_capture_on_commit_callbacks):
+    """POST the confirmation, running what the view defers to commit (removing the incoming object)."""
+    def post(client, ticket_body, data, sha256=None):
+        url = reverse("governance-api:upload-confirm", kwargs={"uid": ticket_body["uid"]})
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, {"sha256": sha256 or hashlib.sha256(data).hexdigest()},
+                               content_type="application/json")
+    return post
+
+
+def incoming_keys(s3):
+    return [item["Key"] for item in s3["client"].list_objects_v2(Bucket=s3["bucket"]).get("Contents", [])]
+
+
+def test_presigned_upload_then_confirm_creates_the_asset_and_clears_incoming(s3_uploads, make_user,
+                                                                             make_collection, login, new_image, confirm):
+    owner = make_user("owner")
+    news = make_collection("News", owner="contributor")
+    client = login(owner)
+    ticket = presign(client, filename="pier.png", title="Pier", collections=["news"])
+    assert ticket["key"] == f"incoming/{ticket['uid']}" and ticket["post"]["fields"]["key"] == ticket["key"]
+    data = new_image("PNG")
+    assert send(ticket, data).status == 204
+    assert not Asset.objects.exists(), "nothing exists before the server has verified the bytes"
+    response = confirm(client, ticket, data)
+    assert response.status_code == 201, response.content
+    asset = Asset.objects.get(uid=response.json()["uid"])
+    assert asset.title == "Pier" and list(asset.collections.all()) == [news]
+    assert asset.current_version.sha256 == hashlib.sha256(data).hexdigest()
+    assert ticket["key"] not in incoming_keys(s3_uploads)
+    assert DirectUpload.objects.get(uid=ticket["uid"]).state == "done"
+    assert {"upload.presign", "asset.upload", "upload.confirm"} <= set(AuditEntry.objects.values_list("action", flat=True))
+    again = confirm(client, ticket, data)
+    assert again.status_code == 409 and again.json()["error"] == "not_waiting"
+
+
+def test_the_store_refuses_an_expired_policy_a_tampered_signature_a_wrong_type_and_an_oversized_file(
+        s3_uploads, make_user, login, settings, new_image):
+    client = login(make_user("owner"))
+    data = new_image("PNG")
+    ticket = presign(client)
+    assert send(ticket, data, tamper=True).status == 403
+    refused = send(ticket, data, content_type="text/html")
+    assert refused.status == 403 and b"Policy" in refused.data
+    settings.LUMEN_MAX_UPLOAD_BYTES = 64
+    assert send(presign(client), data).status == 400
+    settings.LUMEN_MAX_UPLOAD_BYTES = 10**6
+    settings.S3_UPLOAD_TTL = 1
+    short = presign(client)
+    time.sleep(2.5)
+    expired = send(short, data)
+    assert expired.status == 403 and b"expired" in expired.data
+    assert incoming_keys(s3_uploads) == []
+
+
+def test_a_wrong_checksum_or_a_non_image_creates_nothing(s3_uploads, make_user, login, new_image, confirm):
+    client = login(make_user("owner"))
+    data = new_image("PNG")
+    ticket = presign(client)
+    send(ticket, data)
+    mismatch = confirm(client, ticket, data, sha256="0" * 64)
+    assert mismatch.status_code == 422 and mismatch.json()["error"] == "checksum_mismatch"
+    assert not Asset.objects.exists() and incoming_keys(s3_uploads) == []
+    assert DirectUpload.objects.get(uid=ticket["uid"]).state == "failed"
+
+    fake = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    ticket = presign(client, content_type="image/svg+xml")
+    assert send(ticket, fake).status == 204
+    refused = confirm(client, ticket, fake)
+    assert refused.status_code == 415 and "SVG" in refused.json()["message"]
+    assert not Asset.objects.exists() and incoming_keys(s3_uploads) == []
+
+
+def test_confirm_before_the_upload_and_confirming_someone_elses_ticket(s3_uploads, make_user, login, client,
+                                                                       confirm):
+    owner = make_user("owner")
+    login(owner)
+    ticket = presign(client)
+    early = confirm(client, ticket, b"")
+    assert early.status_code == 409 and early.json()["error"] == "not_uploaded"
+    client.logout()
+    login(make_user("mallory"))
+    assert confirm(client, ticket, b"").status_code == 404
+
+
+def test_presign_checks_the_collection_role_and_the_configuration(s3_uploads, make_user, make_collection, login,
+                                                                   settings):
+    viewer = make_user("viewer")
+    make_collection("News", viewer="viewer")
+    client = login(viewer)
+    denied = client.post(reverse("governance-api:uploads"), {"content_type": "image/png", "collections": ["news"]},
+                         content_type="application/json")
+    assert denied.status_code == 403
+    not_image = client.post(reverse("governance-api:uploads"), {"content_type": "text/html"},
+                            content_type="application/json")
+    assert not_image.status_code == 400
+    settings.S3_UPLOAD_BUCKET = ""
+    off = client.post(reverse("governance-api:uploads"), {"content_type": "image/png"}, content_type="application/json")
+    assert off.status_code == 501 and off.json()["error"] == "not_configured"
