@@ -1,10 +1,8 @@
 """API-wide behaviour: every error is JSON ``{"error": code, "message": text}`` a person can read."""
-from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -40,9 +38,3 @@ def _first_problem(detail, field=None):
     if isinstance(detail, list) and detail:
         return _first_problem(detail[0], field)
     return field, detail or "The request is not valid."
-
-
-class QueryFormatIsAFilter(DefaultContentNegotiation):
-    """``?format=jpeg`` filters assets by file format, so it must not pick DRF's renderer."""
-
-    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)

@@ -201,11 +201,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": envint("API_PAGE_SIZE", 50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dam.api.exception_handler",
+    # ?format= is an asset filter, not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lumen DAM API",
     "DESCRIPTION": "Ingest, describe, render and find images.",
     "VERSION": "0.1.0",
+    "ENUM_NAME_OVERRIDES": {"AssetStatusEnum": "assets.models.Asset.Status"},
 }
 
 # Ingest limits: refuse early, with a message a person understands.

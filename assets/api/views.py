@@ -32,7 +32,6 @@ from assets.models import Asset, Collection, Rendition
 from assets.services import ingest
 from assets.services.audit import Actor
 from assets.services.collections import add_to_collection, create_collection
-from dam.api import QueryFormatIsAFilter
 
 REFUSED_UPLOAD = {status: ErrorSerializer for status in (400, 403, 409, 413, 415)}
 
@@ -105,7 +104,6 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_field = "uid"
     filter_backends = [AssetFilterBackend]
     pagination_class = AssetPagination
-    content_negotiation_class = QueryFormatIsAFilter
 
     def get_queryset(self):
         assets = Asset.objects.select_related("current_version__asset").prefetch_related(

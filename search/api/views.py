@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets.services.audit import Actor
-from dam.api import QueryFormatIsAFilter
 from search import service
 from search.api.serializers import (
     ImageSearchSerializer,
@@ -65,7 +64,6 @@ def search_response(request, query):
 class SearchView(APIView):
     """Hybrid search: concepts (with narrower ones), text, vectors, filters; only what the caller may see."""
 
-    content_negotiation_class = QueryFormatIsAFilter
 
     @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResponseSerializer)
     def get(self, request):
@@ -75,7 +73,6 @@ class SearchView(APIView):
 class ImageSearchView(APIView):
     """Search by an uploaded image: its similarity vector ranks the filtered library; filters go in the query string."""
 
-    content_negotiation_class = QueryFormatIsAFilter
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(parameters=SEARCH_PARAMETERS, request={"multipart/form-data": ImageSearchSerializer},
