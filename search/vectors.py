@@ -1,30 +1,34 @@
 """Vector retrieval for search: a SQL fragment that the search statement embeds, chosen by filter size.
 
-Plain pgvector fails filtered search in two ways (see docs/benchmarks.md, "Vector search"): an HNSW
-scan that stops at ``ef_search`` candidates returns too few rows when a filter rejects most of them,
-and an exact scan over a filtered set reads 2 KB TOASTed vectors one random page at a time. So the
-fragment picks one of three plans inside the one statement:
+Plain pgvector fails filtered search in two ways (docs/benchmarks.md, "Vector search"): an HNSW scan
+that stops at ``ef_search`` candidates returns too few rows when a filter rejects most of them, and an
+exact scan over a filtered set reads 2 KB TOASTed vectors one random page at a time. So the fragment
+picks one of four plans; each returns k rows whenever k rows pass the filter:
 
-- ``label``: the caller says every wanted version carries one of some concepts and those concepts
-  cover at most ``LABEL_EXACT_ROWS`` rows. Their vectors are stored clustered by concept
-  (``search_vector_label``), so the plan reads them sequentially, ranks all of them exactly and checks
-  the caller's filter (permissions, rights, ...) lazily, nearest first, until ``k`` pass. Exact.
-- ``hnsw``: the filter is broad. An HNSW iterative scan on the model's partial halfvec index checks
-  the filter per candidate as it streams; when that finds fewer than ``k`` rows (a filter far narrower
-  than expected) the same statement falls back to ``exact`` instead of silently returning fewer rows.
+- ``label``: the caller says every wanted version carries one of some concepts, and those concepts
+  have at most ``LABEL_EXACT_ROWS`` rows. Their vectors are stored clustered by concept
+  (``search_vector_label``): the plan reads them sequentially, ranks all of them exactly, then checks
+  the caller's filter (permissions, rights, ...) nearest first until k pass. Exact.
+- ``concept_hnsw``: one concept with more rows than that has its own partial HNSW index (built by
+  ``ensure_concept_indexes``); an iterative scan of it checks the filter as it streams. Falls back to
+  ``label`` in the same statement if it finds fewer than k.
+- ``hnsw``: otherwise, the model's partial HNSW index the same way (iterative, filter checked per
+  candidate), falling back to ``exact`` if it finds fewer than k (a filter far narrower than hinted).
 - ``exact``: the caller expects a small filtered set (or the fallback above): the filter's rows are
-  computed and each one's vector looked up and ranked. Exact.
+  computed, each one's vector looked up by key, all ranked. Exact.
+
+The filter is checked one candidate at a time (``_Search.check``), so it must be cheap for one version:
+a correlated ``version_id = ...`` should reach indexes, not re-aggregate a table per call.
 
 Vectors live in side tables kept by triggers on ``enrichment_embedding``, ``enrichment_machinelabel``
 and ``enrichment_labeldecision``; ``ensure_vector_indexes(model_run)`` opts a model in (creates the
-tables and triggers once, copies its vectors, builds its HNSW index) — no migration per model. The
-side tables hold ``halfvec`` with plain storage: 1 KB inline per 512-d row instead of a 2 KB TOASTed
-``vector``.
+tables and triggers once, copies its vectors, builds its indexes) — no migration per model. Rows hold
+``halfvec`` with plain storage: 1 KB inline per 512-d vector instead of a 2 KB TOASTed ``vector``.
 
 Prepared statements: Django's psycopg backend binds parameters client-side and prepares nothing, so
-every statement gets a custom plan; ``settings_sql`` also forces ``plan_cache_mode`` in case someone
-enables server-side binding. Model id, dimensions and thresholds are inlined as integers anyway, so
-partial-index matching never depends on a parameter.
+every statement gets a custom plan; the settings also force ``plan_cache_mode`` in case someone enables
+server-side binding, and model ids, dimensions, concept ids of partial indexes and thresholds are
+inlined, so index matching never depends on a parameter.
 """
 import hashlib
 import re
@@ -51,7 +55,8 @@ class VectorQuery:
     """``sql`` is a CTE body yielding ``(version_id, distance)``, nearest first, at most ``k`` rows.
 
     Run the statement with ``execute`` (one round trip), or run ``settings_sql`` first in the same
-    transaction (it uses ``set_config(..., true)``). ``plan`` names the strategy (label, concept_hnsw, hnsw, exact) for logs and tests.
+    transaction (it uses ``set_config(..., true)``). ``plan`` names the strategy (label,
+    concept_hnsw, hnsw, exact) for logs and tests.
     """
 
     sql: str
@@ -282,7 +287,8 @@ BEGIN
         DELETE FROM search_vector_label WHERE version_id = OLD.version_id AND model_id = OLD.model_id;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (SELECT 1 FROM search_vector_model WHERE model_id = NEW.model_id) THEN
-        INSERT INTO search_vector (model_id, version_id, half) VALUES (NEW.model_id, NEW.version_id, NEW.vector::halfvec);
+        INSERT INTO search_vector (model_id, version_id, half)
+        VALUES (NEW.model_id, NEW.version_id, NEW.vector::halfvec);
         INSERT INTO search_vector_label (model_id, concept_id, version_id, half)
         SELECT NEW.model_id, c, NEW.version_id, NEW.vector::halfvec FROM search_vector_concepts(NEW.version_id) AS c;
     END IF;
@@ -342,14 +348,15 @@ def install_schema(cursor):
     cursor.execute(SCHEMA)
 
 
-def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True):
+def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True, concurrently=None):
     """Opt ``model_run`` into vector search: copy its vectors into the side tables and build its index.
 
     ``dims`` defaults to the dimension of its stored vectors; returns it, or ``None`` when the model
     has no vectors yet and no ``dims`` was given (call again later). Writers to embeddings and labels
     wait while the vectors are copied (so none is missed); the HNSW index is built afterwards,
-    concurrently when not inside a transaction, then (unless ``concept_indexes`` is false) the
-    frequent concepts' indexes (``ensure_concept_indexes``). Safe to call repeatedly.
+    concurrently unless inside a transaction or ``concurrently`` is False, then (unless
+    ``concept_indexes`` is false) the frequent concepts' indexes (``ensure_concept_indexes``).
+    Safe to call repeatedly.
     """
     model_id = int(getattr(model_run, "pk", model_run))
     with transaction.atomic(), connection.cursor() as cursor:
@@ -370,9 +377,9 @@ def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True):
                 dims = row[0]
             cursor.execute("INSERT INTO search_vector_model (model_id, dims) VALUES (%s, %s)", [model_id, dims])
             _copy_vectors(cursor, model_id)
-    _build_hnsw(model_id, int(dims))
+    _build_hnsw(model_id, int(dims), concurrently)
     if concept_indexes:
-        ensure_concept_indexes(model_id)
+        ensure_concept_indexes(model_id, concurrently=concurrently)
     return dims
 
 
@@ -400,30 +407,37 @@ def concept_index_name(model_id, concept_id):
     return f"search_vector_label_m{int(model_id)}_{readable}_{digest}"
 
 
-def _create_hnsw(cursor, name, table, dims, where):
-    """Create a halfvec cosine HNSW index unless a valid one exists (concurrently outside transactions)."""
-    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
+def _create_hnsw(cursor, name, table, dims, where, concurrently=None):
+    """Create a halfvec cosine HNSW index unless a valid one exists.
+
+    ``concurrently`` (default: when not inside a transaction) keeps writers going during the build at
+    the price of a second table scan; a bulk load with no writers can pass False.
+    """
+    if concurrently is None:
+        concurrently = not connection.in_atomic_block
+    keyword = "CONCURRENTLY" if concurrently else ""
     cursor.execute("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                    "WHERE c.relname = %s", [name])
     row = cursor.fetchone()
     if row and row[0]:
         return False
     if row:  # an interrupted concurrent build leaves an invalid index behind
-        cursor.execute(f"DROP INDEX {concurrently} {name}")
+        cursor.execute(f"DROP INDEX {keyword} {name}")
     cursor.execute(
-        f"CREATE INDEX {concurrently} {name} ON {table} USING hnsw ((half::halfvec({dims})) halfvec_cosine_ops) "
+        f"CREATE INDEX {keyword} {name} ON {table} USING hnsw ((half::halfvec({dims})) halfvec_cosine_ops) "
         f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) WHERE {where}")
     return True
 
 
-def _build_hnsw(model_id, dims):
+def _build_hnsw(model_id, dims, concurrently):
     with connection.cursor() as cursor:
-        _create_hnsw(cursor, hnsw_index_name(model_id), "search_vector", dims, f"model_id = {model_id}")
+        _create_hnsw(cursor, hnsw_index_name(model_id), "search_vector", dims, f"model_id = {model_id}",
+                     concurrently)
         cursor.execute("ANALYZE search_vector")
         cursor.execute("ANALYZE search_vector_label")
 
 
-def ensure_concept_indexes(model_run, *, min_rows=None, concepts=None):
+def ensure_concept_indexes(model_run, *, min_rows=None, concepts=None, concurrently=None):
     """Partial HNSW indexes for the model's concepts with more than ``min_rows`` rows (among ``concepts``,
     if given); returns the concepts whose index was created.
 
@@ -442,7 +456,7 @@ def ensure_concept_indexes(model_run, *, min_rows=None, concepts=None):
         concepts = [c for (c,) in cursor.fetchall() if _CONCEPT_ID.match(c)]
         created = [c for c in concepts if _create_hnsw(
             cursor, concept_index_name(model_id, c), "search_vector_label", dims,
-            f"model_id = {model_id} AND {_concept_match(c, alias='')}")]
+            f"model_id = {model_id} AND {_concept_match(c, alias='')}", concurrently)]
     return created
 
 
