@@ -1,4 +1,4 @@
-"""The pixels models look at: the largest JPEG/WebP rendition, decoded once per task.
+"""The pixels models look at: the largest JPEG/WebP rendition, decoded once per task at most.
 
 A rendition is small, already upright and sRGB, and already blurred where the face
 policy applies, so models never read the multi-megabyte original nor unblurred faces.
@@ -6,8 +6,10 @@ Boxes found on it are scaled back to the version's displayed width and height.
 """
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pillow_heif
+from django.core.files.storage import default_storage
 from PIL import Image
 
 from enrichment.adapters import to_rgb
@@ -51,19 +53,27 @@ def load_working_image(version):
     rendition = working_rendition(version)
     if rendition is None:
         raise BadInput("No JPEG or WebP rendition to analyse: previews have not been made.")
-    return displayed_image(version, decode(read_file(rendition.file), what=f"rendition {rendition.spec}"))
+    return displayed_image(version, _decoded_rendition(rendition.pk, rendition.file.name, rendition.spec))
+
+
+@lru_cache(maxsize=2)
+def _decoded_rendition(pk, name, spec):
+    """A version's tasks follow one another in a worker process, so its rendition is decoded once
+    for all of them. Keyed by row and file name: a new rendition is a new row. Models only read it.
+    """
+    return decode(read_file(default_storage, name), what=f"rendition {spec}")
 
 
 def load_original(version):
-    return displayed_image(version, decode(read_file(version.file), what="the original"))
+    return displayed_image(version, decode(read_file(version.file.storage, version.file.name), what="the original"))
 
 
-def read_file(field):
+def read_file(storage, name):
     try:
-        with field.open("rb") as stored:
+        with storage.open(name, "rb") as stored:
             return stored.read()
     except OSError as exc:
-        raise SourceUnavailable(f"Could not read {field.name}: {exc}") from exc
+        raise SourceUnavailable(f"Could not read {name}: {exc}") from exc
 
 
 def decode(data, *, what):

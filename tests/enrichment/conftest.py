@@ -95,7 +95,7 @@ def settle(celery_worker):
     """Wait until the worker has finished with a version (after ingest or a re-run)."""
     from support import wait_for
 
-    def wait(version, since=None, timeout=180):
+    def wait(version, since=None, timeout=300):  # generous: the machine is shared with other test runs
         wait_for(lambda: settled(version, since), timeout=timeout, message=f"enrichment of {version}")
         return version
 
@@ -115,3 +115,20 @@ def ingested(actor, skimage_file, settle):
         return settle(ingest_file(upload, filename=Path(upload.name).name, actor=actor, **kwargs).version)
 
     return make
+
+
+@pytest.fixture
+def add_working_rendition():
+    """Store ``data`` as a new JPEG rendition wider than the others, so it becomes what models read
+    (a new row, as when renditions are re-made; a broken one stands for a bad encoder or storage).
+    """
+
+    def add(version, data):
+        width = max(version.renditions.values_list("width", flat=True), default=0) + 1
+        rendition = Rendition(version=version, spec=f"width-{width}|format-jpeg", format="jpeg", width=width,
+                              height=width, bytes=len(data))
+        rendition.file.save(f"test-renditions/{version.sha256}-{width}.jpg", ContentFile(data), save=False)
+        rendition.save()
+        return rendition
+
+    return add

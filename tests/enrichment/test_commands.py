@@ -1,6 +1,4 @@
 """``manage.py enrich``: batches in-process, only failed jobs, queueing, and switching the active model."""
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -27,19 +25,17 @@ def ready_versions(version_with_rendition):
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("concepts")
-def test_sync_runs_batches_and_only_failed_reruns_just_those(ready_versions, capsys):
+def test_sync_runs_batches_and_only_failed_reruns_just_those(ready_versions, add_working_rendition, capsys):
     call_command("enrich", "--sync", "--capability", "classify", "--batch-size", "2")
     assert attempts(ready_versions, Capability.CLASSIFY) == [1, 1, 1]
     assert "classify: 3 done" in capsys.readouterr().out
     assert MachineLabel.objects.filter(version__in=ready_versions).values("version").distinct().count() == 3
 
-    broken = Path(ready_versions[1].renditions.get().file.path)
-    original = broken.read_bytes()
-    broken.write_bytes(b"garbage")
+    broken = add_working_rendition(ready_versions[1], b"garbage")
     call_command("enrich", "--sync", "--capability", "classify", "--asset", str(ready_versions[1].asset.uid))
     assert EnrichmentJob.objects.get(version=ready_versions[1], capability=Capability.CLASSIFY).status == Status.FAILED
 
-    broken.write_bytes(original)
+    broken.delete()
     call_command("enrich", "--sync", "--capability", "classify", "--only-failed")
     assert attempts(ready_versions, Capability.CLASSIFY) == [1, 3, 1]
     assert EnrichmentJob.objects.get(version=ready_versions[1], capability=Capability.CLASSIFY).status == Status.DONE

@@ -1,6 +1,4 @@
 """Enrichment services in-process on real models and Postgres: storage, idempotency, decisions, model runs."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -176,17 +174,17 @@ def test_a_new_model_is_written_beside_the_active_one_until_activated(version_wi
     assert not MachineLabel.objects.effective().filter(version=version).exists()  # old run's labels are off now
 
 
-def test_unreadable_rendition_fails_the_job_with_a_reason(version_with_rendition):
+def test_unreadable_rendition_fails_the_job_with_a_reason(version_with_rendition, add_working_rendition):
     version = version_with_rendition("coffee")
-    Path(version.renditions.get().file.path).write_bytes(b"not an image at all")  # behind the storage's back
+    add_working_rendition(version, b"not an image at all")
     run_step(Capability.CLASSIFY, [version])
     failed = job(version, Capability.CLASSIFY)
     assert failed.status == Status.FAILED and "not a readable image" in failed.detail and failed.attempts == 1
 
 
-def test_a_bad_image_in_a_batch_fails_alone(version_with_rendition):
+def test_a_bad_image_in_a_batch_fails_alone(version_with_rendition, add_working_rendition):
     good, bad = version_with_rendition("coffee"), version_with_rendition("chelsea")
-    Path(bad.renditions.get().file.path).write_bytes(b"\xff\xd8\xff broken")
+    add_working_rendition(bad, b"\xff\xd8\xff broken")
     run_step(Capability.DETECT, [good, bad])
     assert job(good, Capability.DETECT).status == Status.DONE
     assert job(bad, Capability.DETECT).status == Status.FAILED

@@ -1,6 +1,5 @@
 """Capability tasks on the real worker: routing, idempotent re-runs, no retry for bad input, retry for I/O."""
 import os
-from pathlib import Path
 
 import pytest
 from django.db import OperationalError
@@ -49,9 +48,9 @@ def test_rerunning_every_task_stores_the_same_rows(ingested):
     assert row_counts(version) == first
 
 
-def test_bad_input_fails_once_without_retry_and_the_worker_carries_on(ingested):
+def test_bad_input_fails_once_without_retry_and_the_worker_carries_on(ingested, add_working_rendition):
     broken, fine = ingested("chelsea"), ingested("coffee")
-    Path(working_rendition(broken).file.path).write_bytes(b"this is not a JPEG")  # behind the storage's back
+    add_working_rendition(broken, b"this is not a JPEG")
 
     tasks.classify.delay(broken.pk)
     tasks.detect.delay(fine.pk)
@@ -63,9 +62,10 @@ def test_bad_input_fails_once_without_retry_and_the_worker_carries_on(ingested):
     assert "not a readable image" in failed.detail
 
 
-def test_a_storage_read_error_is_retried_with_backoff_until_it_succeeds(ingested):
+def test_a_storage_read_error_is_retried_with_backoff_until_it_succeeds(ingested, add_working_rendition):
     version = ingested("coffee")
-    rendition = working_rendition(version)
+    with working_rendition(version).file.open("rb") as readable:
+        rendition = add_working_rendition(version, readable.read())
     path = rendition.file.path
     moved = f"{path}.away"
     os.rename(path, moved)
