@@ -53,30 +53,25 @@ def _in_collection_where(user, role):
 
 
 def _rule(user, action):
-    """The Q-expression over Asset rows for ``action``, trash state aside."""
+    """The Q-expression over Asset rows for ``action``, trash state aside; only the subqueries it needs."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if not _is_active(user):
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
-    owns = Q(owner=user)
+    if action in ("manage_roles", "purge"):
+        return _in_collection_where(user, "admin")
     moderates = _in_collection_where(user, "moderator")
+    if action == "moderate":
+        return moderates
+    owns = Q(owner=user)
     seen = (owns | _in_collection_where(user, "viewer")) & (
         ~Q(moderation_state__in=HIDDEN_STATES) | moderates | (owns & Q(moderation_state=Asset.Moderation.PENDING))
     )
-    edits = seen & (owns | _in_collection_where(user, "editor"))
-    return {
-        "view": seen,
-        "download": seen,
-        "change": edits,
-        "delete": edits,
-        "manage_rights": edits,
-        "moderate": moderates,
-        "manage_roles": _in_collection_where(user, "admin"),
-        "restore": edits,
-        "purge": _in_collection_where(user, "admin"),
-    }[action]
+    if action in ("view", "download"):
+        return seen
+    return seen & (owns | _in_collection_where(user, "editor"))  # change, delete, manage_rights, restore
 
 
 def permitted_assets(user, action, queryset=None):
