@@ -1,0 +1,45 @@
+"""The governance pages not covered with their services: the asset panel's forms and the roles index."""
+import pytest
+from django.urls import reverse
+
+from assets.models import Asset
+
+pytestmark = pytest.mark.django_db
+
+
+def test_panel_shows_actions_by_permission(make_user, make_collection, make_asset, login, client):
+    owner, viewer = make_user("owner"), make_user("viewer")
+    asset = make_asset(owner, collections=[make_collection("News", viewer="viewer")])
+    url = reverse("assets:detail", kwargs={"uid": asset.uid})
+    own_page = login(owner).get(url).content.decode()
+    assert "Move to trash" in own_page and "Edit usage rights" in own_page and "Place legal hold" not in own_page
+    client.logout()
+    viewers_page = login(viewer).get(url).content.decode()
+    assert "Report this asset" in viewers_page and "Move to trash" not in viewers_page
+    assert "History (audit log)" not in viewers_page
+
+
+def test_trash_button_and_legal_hold_form(make_user, make_asset, login, client):
+    owner, root = make_user("owner"), make_user("root", is_superuser=True)
+    asset = make_asset(owner)
+    login(root)
+    hold = client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"held": "on", "reason": "case"})
+    assert hold.status_code == 302 and Asset.objects.get(pk=asset.pk).legal_hold
+    refused = client.post(reverse("governance:trash_asset", kwargs={"uid": asset.uid}))
+    assert refused.status_code == 302 and Asset.objects.get(pk=asset.pk).deleted_at is None
+    client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"reason": "closed"})
+    client.logout()
+    login(owner)
+    trashed = client.post(reverse("governance:trash_asset", kwargs={"uid": asset.uid}))
+    assert trashed.status_code == 302 and trashed["Location"] == reverse("governance:trash")
+    assert Asset.objects.get(pk=asset.pk).deleted_by == owner
+    assert client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"held": "on"}).status_code == 302
+    assert not Asset.objects.get(pk=asset.pk).legal_hold, "only site admins; others are sent to log in"
+
+
+def test_roles_index_lists_the_collections_a_user_administers(make_user, make_collection, login):
+    boss = make_user("boss")
+    make_collection("News", boss="admin")
+    make_collection("Sport", boss="editor")
+    page = login(boss).get(reverse("governance:managed_collections")).content.decode()
+    assert "News" in page and "Sport" not in page
