@@ -123,7 +123,7 @@ def seaweedfs(tmp_path_factory):
         "credentials": [{"accessKey": credentials["access_key"], "secretKey": credentials["secret_key"]}],
     }]}))
     names = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
-             "s3.port", "s3.port.grpc", "s3.port.iceberg", "metricsPort"]
+             "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance", "metricsPort"]
     ports = dict(zip(names, _free_ports(len(names))))
     log = (root / "weed.log").open("w")
     sse_key = base64.b64encode(os.urandom(32)).decode()  # enables SSE-S3 (ServerSideEncryption=AES256)
