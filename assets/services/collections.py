@@ -16,12 +16,16 @@ def _unique_slug(name):
 
 
 def create_collection(name, *, actor, description=""):
+    """Create a collection administered by its creator (roles live in governance)."""
+    from governance.services.roles import make_creator_admin
+
     with transaction.atomic():
         collection = Collection.objects.create(
             name=name, slug=_unique_slug(name), description=description, created_by=actor.user
         )
         audit.record(actor, "collection.create", obj=collection,
                      after={"name": collection.name, "slug": collection.slug, "description": description})
+        make_creator_admin(collection, actor=actor)
     return collection
 
 

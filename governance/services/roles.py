@@ -4,7 +4,7 @@ from django.db import transaction
 
 from assets import permissions
 from assets.services import audit
-from governance.models import CollectionRole
+from governance.models import CollectionRole, Role
 
 
 def _authorise(actor, collection):
@@ -33,6 +33,17 @@ def grant_role(collection, role, *, actor, user=None, group=None):
         grant.granted_by = actor.user
         grant.save()
         audit.record(actor, "role.grant", obj=grant, before=before, after=_describe(grant))
+    return grant
+
+
+def make_creator_admin(collection, *, actor):
+    """Whoever creates a collection administers it; otherwise they could not even file into it."""
+    if actor.user is None:
+        return None
+    with transaction.atomic():
+        grant = CollectionRole.objects.create(collection=collection, user=actor.user, role=Role.ADMIN,
+                                              granted_by=actor.user)
+        audit.record(actor, "role.grant", obj=grant, after=_describe(grant))
     return grant
 
 

@@ -341,7 +341,7 @@ def test_anonymous_requests_get_json_errors(samples):
 # Collections -----------------------------------------------------------------------------------------
 
 
-def test_collections_create_list_and_file(api, admin_api, user, samples):
+def test_collections_create_list_and_file(api, user, samples):
     created = api.post(reverse("api:collection-list"), {"name": "Street Art", "description": "Walls"}, format="json")
     assert created.status_code == 201
     assert created.json()["slug"] == "street-art"
@@ -354,9 +354,7 @@ def test_collections_create_list_and_file(api, admin_api, user, samples):
 
     uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
     filing = detail_url(uid, "add-collection")
-    assert_error(api.post(filing, {"collection": "street-art"}, format="json"), 403, "permission_denied",
-                 "may not file assets into “Street Art”")
-    added = admin_api.post(filing, {"collection": "street-art"}, format="json")
+    added = api.post(filing, {"collection": "street-art"}, format="json")  # the creator administers it
     assert added.status_code == 200 and added.json()["collections"] == ["street-art"]
     assert AuditEntry.objects.filter(action="asset.add_to_collection").count() == 1
 

@@ -1,6 +1,7 @@
 """Collection services: unique slugs, and every change in the audit log."""
 import pytest
 
+from assets import permissions
 from assets.models import Asset, AuditEntry
 from assets.services.collections import add_to_collection, create_collection
 
@@ -10,6 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_create_collection_writes_the_audit_log(actor):
     collection = create_collection("Summer 2024", actor=actor, description="Beach shoots")
     assert (collection.slug, collection.created_by) == ("summer-2024", actor.user)
+    assert permissions.collections_with_role(actor.user, "admin").filter(pk=collection.pk).exists()
     entry = AuditEntry.objects.get(action="collection.create")
     assert (entry.actor, entry.object_type, entry.object_id) == (actor.user, "Collection", str(collection.pk))
     assert entry.after == {"name": "Summer 2024", "slug": "summer-2024", "description": "Beach shoots"}
