@@ -314,11 +314,11 @@ def report(versions, decode, alone, tasks, pipeline, jobs_summary):
         "",
         f"Whole pipeline: {wall_ratio:.2f}× the sum-of-models rate in wall time, which {verdict} the {TARGET}× "
         f"target; in CPU time the models are {cpu_ratio:.2f} of what the pipeline spends. What a task adds to "
-        "the model call: the Celery round trip, decoding the working rendition (once per task, so five times per "
-        "image), about ten database round trips (job row to running, rendition, model run, concepts, replace "
-        "results, job row to done, commit) — on a loaded machine each round trip waits for a share of the CPU. "
-        "OCR dominates the model time, so the fixed per-task costs weigh most on the fast models (classifier, "
-        "faces).",
+        "the model call: the Celery round trip, decoding the working rendition (once per version and worker "
+        "process: the per-capability rows pay it in every task, the pipeline once per image), about ten "
+        "database round trips (job row to running, version, rendition, model run, concepts, replace results, "
+        "job row to done, commit) — on a loaded machine each round trip waits for a share of the CPU. OCR "
+        "dominates the model time, so the fixed per-task costs weigh most on the fast models (classifier, faces).",
         "",
     ])
 
