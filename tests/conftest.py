@@ -1,4 +1,5 @@
 """Suite-wide fixtures: shared sample files, users, and a real Celery worker process."""
+import io
 import os
 import subprocess
 import sys
@@ -33,6 +34,18 @@ def actor(user):
     from assets.services.audit import Actor
 
     return Actor(user=user, ip_address="127.0.0.1")
+
+
+@pytest.fixture
+def concepts(db):
+    """Transactional tests truncate every table, the migration-loaded concepts and their search labels too;
+    put both back the way an operator would."""
+    from django.core.management import call_command
+
+    from ontology.models import Concept
+
+    if not Concept.objects.exists():
+        call_command("load_ontology", stdout=io.StringIO())
 
 
 @pytest.fixture(scope="session")

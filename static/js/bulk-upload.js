@@ -103,10 +103,14 @@
     pump();
   }
 
-  input.addEventListener("change", function () {
+  function takeChosenFiles() {
     addFiles(input.files);
     input.value = "";
-  });
+  }
+
+  input.addEventListener("change", takeChosenFiles);
+  // Files picked while the page was still loading (or restored by the browser) fired no change we heard.
+  if (input.files.length) takeChosenFiles();
   ["dragenter", "dragover"].forEach(function (name) {
     dropzone.addEventListener(name, function (event) {
       event.preventDefault();

@@ -6,7 +6,8 @@ from assets.services.ingest import ingest_file
 from enrichment.models import Capability, EnrichmentJob
 from support import wait_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("concepts")]
 
 
 def jpeg_file(tmp_path, name):

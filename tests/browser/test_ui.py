@@ -11,7 +11,19 @@ PREVIEW_LOADED = """() => {
   const img = document.querySelector('.preview-image img');
   return Boolean(img && img.complete && img.naturalWidth > 0);
 }"""
-NO_HORIZONTAL_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
+WIDER_THAN_VIEWPORT = """() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 8)
+  .map(el => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`)"""
+
+
+def wait_for_uploads(page):
+    """Wait until every upload row has an outcome; on timeout say which rows are stuck and where."""
+    try:
+        page.wait_for_function(FINISHED_ROWS, timeout=60_000)
+    except Exception as exc:
+        rows = page.eval_on_selector_all(".upload-row", "rows => rows.map(r => r.dataset.state + ': ' + r.innerText)")
+        raise AssertionError(f"uploads did not finish: {rows}") from exc
 
 
 def row_for(page, filename):
@@ -20,7 +32,8 @@ def row_for(page, filename):
 
 def assert_fits_phone(page, screenshot_path):
     page.set_viewport_size({"width": 375, "height": 800})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375, f"horizontal overflow on {page.url}"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"horizontal overflow on {page.url}: {page.evaluate(WIDER_THAN_VIEWPORT)}"
     page.screenshot(path=screenshot_path, full_page=True)
 
 
@@ -31,8 +44,9 @@ def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker,
     good = [samples / "jpg" / "Canon_40D.jpg", samples / "jpg" / "gps" / "DSCN0010.jpg", samples / "heic" / "IMG_5195.HEIC"]
 
     page.get_by_role("link", name="Bulk upload").click()
+    page.wait_for_url("**/upload/bulk/")
     page.set_input_files("#bulk-files", [*good, not_an_image])
-    page.wait_for_function(FINISHED_ROWS, timeout=60_000)
+    wait_for_uploads(page)
 
     for path in good:
         assert row_for(page, path.name).get_attribute("data-state") == "done", row_for(page, path.name).inner_text()

@@ -10,16 +10,6 @@ from skimage import data
 from assets.models import Rendition
 
 
-@pytest.fixture
-def concepts(db):
-    """Transactional tests truncate every table, the migration-loaded concepts too; put them back."""
-    from ontology.models import Concept
-    from ontology.services import sync_concepts
-
-    if not Concept.objects.exists():
-        sync_concepts()
-
-
 def skimage_jpeg(name, quality=92):
     """A skimage sample as JPEG bytes (grey ones converted to RGB)."""
     image = Image.fromarray(getattr(data, name)()).convert("RGB")
