@@ -19,12 +19,17 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
-  # The browser tests drive Debian's Chromium; install it when missing.
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "chromium is missing: install Debian's 'chromium' package to run the browser tests" >&2
+if [ "${1:-}" = "--test" ]; then
+  # Debian packages the tests use: Chromium for the browser tests, WordNet 3.0 for the ontology builder's.
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "missing Debian packages for the tests: ${missing[*]} (apt-get install them)" >&2
+    fi
   fi
 fi
 echo "$VENV"

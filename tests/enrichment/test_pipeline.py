@@ -74,7 +74,8 @@ def test_photos_end_with_labels_boxes_faces_text_verdicts_and_vectors(ingested, 
 
     # A photo stored sideways with an EXIF orientation tag is analysed upright.
     assert (sideways.width, sideways.height) == (450, 600)
-    assert float(similarity(sideways) @ similarity(upright_twin)) > 0.9
+    # Two encodings of the same upright photo score 0.89-0.94 here; the sideways pixels read as stored, 0.77.
+    assert float(similarity(sideways) @ similarity(upright_twin)) > 0.85
     assert labels(sideways) & labels(upright_twin)
 
 
