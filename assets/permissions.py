@@ -114,3 +114,20 @@ def can_upload(user, collection=None):
 
 def can_manage_roles(user, collection):
     return collections_with_role(user, "admin").filter(pk=collection.pk).exists()
+
+
+def is_site_admin(user):
+    return _is_active(user) and user.is_superuser
+
+
+def roles_somewhere(user):
+    """Every role ``user`` holds, or outranks, on at least one collection (all roles for site admins), in one query:
+    "moderator" in it opens the moderation queue, "admin" the roles pages, and the header shows their links by it."""
+    from governance.models import CollectionRole, Role, roles_at_least
+
+    if not _is_active(user):
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Role.values)
+    held = set(CollectionRole.objects.filter(Q(user=user) | Q(group__user=user)).values_list("role", flat=True))
+    return frozenset(role for role in Role.values if held.intersection(roles_at_least(role)))

@@ -26,7 +26,7 @@ from governance.models import CollectionRole, UsageRights
 from governance.services import ActionRefused, moderation, rights, roles
 
 PAGE_SIZE = 50
-site_admin_required = user_passes_test(lambda user: user.is_active and user.is_superuser)
+site_admin_required = user_passes_test(permissions.is_site_admin)
 
 
 def _asset_for(request, action, uid):
@@ -68,9 +68,9 @@ def _moderation_queue(user):
 @login_required
 @require_http_methods(["GET", "POST"])
 def moderation_queue(request):
-    queue = _moderation_queue(request.user)
-    if not (request.user.is_superuser or permissions.collections_with_role(request.user, "moderator").exists()):
+    if "moderator" not in permissions.roles_somewhere(request.user):
         raise PermissionDenied
+    queue = _moderation_queue(request.user)
     form = ModerationDecisionForm(request.POST or None, queue=queue)
     if request.method == "POST" and form.is_valid():
         chosen = form.chosen_assets()

@@ -1,5 +1,7 @@
-"""Template tags: the rights badge on library cards and the permission facts of the asset-page panel."""
+"""Template tags: the rights badge on library cards, the permission facts of the asset-page panel and the
+governance links of the header."""
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -44,3 +46,22 @@ def asset_governance(context, asset):
         "can_delete": permissions.can(user, "delete", asset),
         "can_manage_rights": permissions.can(user, "manage_rights", asset),
     }
+
+
+@register.simple_tag(takes_context=True)
+def governance_links(context):
+    """The governance pages the user may open, for the header's "More" menu; the same checks as the views."""
+    user = context["request"].user
+    roles = permissions.roles_somewhere(user)
+    names = []
+    if "moderator" in roles:
+        names.append(("governance:moderation", "Moderation queue"))
+    names += [("governance:trash", "Trash"), ("governance:rights_report", "Rights report")]
+    if permissions.is_site_admin(user):
+        names.append(("governance:audit", "Audit log"))
+    if "admin" in roles:
+        names.append(("governance:managed_collections", "Roles"))
+    match = context["request"].resolver_match
+    current = match.view_name if match else None
+    links = [{"url": reverse(name), "label": label, "current": name == current} for name, label in names]
+    return {"links": links, "current": any(link["current"] for link in links)}

@@ -79,3 +79,29 @@ def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker,
     page.wait_for_url("**/?q=canon*")
     assert page.locator(".asset-tile").count() == 1
     page.screenshot(path=tmp_path / "library-filtered.png", full_page=True)
+
+
+def test_governance_links_sit_in_the_more_menu_and_fit_a_phone(signed_in_page, live_server, user, tmp_path):
+    """A moderator finds the moderation queue under "More"; the opened menu still fits a 375px screen."""
+    from assets.models import Collection
+    from assets.services.audit import SYSTEM
+    from governance.services.roles import grant_role
+
+    grant_role(Collection.objects.create(name="News", slug="news"), "moderator", actor=SYSTEM, user=user)
+    page = signed_in_page
+    page.reload()
+    menu = page.locator(".nav-more")
+    assert not menu.get_by_role("link", name="Moderation queue").is_visible(), "closed until asked"
+    menu.locator("summary").click()
+    for name in ("Moderation queue", "Trash", "Rights report"):
+        assert menu.get_by_role("link", name=name).is_visible()
+    assert menu.get_by_role("link", name="Audit log").count() == 0, "site admins only"
+    box = menu.locator(".nav-menu").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
+    page.screenshot(path=tmp_path / "more-menu.png")
+    assert_fits_phone(page, tmp_path / "more-menu-phone.png")
+    assert menu.get_by_role("link", name="Rights report").is_visible()
+    menu.get_by_role("link", name="Moderation queue").click()
+    page.wait_for_url("**/moderation/")
+    assert page.locator(".nav-more summary.current").count() == 1
+    assert_fits_phone(page, tmp_path / "moderation-phone.png")

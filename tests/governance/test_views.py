@@ -43,3 +43,28 @@ def test_roles_index_lists_the_collections_a_user_administers(make_user, make_co
     make_collection("Sport", boss="editor")
     page = login(boss).get(reverse("governance:managed_collections")).content.decode()
     assert "News" in page and "Sport" not in page
+
+
+def test_header_links_follow_the_views_permission_checks(make_user, make_collection, login, client):
+    """Each governance link shows exactly to those the page would let in (the pages are asked too)."""
+    users = {name: make_user(name) for name in ("viewer", "moderator", "boss")}
+    users["root"] = make_user("root", is_superuser=True)
+    make_collection("News", viewer="viewer", moderator="moderator", boss="admin")
+    links = {"Moderation queue": reverse("governance:moderation"), "Audit log": reverse("governance:audit"),
+             "Roles": reverse("governance:managed_collections"), "Trash": reverse("governance:trash"),
+             "Rights report": reverse("governance:rights_report")}
+    expected = {
+        "viewer": {"Trash", "Rights report"},
+        "moderator": {"Moderation queue", "Trash", "Rights report"},
+        "boss": {"Moderation queue", "Trash", "Rights report", "Roles"},
+        "root": set(links),
+    }
+    for name, shown in expected.items():
+        client.logout()
+        login(users[name])
+        page = client.get(reverse("assets:library")).content.decode()
+        assert {label for label, url in links.items() if f'<a href="{url}"' in page} == shown, name
+        for label in set(links) - shown - {"Roles"}:
+            assert client.get(links[label]).status_code in (302, 403), f"{name} is let into {label}"
+    client.logout()
+    assert 'class="nav-more"' not in client.get(reverse("login")).content.decode()
