@@ -3,6 +3,9 @@ from django.contrib import admin
 
 from assets.models import Asset, AssetVersion, AuditEntry, Collection
 from assets.services import audit
+from assets.services.collections import set_face_policy
+from assets.services.processing import apply_face_policy
+from enrichment.services.anonymise import anonymisation_applies
 
 
 def _readable(value):
@@ -40,8 +43,11 @@ class CollectionAdmin(AuditedAdmin):
     readonly_fields = ("created_by", "created_at")
 
     def save_model(self, request, obj, form, change):
+        """Switching the face policy on goes through its service, which re-makes existing renditions."""
         if not change:
             obj.created_by = request.user
+        elif "anonymise_faces" in form.changed_data:
+            set_face_policy(obj, obj.anonymise_faces, actor=audit.Actor.from_request(request))
         super().save_model(request, obj, form, change)
 
 
@@ -75,6 +81,13 @@ class AssetAdmin(AuditedAdmin):
     filter_horizontal = ("collections",)
     list_select_related = ("owner",)
     inlines = [AssetVersionInline]
+
+    def save_related(self, request, form, formsets, change):
+        """Filing into a collection with the face policy re-makes the asset's renditions blurred."""
+        was_covered = change and anonymisation_applies(form.instance)
+        super().save_related(request, form, formsets, change)
+        if not was_covered and anonymisation_applies(form.instance):
+            apply_face_policy(form.instance, actor=audit.Actor.from_request(request))
 
 
 @admin.register(AuditEntry)

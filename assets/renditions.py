@@ -14,6 +14,7 @@ import io
 import logging
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pillow_heif
@@ -21,7 +22,7 @@ import pyvips
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from PIL import Image, ImageCms, ImageOps
 
 from assets.models import Rendition
@@ -236,10 +237,50 @@ def make_renditions(version, specs, transform=None):
 def rendition_path(version, stem, spec, *, transformed=False):
     """Content-derived, so re-runs overwrite the same name. Transformed pixels (blurred faces) belong to
     this version alone and must not share a name with an untransformed twin of the same bytes."""
-    folder = f"renditions/{version.sha256[:2]}/{version.sha256}"
-    if transformed:
-        folder += f"/version-{version.pk}"
+    folder = _transformed_folder(version) if transformed else _shared_folder(version.sha256)
     return f"{folder}/{stem}.{spec.output.extension}"
+
+
+def _shared_folder(sha256):
+    return f"renditions/{sha256[:2]}/{sha256}"
+
+
+def _transformed_folder(version):
+    return f"{_shared_folder(version.sha256)}/version-{version.pk}"
+
+
+def untransformed(version):
+    """Renditions of ``version`` made without a transform: all but those in its own folder."""
+    return version.renditions.exclude(file__startswith=f"{_transformed_folder(version)}/")
+
+
+def delete_unused_files(sha256):
+    """Delete the shared rendition files of these bytes that no rendition row uses any more (after rows
+    were discarded), so they are gone from storage, not just orphaned. Hold :func:`files_locked`."""
+    folder = _shared_folder(sha256)
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    names = {f"{folder}/{name}" for name in files}
+    unused = names - set(Rendition.objects.filter(file__in=names).values_list("file", flat=True))
+    for name in unused:
+        default_storage.delete(name)
+    return sorted(unused)
+
+
+@contextmanager
+def files_locked(sha256):
+    """One worker at a time writes or deletes the rendition files of the same bytes (a session-level
+    advisory lock: released even if the worker dies, with its connection)."""
+    key = f"renditions:{sha256}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
 
 
 def decode_width(version, specs):

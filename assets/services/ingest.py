@@ -11,6 +11,8 @@ from assets import permissions
 from assets.models import Asset, AssetVersion, Collection, version_upload_path
 from assets.services import audit
 from assets.services.inspect import IngestError, inspect_image
+from assets.services.processing import apply_face_policy
+from enrichment.services.anonymise import anonymisation_applies
 
 __all__ = ["IngestError", "IngestResult", "ingest_file", "add_version", "restore_version"]
 
@@ -88,6 +90,8 @@ def ingest_file(fileobj, *, filename, actor, collections=(), title="", anonymise
             .first()
         )
         if twin is not None:
+            if anonymise_faces:
+                _require_anonymisation(twin.asset, actor)
             return IngestResult(asset=twin.asset, version=twin, created=False)
         metadata_title = facts.metadata.get("title", "")
         asset = Asset.objects.create(
@@ -104,6 +108,21 @@ def ingest_file(fileobj, *, filename, actor, collections=(), title="", anonymise
         audit.record(actor, "asset.upload", asset=asset, obj=version, after=_version_summary(version))
         _schedule_processing(version)
     return IngestResult(asset=asset, version=version, created=True)
+
+
+def _require_anonymisation(asset, actor):
+    """Bytes already stored were uploaded again asking for blurred faces: the existing asset takes the
+    policy (its renditions are re-made), if the uploader may change it; refused rather than ignored."""
+    if anonymisation_applies(asset):
+        return
+    if not permissions.can_change(actor.user, asset):
+        raise IngestError("This file is already in the library as an asset you may not change, so its faces cannot "
+                          "be blurred from here: ask its owner or an editor.", code="forbidden", status=403)
+    Asset.objects.filter(pk=asset.pk).update(anonymise_faces=True)
+    asset.anonymise_faces = True
+    audit.record(actor, "asset.face_policy", asset=asset, obj=asset,
+                 before={"anonymise_faces": False}, after={"anonymise_faces": True})
+    apply_face_policy(asset, actor=actor)
 
 
 def add_version(asset, fileobj, *, filename, actor, comment=""):

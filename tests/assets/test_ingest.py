@@ -9,8 +9,10 @@ from PIL import Image
 
 from support import SAMPLES
 
-from assets.models import Asset, AssetVersion, AuditEntry
+from assets.models import Asset, AssetVersion, AuditEntry, Collection
+from assets.services.audit import SYSTEM, Actor
 from assets.services.ingest import IngestError, add_version, ingest_file, restore_version
+from governance.services.roles import grant_role
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +62,20 @@ def test_retried_upload_returns_the_same_asset(samples, actor):
     assert again.created is False
     assert again.asset.pk == first.asset.pk
     assert Asset.objects.count() == 1 and AssetVersion.objects.count() == 1
+
+
+def test_the_same_bytes_asking_for_blurred_faces_are_refused_to_someone_who_may_not_change_the_asset(
+        samples, actor, django_user_model):
+    news = Collection.objects.create(name="News", slug="news")
+    first = ingest_path(samples / "jpg" / "Nikon_D70.jpg", actor, collections=[news])
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "correct-horse-battery")
+    grant_role(news, "viewer", actor=SYSTEM, user=viewer)
+
+    with pytest.raises(IngestError) as refused:
+        ingest_path(samples / "jpg" / "Nikon_D70.jpg", Actor(user=viewer), anonymise_faces=True)
+    assert refused.value.status == 403 and "may not change" in refused.value.message
+    assert not Asset.objects.get(pk=first.asset.pk).anonymise_faces
+    assert ingest_path(samples / "jpg" / "Nikon_D70.jpg", Actor(user=viewer)).asset == first.asset  # no flag: found
 
 
 def test_upload_writes_the_audit_log(samples, actor):
