@@ -1,10 +1,12 @@
 """Usage rights: set them (audited), ask in SQL which assets are usable, warn owners before rights expire,
-and carry the rights out with the asset (JSON-LD fields, XMP written into downloaded JPEG originals)."""
+and carry the rights out with the asset (JSON-LD fields, XMP written into downloaded originals)."""
 import hashlib
 import json
+import logging
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,7 +18,9 @@ from django.utils import timezone
 from assets import permissions
 from assets.services import audit
 from governance.models import WORLDWIDE, RightsExpiryNotice, UsageRights, normalise_territory
-from governance.services import authorise
+from governance.services import authorise, xmp
+
+logger = logging.getLogger(__name__)
 
 RIGHTS_FIELDS = [
     field.name for field in UsageRights._meta.concrete_fields if field.name not in ("id", "asset", "updated_by",
@@ -173,9 +177,6 @@ NS = {
 }
 for _prefix, _uri in NS.items():
     ElementTree.register_namespace(_prefix, _uri)
-XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
-XMP_EXTENSION_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
-XMP_MAX_PACKET = 65533 - len(XMP_HEADER)
 
 
 def _qname(prefix, name):
@@ -217,7 +218,7 @@ def _merged_xmp(existing, rights):
     """The existing packet with our five properties replaced (in element or attribute form), or a new one."""
     try:
         root = parse_xml(existing) if existing else _empty_xmpmeta()
-    except ElementTree.ParseError:
+    except (ElementTree.ParseError, DefusedXmlException):
         root = _empty_xmpmeta()
     rdf = root if root.tag == _qname("rdf", "RDF") else root.find(_qname("rdf", "RDF"))
     if rdf is None:
@@ -237,55 +238,18 @@ def _packet(root):
     return f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>{body}<?xpacket end="w"?>'.encode()
 
 
-def _jpeg_segments(data):
-    """(marker, start, end) of each header segment up to the start of scan, or None if not parseable."""
-    segments, position = [], 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            return None
-        marker = data[position + 1]
-        if marker == 0xFF:
-            position += 1
-            continue
-        if marker == 0xDA or marker == 0xD9:
-            return segments, position
-        end = position + 2 + int.from_bytes(data[position + 2:position + 4], "big")
-        segments.append((marker, position, end))
-        position = end
-    return None
-
-
-def _xmp_segment(packet):
-    payload = XMP_HEADER + packet
-    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
-
-
 def embed_rights(data, asset):
-    """A copy of a JPEG original carrying the asset's rights in XMP; other formats and unknown rights unchanged.
+    """A copy of a JPEG, PNG, WebP or TIFF original carrying the asset's rights in XMP.
 
-    The stored original is never touched: downloads get this copy.
+    Other formats, and every file when no rights are on record, come back unchanged; so does a file whose container
+    cannot be rewritten safely (logged). The stored original is never touched: downloads get this copy.
     """
     rights = _rights_of(asset)
-    parsed = _jpeg_segments(data) if rights is not None and data[:2] == b"\xff\xd8" else None
-    if parsed is None:
+    if rights is None:
         return data
-    segments, scan_start = parsed
-    existing, kept, insert_at = None, [], 0
-    for marker, start, end in segments:
-        segment = data[start:end]
-        payload = segment[4:]
-        if marker == 0xE1 and payload.startswith(XMP_HEADER):
-            existing = existing or payload[len(XMP_HEADER):]
-            insert_at = len(kept)
-            continue
-        if marker == 0xE1 and payload.startswith(XMP_EXTENSION_HEADER):
-            continue
-        kept.append(segment)
-        if existing is None and (marker == 0xE0 or (marker == 0xE1 and payload.startswith(b"Exif\x00"))):
-            insert_at = len(kept)
-    packet = _merged_xmp(existing, rights)
-    if len(packet) > XMP_MAX_PACKET:
-        packet = _merged_xmp(None, rights)
-    kept.insert(insert_at, _xmp_segment(packet))
-    return b"\xff\xd8" + b"".join(kept) + data[scan_start:]
-
+    try:
+        copy = xmp.write_xmp(data, lambda existing: _merged_xmp(existing, rights))
+    except xmp.ContainerError as exc:
+        logger.warning("rights not written into the original of asset %s, served unchanged: %s", asset.uid, exc)
+        return data
+    return data if copy is None else copy

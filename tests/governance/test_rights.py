@@ -196,11 +196,63 @@ def test_embed_rights_merges_with_existing_xmp_and_exif(owner, samples):
     assert kept <= set(after_raw["xmp"])
 
 
-def test_non_jpeg_originals_are_returned_unchanged(owner, make_asset):
-    asset = make_asset(owner, fmt="PNG")
+def _encoded(fmt, **options):
+    """A gradient with transparency where the format keeps it, so lossless formats show any pixel change."""
+    image = Image.linear_gradient("L").resize((97, 61)).convert("RGBA" if fmt != "JPEG" else "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _frames(data):
+    frames = []
+    with Image.open(io.BytesIO(data)) as image:
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            frames.append(image.convert("RGBA").tobytes())
+    return frames
+
+
+@pytest.mark.parametrize("original", [
+    pytest.param(lambda samples: _encoded("PNG"), id="png"),
+    pytest.param(lambda samples: _encoded("WEBP", lossless=True), id="webp-lossless"),
+    pytest.param(lambda samples: _encoded("WEBP", quality=70), id="webp-lossy"),
+    pytest.param(lambda samples: _encoded("TIFF", compression="tiff_lzw"), id="tiff"),
+    pytest.param(lambda samples: (samples / "tiff" / "Arbitro.tiff").read_bytes(), id="tiff-with-xmp"),
+])
+def test_original_downloads_of_png_webp_and_tiff_carry_the_rights_with_the_same_pixels(owner, login, samples,
+                                                                                       original):
+    from assets.services.ingest import ingest_file
+
+    data = original(samples)
+    asset = ingest_file(io.BytesIO(data), filename="upload", actor=Actor(owner)).asset
+    client = login(owner)
+    url = reverse("assets:original", kwargs={"uid": asset.uid, "number": 1})
+    assert b"".join(client.get(url).streaming_content) == data, "no rights, the file as uploaded"
+    _rights(owner, asset)
+    downloaded = b"".join(client.get(url).streaming_content)
+    assert downloaded != data and _frames(downloaded) == _frames(data)
+    metadata, raw = extract_metadata(Image.open(io.BytesIO(downloaded)))
+    assert metadata["copyright"] == "© Ana Lima" and metadata["credit"] == "Ana Lima / Lumen"
+    assert "Rights-managed" in metadata["rights_usage_terms"] and "until 2027-01-31" in metadata["rights_usage_terms"]
+    assert "https://example.com/licence/42" in str(raw["xmp"])
+    assert _stored_bytes(asset) == data
+
+
+def test_formats_without_xmp_support_are_returned_unchanged(owner, make_asset):
+    asset = make_asset(owner, fmt="GIF")
     _rights(owner, asset)
     data = _stored_bytes(asset)
     assert embed_rights(data, Asset.objects.get(pk=asset.pk)) == data
+
+
+def test_a_container_that_cannot_be_rewritten_is_served_as_it_is_and_logged(owner, make_asset, caplog):
+    asset = make_asset(owner, fmt="PNG")
+    _rights(owner, asset)
+    damaged = _stored_bytes(asset)[:-12]  # without its IEND chunk
+    assert embed_rights(damaged, Asset.objects.get(pk=asset.pk)) == damaged
+    assert f"rights not written into the original of asset {asset.uid}" in caplog.text
+    assert "PNG ends before IEND" in caplog.text
 
 
 def test_rights_api_get_put_and_permissions(owner, make_user, make_collection, make_asset, login, client):
