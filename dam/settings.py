@@ -244,6 +244,8 @@ S3_UPLOAD_ACCESS_KEY_ID = env("S3_UPLOAD_ACCESS_KEY_ID", env("S3_ACCESS_KEY_ID")
 S3_UPLOAD_SECRET_ACCESS_KEY = env("S3_UPLOAD_SECRET_ACCESS_KEY", env("S3_SECRET_ACCESS_KEY"))
 S3_UPLOAD_REGION = env("S3_UPLOAD_REGION", env("S3_REGION", "us-east-1"))
 S3_UPLOAD_TTL = envint("S3_UPLOAD_TTL", 900)
+# Direct uploads never confirmed: their incoming objects and tickets go after this many hours (daily job).
+LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS = envint("LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS", 24)
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
@@ -254,6 +256,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Lumen DAM <lumen@localhost>")
 CELERY_BEAT_SCHEDULE = {
     "warn-expiring-rights": {"task": "governance.tasks.warn_expiring_rights", "schedule": crontab(hour=6, minute=0)},
     "purge-expired-trash": {"task": "governance.tasks.purge_expired_trash", "schedule": crontab(hour=3, minute=30)},
+    "purge-abandoned-uploads": {"task": "governance.tasks.purge_abandoned_uploads",
+                                "schedule": crontab(hour=4, minute=15)},
 }
 
 # Production security: with DEBUG off and LUMEN_SECURE=true, HTTPS only (HSTS, secure cookies) and a strict CSP.

@@ -158,6 +158,8 @@ class DirectUpload(models.Model):
         DONE = "done", "Ingested"
         FAILED = "failed", "Refused"
 
+    KEY_PREFIX = "incoming/"  # the only place in the upload bucket where unconfirmed files live
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255, blank=True)
@@ -171,4 +173,4 @@ class DirectUpload(models.Model):
 
     @property
     def key(self):
-        return f"incoming/{self.uid}"
+        return f"{self.KEY_PREFIX}{self.uid}"

@@ -1,6 +1,7 @@
 """Direct-to-S3 uploads: the client gets a presigned POST for ``incoming/<uuid>`` in the upload bucket, sends
 the bytes there, then confirms with their SHA-256. Only after the server has fetched the object and checked
-size, checksum and type (``ingest_file`` → ``inspect_image``) does an asset exist; the incoming object goes."""
+size, checksum and type (``ingest_file`` → ``inspect_image``) does an asset exist; the incoming object goes.
+Uploads never confirmed are removed by the daily ``purge_abandoned_uploads``."""
 import hashlib
 import io
 from datetime import timedelta
@@ -19,6 +20,12 @@ from assets.services.ingest import ingest_file
 from assets.services.inspect import IngestError
 from governance.models import DirectUpload
 from governance.services import ActionRefused
+
+DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects call takes
+
+
+class IncomingStoreError(Exception):
+    """The upload store did not delete every object asked; the run is rolled back and retried."""
 
 
 def incoming_client():
@@ -104,3 +111,40 @@ def confirm_upload(ticket, *, actor, sha256):
     if refusal:
         raise refusal
     return result
+
+
+def _stale_incoming_keys(client, cutoff):
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=settings.S3_UPLOAD_BUCKET,
+                                                             Prefix=DirectUpload.KEY_PREFIX)
+    return [item["Key"] for page in pages for item in page.get("Contents", []) if item["LastModified"] < cutoff]
+
+
+def _delete_incoming_keys(client, keys):
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = [{"Key": key} for key in keys[start:start + DELETE_BATCH]]
+        errors = client.delete_objects(Bucket=settings.S3_UPLOAD_BUCKET,
+                                       Delete={"Objects": batch, "Quiet": True}).get("Errors")
+        if errors:
+            raise IncomingStoreError(f"{len(errors)} incoming objects not deleted, e.g. {errors[0]}")
+
+
+def purge_abandoned_uploads(*, now=None):
+    """Delete incoming objects and waiting tickets older than LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS; one audit entry.
+
+    Re-running finds nothing more to do. A ticket being confirmed at this moment (row locked) keeps its object.
+    """
+    if not settings.S3_UPLOAD_BUCKET:
+        return {"objects": 0, "tickets": 0}
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS)
+    client = incoming_client()
+    stale = _stale_incoming_keys(client, cutoff)
+    with transaction.atomic():
+        waiting = DirectUpload.objects.filter(state=DirectUpload.State.WAITING, created_at__lt=cutoff)
+        abandoned = list(waiting.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        DirectUpload.objects.filter(pk__in=abandoned).delete()
+        in_confirmation = {ticket.key for ticket in waiting}  # the locked ones, still there
+        keys = [key for key in stale if key not in in_confirmation]
+        _delete_incoming_keys(client, keys)
+        counts = {"objects": len(keys), "tickets": len(abandoned)}
+        audit.record(audit.SYSTEM, "upload.purge_abandoned", after={**counts, "cutoff": cutoff.isoformat()})
+    return counts

@@ -1,13 +1,18 @@
 """Direct-to-S3 uploads against a real SeaweedFS: presigned POST policy, confirmation, and every refusal."""
 import hashlib
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 import urllib3
+from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from assets.models import Asset, AuditEntry
 from governance.models import DirectUpload
+from governance.services.uploads import purge_abandoned_uploads
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +135,82 @@ def test_presign_checks_the_collection_role_and_the_configuration(s3_uploads, ma
     settings.S3_UPLOAD_BUCKET = ""
     off = client.post(reverse("governance-api:uploads"), {"content_type": "image/png"}, content_type="application/json")
     assert off.status_code == 501 and off.json()["error"] == "not_configured"
+
+
+@pytest.fixture
+def emptied_afterwards(s3_uploads):
+    """The bucket is shared by the session: leave it empty for the tests that count its keys."""
+    yield s3_uploads
+    for key in incoming_keys(s3_uploads):
+        s3_uploads["client"].delete_object(Bucket=s3_uploads["bucket"], Key=key)
+
+
+def test_abandoned_uploads_past_the_cutoff_go_fresh_ones_and_confirmed_assets_stay(
+        emptied_afterwards, make_user, login, new_image, confirm, settings):
+    s3, bucket = emptied_afterwards["client"], emptied_afterwards["bucket"]
+    client = login(make_user("owner"))
+    abandoned, never_sent, confirmed = presign(client), presign(client), presign(client)
+    send(abandoned, new_image("PNG"))
+    data = new_image("PNG")
+    send(confirmed, data)
+    asset_uid = confirm(client, confirmed, data).json()["uid"]
+    s3.put_object(Bucket=bucket, Key="incoming/from-a-lost-ticket", Body=b"lost")
+    s3.put_object(Bucket=bucket, Key="elsewhere/not-an-upload", Body=b"kept")
+    time.sleep(1.1)  # S3 times have whole seconds: put the cutoff a second clear of both sides
+    cutoff = timezone.now()
+    time.sleep(1.1)
+    fresh = presign(client)
+    send(fresh, new_image("PNG"))
+    settings.LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS = 6
+
+    assert purge_abandoned_uploads(now=cutoff + timedelta(hours=6)) == {"objects": 2, "tickets": 2}
+    assert sorted(incoming_keys(emptied_afterwards)) == ["elsewhere/not-an-upload", fresh["key"]]
+    assert sorted(DirectUpload.objects.values_list("state", flat=True)) == ["done", "waiting"]
+    assert not DirectUpload.objects.filter(uid__in=[abandoned["uid"], never_sent["uid"]]).exists()
+    asset = Asset.objects.get(uid=asset_uid)
+    assert client.get(reverse("assets:original", kwargs={"uid": asset.uid, "number": 1})).status_code == 200
+    entry = AuditEntry.objects.get(action="upload.purge_abandoned")
+    assert entry.actor is None and entry.after["objects"] == 2 and entry.after["tickets"] == 2
+
+    assert purge_abandoned_uploads(now=cutoff + timedelta(hours=6)) == {"objects": 0, "tickets": 0}
+    assert AuditEntry.objects.filter(action="upload.purge_abandoned").count() == 2, "one entry per run"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_being_confirmed_keeps_its_object_and_ticket(emptied_afterwards, make_user, login, new_image,
+                                                               settings):
+    from governance.tasks import purge_abandoned_uploads as purge_task
+
+    client = login(make_user("owner"))
+    ticket = presign(client)
+    send(ticket, new_image("PNG"))
+    time.sleep(1.1)
+    settings.LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS = 0
+    locked, release = threading.Event(), threading.Event()
+
+    def confirming():
+        """What ``confirm_upload`` holds while it fetches and ingests: the ticket's row lock."""
+        with transaction.atomic():
+            DirectUpload.objects.select_for_update().get(uid=ticket["uid"])
+            locked.set()
+            release.wait(30)
+        connection.close()
+
+    confirmation = threading.Thread(target=confirming)
+    confirmation.start()
+    try:
+        assert locked.wait(30)
+        assert purge_task.apply().get() == {"objects": 0, "tickets": 0}
+    finally:
+        release.set()
+        confirmation.join()
+    assert incoming_keys(emptied_afterwards) == [ticket["key"]]
+    assert purge_task.apply().get() == {"objects": 1, "tickets": 1}, "once the lock is gone, so is the upload"
+
+
+def test_the_job_runs_daily_and_skips_a_server_without_direct_uploads(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["governance.tasks.purge_abandoned_uploads"].hour == {4}
+    settings.S3_UPLOAD_BUCKET = ""
+    assert purge_abandoned_uploads() == {"objects": 0, "tickets": 0}
+    assert not AuditEntry.objects.filter(action="upload.purge_abandoned").exists()
