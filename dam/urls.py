@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/", include("assets.api.urls")),
     path("search/", include("search.urls")),
     path("", include("governance.urls")),
+    path("", include("enrichment.urls")),
     path("", include("assets.urls")),
 ]

@@ -133,6 +133,19 @@ def add_vocabulary(words):
             )
 
 
+def concepts_named(text):
+    """The concepts ``text`` names: the one with that id or WordNet name ("crane.n.05"), else every
+    concept with that label, normalised as queries are; more specific concepts first."""
+    from search.models import ConceptLabel
+
+    text = text.strip()
+    exact = list(Concept.objects.filter(id=text)) or list(Concept.objects.filter(name=text))
+    if exact:
+        return exact
+    labelled = ConceptLabel.objects.filter(label_normalised=normalise(text)[:200]).values("concept")
+    return sorted(Concept.objects.filter(pk__in=labelled), key=lambda c: (-len(c.ancestors), c.pk))
+
+
 # --------------------------------------------------------------------------
 # Interpreting a query
 

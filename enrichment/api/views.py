@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from assets import permissions
 from assets.services.audit import Actor
 from enrichment.api.serializers import ConceptInputSerializer, EnrichmentSerializer, LabelDecisionSerializer
-from enrichment.services import add_label, reject_label
+from enrichment.services import add_label, reject_label, undo_rejection
 from enrichment.summary import summarise
 from ontology.models import Concept
 
@@ -52,3 +52,12 @@ class RejectLabelView(APIView):
         concept = get_object_or_404(Concept, pk=concept_id)
         decision = reject_label(asset, concept, actor=Actor.from_request(request))
         return Response(LabelDecisionSerializer(decision).data)
+
+    @extend_schema(request=None, responses={204: None, 404: None},
+                   summary="Undo a rejection: machine labels for the concept count again")
+    def delete(self, request, uid, concept_id):
+        asset = changeable_asset(request, uid)
+        concept = get_object_or_404(Concept, pk=concept_id)
+        if not undo_rejection(asset, concept, actor=Actor.from_request(request)):
+            raise NotFound("This concept was not rejected for this asset.")
+        return Response(status=204)

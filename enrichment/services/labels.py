@@ -17,6 +17,21 @@ def reject_label(asset, concept, *, actor):
     return _decide(asset, concept, LabelDecision.Decision.REJECTED, actor=actor)
 
 
+def undo_rejection(asset, concept, *, actor):
+    """Take back a person's rejection: the machine labels for ``concept`` count again. Returns False
+    when there was no rejection to undo."""
+    with transaction.atomic():
+        rejected = LabelDecision.objects.select_for_update().filter(
+            asset=asset, concept=concept, decision=LabelDecision.Decision.REJECTED
+        ).first()
+        if rejected is None:
+            return False
+        audit.record(actor, "label.undo_rejection", asset=asset, obj=rejected,
+                     before={"concept": concept.pk, "decision": rejected.decision}, after=None)
+        rejected.delete()
+    return True
+
+
 def _decide(asset, concept, decision, *, actor):
     with transaction.atomic():
         existing = LabelDecision.objects.select_for_update().filter(asset=asset, concept=concept).first()

@@ -65,6 +65,17 @@ def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker,
     assert page.locator(".renditions a").count() > 0
     page.screenshot(path=tmp_path / "detail.png", full_page=True)
     assert_fits_phone(page, tmp_path / "detail-phone.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    labels = page.locator(".enrichment")
+    labels.get_by_role("textbox", name="Add a label").fill("tabby cats")
+    labels.get_by_role("button", name="Add label").click()
+    assert page.locator(".messages").inner_text() == "Label “tabby” added."
+    assert "added by alice" in labels.locator(".machine-labels").inner_text()
+    labels.screenshot(path=tmp_path / "labels.png")
+    labels.get_by_role("button", name="Remove: tabby").click()
+    assert "“tabby” rejected" in page.locator(".messages").inner_text()
+    assert labels.get_by_role("button", name="Remove: tabby").count() == 0
 
     page.goto(f"{live_server.url}/")
     page.wait_for_function("() => [...document.querySelectorAll('.asset-tile img')].some(img => img.naturalWidth > 0)")

@@ -67,6 +67,10 @@ def test_people_add_and_reject_labels(client, astronaut):
     assert LabelDecision.objects.filter(asset=astronaut.asset).count() == 2
     assert AuditEntry.objects.filter(asset=astronaut.asset, action__startswith="label.").count() == 2
 
+    assert client.delete(url(astronaut.asset, "labels", person.pk, "reject")).status_code == 204
+    assert MachineLabel.objects.effective().filter(version=astronaut, concept=person).exists()
+    assert client.delete(url(astronaut.asset, "labels", person.pk, "reject")).status_code == 404  # nothing to undo
+
 
 def test_refusals_are_readable(client, astronaut):
     unknown = client.post(url(astronaut.asset, "labels"), {"concept": "n99999999"}, format="json")

@@ -16,7 +16,7 @@ from enrichment.models import (
     ModerationResult,
     OcrText,
 )
-from enrichment.services import activate_model, add_label, reject_label
+from enrichment.services import activate_model, add_label, reject_label, undo_rejection
 from enrichment.services.anonymise import anonymisation_applies, blur_regions
 from enrichment.services.capabilities import CLIP_DISABLED, PIPELINE
 from enrichment.services.jobs import run_step
@@ -155,6 +155,23 @@ def test_a_rejected_label_stays_rejected_after_reprocessing(version_with_renditi
     assert MachineLabel.objects.effective().filter(version=version, concept=top).exists()
     actions = list(AuditEntry.objects.filter(asset=asset, action__startswith="label.").values_list("action", flat=True))
     assert sorted(actions) == ["label.added", "label.rejected"]
+
+
+def test_undoing_a_rejection_brings_the_machine_label_back_without_adding_one(version_with_rendition, actor):
+    version = version_with_rendition("chelsea")
+    run_step(Capability.CLASSIFY, [version])
+    top = MachineLabel.objects.filter(version=version).first().concept
+    reject_label(version.asset, top, actor=actor)
+
+    assert undo_rejection(version.asset, top, actor=actor)
+    assert MachineLabel.objects.effective().filter(version=version, concept=top).exists()
+    assert not LabelDecision.objects.filter(asset=version.asset).exists()
+    entry = AuditEntry.objects.get(asset=version.asset, action="label.undo_rejection")
+    assert entry.actor == actor.user and entry.before == {"concept": top.pk, "decision": "rejected"}
+
+    add_label(version.asset, top, actor=actor)
+    assert not undo_rejection(version.asset, top, actor=actor)  # a person's label is not a rejection
+    assert LabelDecision.objects.get(asset=version.asset).decision == LabelDecision.Decision.ADDED
 
 
 def test_a_new_model_is_written_beside_the_active_one_until_activated(version_with_rendition, actor):

@@ -3,7 +3,7 @@ import pytest
 
 from ontology.models import Concept
 from ontology.services import add_custom_concept
-from search.concepts import choose, interpret, normalise, refresh_labels, singular
+from search.concepts import choose, concepts_named, interpret, normalise, refresh_labels, singular
 from search.models import ConceptLabel, SearchTerm
 
 CRANE_BIRD, CRANE_MACHINE = "n02012849", "n03126707"
@@ -51,6 +51,15 @@ def test_ambiguous_word_keeps_every_sense_until_one_is_picked():
     assert match.ambiguous and set(match.concept_ids) == {CRANE_BIRD, CRANE_MACHINE}
     choose(interpretation, [CRANE_MACHINE])
     assert interpretation.concept_groups == [[CRANE_MACHINE]]
+
+
+@pytest.mark.django_db
+def test_concepts_named_by_label_id_or_wordnet_name():
+    assert [c.pk for c in concepts_named("Tabby Cats")] == ["n02123045"]  # normalised like queries
+    assert {c.pk for c in concepts_named("crane")} == {CRANE_BIRD, CRANE_MACHINE}
+    assert [c.pk for c in concepts_named("crane.n.05")] == [CRANE_BIRD]
+    assert [c.pk for c in concepts_named(CRANE_MACHINE)] == [CRANE_MACHINE]
+    assert concepts_named("flibbertigibbet") == []
 
 
 @pytest.mark.django_db
