@@ -53,16 +53,47 @@ FIELD_NAMES = {"a": "title", "b": "keywords", "c": "caption", "d": "ocr"}
 UNINDEXED = "unindexed"  # the plan of the exact scan used while a model has no vector index
 
 
+ADDED_LABELS = "SELECT ld.asset_id, ld.concept_id FROM enrichment_labeldecision ld WHERE ld.decision = 'added'"
+
+
+def machine_labels_sql():
+    """Labels per version as enrichment defines them (active models, minus what people rejected)."""
+    return queryset_sql(MachineLabel.objects.effective(), "version_id", "concept_id", "confidence", "model_id")
+
+
 def asset_labels_sql():
     """Labels per asset as enrichment defines them, with people's added labels at confidence 1."""
-    effective, params = queryset_sql(MachineLabel.objects.effective(), "version_id", "concept_id", "confidence",
-                                     "model_id")
+    effective, params = machine_labels_sql()
     return (
         "SELECT a.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id FROM assets_asset a "
         f"JOIN ({effective}) ml ON ml.version_id = a.current_version_id "
-        "UNION ALL SELECT ld.asset_id, ld.concept_id, 1.0, NULL FROM enrichment_labeldecision ld "
-        "WHERE ld.decision = 'added'",
+        f"UNION ALL SELECT added.asset_id, added.concept_id, 1.0, NULL FROM ({ADDED_LABELS}) added",
         params,
+    )
+
+
+def labels_of_sql(asset, version):
+    """The labels of one asset (``concept_id``, ``confidence``), given the SQL naming its id and current version.
+
+    For per-asset probes. Each source is correlated inside its own branch, so each is an index
+    lookup; correlating on ``asset_labels`` from outside the UNION is planned as a hash of every
+    label in the library, rebuilt per probe (8 s instead of 20 ms at 100k assets, docs/benchmarks.md).
+    """
+    effective, params = machine_labels_sql()
+    return (
+        f"SELECT ml.concept_id, ml.confidence FROM ({effective}) ml WHERE ml.version_id = {version} "
+        f"UNION ALL SELECT added.concept_id, 1.0 FROM ({ADDED_LABELS}) added WHERE added.asset_id = {asset}",
+        params,
+    )
+
+
+def labelled_with_sql(concept_id):
+    """Asset ``a`` carries ``concept_id`` or a narrower concept with enough confidence: a filter."""
+    labels, params = labels_of_sql("a.id", "a.current_version_id")
+    return (
+        f"EXISTS (SELECT 1 FROM ({labels}) al JOIN ontology_concept c ON c.id = al.concept_id "
+        "WHERE al.confidence >= %s AND (c.id = %s OR c.ancestors @> ARRAY[%s]::varchar[]))",
+        [*params, CONCEPT_THRESHOLD, concept_id, concept_id],
     )
 
 
@@ -185,10 +216,8 @@ class SearchStatement:
         if q.years:
             sql.add(" AND extract(year FROM coalesce(d.taken_at, a.created_at))::int = ANY(%s)", list(q.years))
         for concept_id in q.has_concepts:
-            sql.add(" AND EXISTS (SELECT 1 FROM asset_labels al JOIN ontology_concept c ON c.id = al.concept_id "
-                    "WHERE al.asset_id = a.id AND al.confidence >= %s "
-                    "AND (c.id = %s OR c.ancestors @> ARRAY[%s]::varchar[]))",
-                    CONCEPT_THRESHOLD, concept_id, concept_id)
+            labelled, labelled_params = labelled_with_sql(concept_id)
+            sql.add(f" AND {labelled}", *labelled_params)
         if q.has_faces is not None:
             sql.add(f" AND {'' if q.has_faces else 'NOT '}EXISTS (SELECT 1 FROM enrichment_detection x "
                     "JOIN enrichment_modelrun m ON m.id = x.model_id AND m.active "
@@ -392,10 +421,11 @@ class SearchStatement:
                 "count(*) AS count FROM results r JOIN search_searchdocument d ON d.asset_id = r.asset_id "
                 "JOIN assets_asset a ON a.id = r.asset_id GROUP BY GROUPING SETS ((d.format), (d.orientation), "
                 f"(d.creator), (d.camera), (r.rights_status), ({year}))) grouped")
+        labels, labels_params = labels_of_sql("r.asset_id", "r.version_id")
         sql.add(" UNION ALL (SELECT 'concept', c.id, c.pref_label, count(DISTINCT r.asset_id) FROM results r "
-                "JOIN asset_labels al ON al.asset_id = r.asset_id JOIN ontology_concept c ON c.id = al.concept_id "
+                f"CROSS JOIN LATERAL ({labels}) al JOIN ontology_concept c ON c.id = al.concept_id "
                 "WHERE al.confidence >= %s GROUP BY c.id, c.pref_label ORDER BY 4 DESC, 3 LIMIT %s)",
-                FACET_LABEL_CONFIDENCE, FACET_CONCEPTS)
+                *labels_params, FACET_LABEL_CONFIDENCE, FACET_CONCEPTS)
         senses = [s.concept_id for m in self.interpretation.matches if m.ambiguous for s in m.senses]
         if senses:
             # Senses are counted over the filtered set, not the hits, so every choice shows its size.
