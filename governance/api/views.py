@@ -122,7 +122,7 @@ class LegalHoldView(GovernanceView):
     @extend_schema(summary="Place or lift a legal hold (site admins)", request=LegalHoldSerializer,
                    responses=GovernedAssetSerializer)
     def put(self, request, uid):
-        if not request.user.is_superuser:
+        if not permissions.is_site_admin(request.user):
             raise PermissionDenied("Only site admins may place or lift a legal hold.")
         asset = get_object_or_404(Asset, uid=uid)
         data = _validated(LegalHoldSerializer, request.data)

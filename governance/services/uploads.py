@@ -89,7 +89,10 @@ def confirm_upload(ticket, *, actor, sha256):
     """Verify and ingest the uploaded object; a refusal marks the ticket failed and raises ``IngestError``."""
     refusal = result = None
     with transaction.atomic():
-        ticket = DirectUpload.objects.select_for_update().get(pk=ticket.pk)
+        ticket = DirectUpload.objects.select_for_update().filter(pk=ticket.pk).first()
+        if ticket is None:  # purged as abandoned between the client's request and this lock
+            raise ActionRefused("This upload waited too long and was removed; start it again.", code="expired",
+                                status=410)
         if ticket.state != DirectUpload.State.WAITING:
             raise ActionRefused(f"This upload is already {ticket.get_state_display().lower()}.", code="not_waiting")
         try:

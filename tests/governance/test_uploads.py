@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from assets.models import Asset, AuditEntry
 from governance.models import DirectUpload
-from governance.services.uploads import purge_abandoned_uploads
+from assets.services.audit import Actor
+from governance.services import ActionRefused
+from governance.services.uploads import confirm_upload, purge_abandoned_uploads
 
 pytestmark = pytest.mark.django_db
 
@@ -162,8 +164,12 @@ def test_abandoned_uploads_past_the_cutoff_go_fresh_ones_and_confirmed_assets_st
     fresh = presign(client)
     send(fresh, new_image("PNG"))
     settings.LUMEN_INCOMING_UPLOAD_MAX_AGE_HOURS = 6
+    late = DirectUpload.objects.get(uid=abandoned["uid"])
 
     assert purge_abandoned_uploads(now=cutoff + timedelta(hours=6)) == {"objects": 2, "tickets": 2}
+    with pytest.raises(ActionRefused, match="start it again") as refused:  # a confirmation racing the purge
+        confirm_upload(late, actor=Actor(late.user), sha256="0" * 64)
+    assert refused.value.status == 410
     assert sorted(incoming_keys(emptied_afterwards)) == ["elsewhere/not-an-upload", fresh["key"]]
     assert sorted(DirectUpload.objects.values_list("state", flat=True)) == ["done", "waiting"]
     assert not DirectUpload.objects.filter(uid__in=[abandoned["uid"], never_sent["uid"]]).exists()
