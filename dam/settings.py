@@ -164,7 +164,7 @@ if S3_BUCKET:
             "region_name": env("S3_REGION", "us-east-1"),
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": envint("SIGNED_URL_TTL", 300),
+            "querystring_expire": envint("LUMEN_SIGNED_URL_TTL", 300),
             "file_overwrite": False,
             "object_parameters": _s3_encryption(),
         },
@@ -236,7 +236,7 @@ LUMEN_CLIP_CHECKPOINT = env("LUMEN_CLIP_CHECKPOINT", "")
 # Governance: trash retention, rights-expiry notices, signed download links, direct-to-S3 uploads.
 LUMEN_TRASH_DAYS = envint("LUMEN_TRASH_DAYS", 30)
 LUMEN_RIGHTS_WARNING_DAYS = envint("LUMEN_RIGHTS_WARNING_DAYS", 30)
-LUMEN_SIGNED_URL_TTL = envint("SIGNED_URL_TTL", 300)
+LUMEN_SIGNED_URL_TTL = envint("LUMEN_SIGNED_URL_TTL", 300)
 LUMEN_SIGNED_URL_MAX_TTL = envint("LUMEN_SIGNED_URL_MAX_TTL", 24 * 3600)
 S3_UPLOAD_BUCKET = env("S3_UPLOAD_BUCKET", S3_BUCKET)
 S3_UPLOAD_ENDPOINT_URL = env("S3_UPLOAD_ENDPOINT_URL", env("S3_ENDPOINT_URL"))
