@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from PIL import Image, ImageCms, ImageOps
 
 from assets.models import Rendition
+from assets.storage import read_stored
 
 logger = logging.getLogger(__name__)
 logging.getLogger("pyvips").setLevel(logging.WARNING)  # libvips narrates every thumbnail at INFO
@@ -295,12 +296,11 @@ def decode_width(version, specs):
 
 
 def decode(version, width):
-    """The original, upright, sRGB, RGB or RGBA, at least ``width`` wide (or its own width if smaller)."""
-    try:
-        with version.file.open("rb") as original:
-            data = original.read()
-    except OSError as exc:
-        raise RenditionError(f"the original file cannot be read from storage ({exc})") from exc
+    """The original, upright, sRGB, RGB or RGBA, at least ``width`` wide (or its own width if smaller).
+
+    Raises ``SourceUnavailable`` when storage cannot be read now (retried), RenditionError when the bytes are bad.
+    """
+    data = read_stored(version.file.storage, version.file.name)
     if version.format in VIPS_FORMATS:
         try:
             return _decode_with_vips(data, width)

@@ -1,4 +1,5 @@
-"""Encryption at rest for the local file storage (S3 uses the store's server-side encryption instead).
+"""Reading stored files with passing failures told apart, and encryption at rest for the local file storage
+(S3 uses the store's server-side encryption instead).
 
 Every file saved through the default storage (originals and renditions alike: a rendition shows as much
 as its original) is a Fernet token on disk: AES-128-CBC with an HMAC-SHA256, authenticated, so a changed
@@ -11,6 +12,7 @@ points at ciphertext, so code must read through ``open()``. Files written before
 """
 import io
 
+from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.files.base import ContentFile, File
@@ -19,6 +21,20 @@ from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
 FERNET_PREFIX = b"gAAAAA"  # base64 of the version byte 0x80 and the timestamp's leading zero bytes
+
+
+class SourceUnavailable(Exception):
+    """The stored bytes could not be read now (disk, S3 or network); a retry may succeed."""
+
+
+def read_stored(storage, name):
+    """All bytes of ``name``. A file missing or unreadable right now is not bad input: an S3 store may be
+    away or eventually consistent, a disk remounted, so callers retry on :class:`SourceUnavailable`."""
+    try:
+        with storage.open(name, "rb") as stored:
+            return stored.read()
+    except (OSError, BotoCoreError, ClientError) as exc:
+        raise SourceUnavailable(f"Could not read {name} from storage: {exc}") from exc
 
 
 def is_encrypted(data):

@@ -1,29 +1,37 @@
-"""Celery tasks for assets: small, idempotent, retried with backoff, acks_late (see settings)."""
+"""Celery tasks for assets: small, idempotent, retried with backoff (``dam.retries``), acks_late (see settings)."""
 import logging
 
-from celery import shared_task
-from django.db import OperationalError
+from celery import Task, shared_task
 
 from assets.models import AssetVersion
 from assets.renditions import delete_unused_files, files_locked
 from assets.services import processing
+from dam.retries import RETRY_POLICY, TRANSIENT_ERRORS, giving_up, record_retry
+
+# The retry rule is the project's (dam.retries); tasks of other apps import it from here too.
+__all__ = ["RETRY_POLICY", "TRANSIENT_ERRORS", "delete_unused_renditions", "process_version"]
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (OperationalError, ConnectionError, TimeoutError)
-RETRY_POLICY = dict(autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=300, retry_jitter=True,
-                    max_retries=6)
+
+class ProcessVersionTask(Task):
+    """The asset says a retry is coming, so "processing" for longer than usual is explained."""
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        record_retry(processing.note_retry, args[0], exc)
 
 
-@shared_task(bind=True, **RETRY_POLICY)
+@shared_task(base=ProcessVersionTask, bind=True, **RETRY_POLICY)
 def process_version(self, version_id):
-    """Make the renditions of one version; re-running only fills in what is missing."""
+    """Make the renditions of one version; re-running only fills in what is missing. When the original
+    stays unreadable after every retry, the asset is marked failed with the reason."""
     try:
         version = AssetVersion.objects.select_related("asset").get(pk=version_id)
     except AssetVersion.DoesNotExist:
         logger.info("version %s vanished before processing; nothing to do", version_id)
         return
-    processing.process_version(version)
+    with giving_up(self, lambda reason: processing.mark_failed(version, reason)):
+        processing.process_version(version)
 
 
 @shared_task(ignore_result=True, **RETRY_POLICY)

@@ -189,6 +189,10 @@ CELERY_TASK_ROUTES = {
     "enrichment.tasks.*": {"queue": "enrichment"},
 }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER")
+# Passing errors (database, broker, storage reads) are retried this often, backing off up to the maximum
+# seconds between tries (dam.retries); then the job or asset is marked failed with the reason.
+LUMEN_TASK_MAX_RETRIES = envint("LUMEN_TASK_MAX_RETRIES", 6)
+LUMEN_TASK_RETRY_BACKOFF_MAX = envint("LUMEN_TASK_RETRY_BACKOFF_MAX", 300)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
 
 REST_FRAMEWORK = {

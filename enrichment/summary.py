@@ -54,6 +54,12 @@ class Summary:
         return [d for d in self.decisions if d.decision == LabelDecision.Decision.ADDED]
 
     @property
+    def moderation_failure(self):
+        """Why the moderation check failed ("" when it did not): the asset is held for a moderator then."""
+        return next((job.detail for job in self.jobs
+                     if job.capability == Capability.MODERATION and job.status == EnrichmentJob.Status.FAILED), "")
+
+    @property
     def implied(self):
         """Broader concepts of every label people should see (machine ones not rejected, and added ones)."""
         implied = {}

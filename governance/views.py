@@ -19,7 +19,7 @@ from assets.models import Asset, AssetVersion, AuditEntry, Collection
 from assets.services import audit, retention
 from assets.services.audit import Actor
 from assets.services.signed_urls import InvalidDownloadLink, resolve_download_token
-from enrichment.models import ModerationResult
+from enrichment.models import Capability, EnrichmentJob, ModerationResult
 from governance.filtersets import AuditEntryFilter
 from governance.forms import ModerationDecisionForm, ReasonForm, RoleGrantForm, UsageRightsForm
 from governance.models import CollectionRole, UsageRights
@@ -57,12 +57,16 @@ def report(request, uid):
 
 
 def _moderation_queue(user):
-    """Pending assets this user moderates, with the latest report reason and moderation-model score."""
+    """Pending assets this user moderates, with the latest report reason, moderation-model score, and why
+    the automatic check failed when it did (such assets are held rather than shown unchecked)."""
     latest_flag = AuditEntry.objects.filter(asset=OuterRef("pk"), action="moderation.flag").order_by("-created_at")
     queue = permissions.permitted_assets(user, "moderate").filter(moderation_state=Asset.Moderation.PENDING)
     scores = ModerationResult.objects.filter(version=OuterRef("current_version")).order_by("-unsafe_score")
+    failed_check = EnrichmentJob.objects.filter(version=OuterRef("current_version"), capability=Capability.MODERATION,
+                                                status=EnrichmentJob.Status.FAILED)
     return queue.annotate(report_reason=Subquery(latest_flag.values("after__reason")[:1]),
-                          unsafe_score=Subquery(scores.values("unsafe_score")[:1]))
+                          unsafe_score=Subquery(scores.values("unsafe_score")[:1]),
+                          check_failure=Subquery(failed_check.values("detail")[:1]))
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.utils import timezone
 from assets.models import Asset
 from assets.renditions import delete_unused_files, ensure_default_renditions, files_locked, untransformed
 from assets.services import audit
+from assets.storage import SourceUnavailable
 from enrichment.services.pipeline import enrich_after_renditions, face_redactor
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,11 @@ def process_version(version):
             delete_unused_files(version.sha256)
         try:
             ensure_default_renditions(version, transform=transform)
+        except SourceUnavailable:
+            raise  # storage may answer on a retry
         except Exception as exc:  # noqa: BLE001 - any decode failure must end as a visible state, not a dead task
             logger.exception("renditions failed for version %s", version.pk)
-            _set_status(version, Asset.Status.FAILED, f"Could not make previews: {exc}")
+            mark_failed(version, exc)
             return
     _set_status(version, Asset.Status.READY, "")
     enrich_after_renditions(version)
@@ -58,6 +61,17 @@ def apply_face_policy(asset, *, actor):
     if current:
         Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.PROCESSING, status_detail="", updated_at=timezone.now())
         transaction.on_commit(lambda: process_version_task.delay(current))
+
+
+def note_retry(version_id, exc):
+    """The asset page and status endpoint say why previews take longer than usual."""
+    Asset.objects.filter(current_version_id=version_id, status=Asset.Status.PROCESSING).update(
+        status_detail=f"Retrying after a temporary error: {exc}")
+
+
+def mark_failed(version, reason):
+    """The asset shows why it has no previews (only if ``version`` is still its current one)."""
+    _set_status(version, Asset.Status.FAILED, f"Could not make previews: {reason}")
 
 
 def _set_status(version, status, detail):

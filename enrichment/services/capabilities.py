@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Q
 
-from assets.models import Asset
+from assets.models import Asset, AssetVersion
 from assets.services import audit
 from enrichment.adapters import FaceDetector, ImageClassifier, ModerationClassifier, ObjectDetector, TextRecognizer
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
@@ -141,7 +141,7 @@ class Moderation(Step):
         return Outcome(Status.DONE, f"Unsafe score {unsafe:.2f}: {verdict}.")
 
 
-def set_moderation_state(version, flagged):
+def set_moderation_state(version, flagged, *, reason=""):
     """Clear or pending for the current version; a moderator's approved/rejected always stands."""
     asset = Asset.objects.select_for_update().get(pk=version.asset_id)
     decided = (Asset.Moderation.APPROVED, Asset.Moderation.REJECTED)
@@ -151,8 +151,15 @@ def set_moderation_state(version, flagged):
     before = asset.moderation_state
     asset.moderation_state = state
     asset.save(update_fields=["moderation_state", "updated_at"])
-    audit.record(audit.SYSTEM, "asset.moderation", asset=asset, obj=version,
-                 before={"moderation_state": before}, after={"moderation_state": state})
+    audit.record(audit.SYSTEM, "asset.moderation", asset=asset, obj=version, before={"moderation_state": before},
+                 after={"moderation_state": state, **({"reason": reason} if reason else {})})
+
+
+def hold_unchecked(version_id, reason):
+    """The moderation check failed: fail closed, the asset waits hidden for a moderator, who sees why."""
+    version = AssetVersion.objects.filter(pk=version_id).first()
+    if version is not None:
+        set_moderation_state(version, True, reason=f"The automatic check failed: {reason}")
 
 
 @lru_cache(maxsize=1)

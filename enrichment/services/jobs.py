@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from enrichment.models import EnrichmentJob
-from enrichment.services.capabilities import STEPS
+from enrichment.models import Capability, EnrichmentJob
+from enrichment.services.capabilities import STEPS, hold_unchecked
 from enrichment.services.working_image import BadInput
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,11 @@ def note_retry(version_id, capability, exc):
 
 
 def note_failure(version_id, capability, reason):
-    set_jobs([version_id], capability, status=Status.FAILED, detail=reason)
+    """Failed, with the reason people see; a failed moderation check holds the asset for a moderator."""
+    with transaction.atomic():
+        set_jobs([version_id], capability, status=Status.FAILED, detail=reason)
+        if capability == Capability.MODERATION:
+            hold_unchecked(version_id, reason)
 
 
 def run_step(capability, versions, *, images=None):

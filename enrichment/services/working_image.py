@@ -12,6 +12,7 @@ import pillow_heif
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from assets.storage import read_stored
 from enrichment.adapters import to_rgb
 
 WORKING_FORMATS = ("jpeg", "webp")
@@ -20,10 +21,6 @@ pillow_heif.register_heif_opener()  # originals may be HEIF/AVIF (read only for 
 
 class BadInput(Exception):
     """The version cannot be analysed as it is; retrying will not change that."""
-
-
-class SourceUnavailable(Exception):
-    """The stored bytes could not be read now (storage or network); a retry may succeed."""
 
 
 @dataclass(frozen=True)
@@ -61,19 +58,11 @@ def _decoded_rendition(pk, name, spec):
     """A version's tasks follow one another in a worker process, so its rendition is decoded once
     for all of them. Keyed by row and file name: a new rendition is a new row. Models only read it.
     """
-    return decode(read_file(default_storage, name), what=f"rendition {spec}")
+    return decode(read_stored(default_storage, name), what=f"rendition {spec}")
 
 
 def load_original(version):
-    return displayed_image(version, decode(read_file(version.file.storage, version.file.name), what="the original"))
-
-
-def read_file(storage, name):
-    try:
-        with storage.open(name, "rb") as stored:
-            return stored.read()
-    except OSError as exc:
-        raise SourceUnavailable(f"Could not read {name}: {exc}") from exc
+    return displayed_image(version, decode(read_stored(version.file.storage, version.file.name), what="the original"))
 
 
 def decode(data, *, what):

@@ -1,17 +1,20 @@
 """Ingest -> Celery -> renditions through a real worker process on the real broker and test database."""
 import hashlib
 import io
+import os
 
 import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image
 from support import wait_for
 
 from assets.models import Asset
 from assets.renditions import default_specs
 from assets.services.ingest import ingest_file
+from assets.tasks import process_version
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +25,12 @@ def settled(asset, timeout=180):
         lambda: Asset.objects.exclude(status=Asset.Status.PROCESSING).filter(pk=asset.pk).first(),
         timeout=timeout, message=f"processing of {asset}",
     )
+
+
+def settled_as(asset, status, timeout=60):
+    """Wait until the asset reaches ``status`` (a task run on an asset already settled)."""
+    return wait_for(lambda: Asset.objects.filter(pk=asset.pk, status=status).first(), timeout=timeout,
+                    message=f"{asset} to be {status}")
 
 
 def noise_png(seed):
@@ -60,3 +69,27 @@ def test_an_undecodable_original_fails_the_asset_and_the_worker_carries_on(celer
     assert celery_worker.poll() is None, "the worker process survived"
     healthy = ingest_file(io.BytesIO(noise_png(seed=12)), filename="fine.png", actor=actor).asset
     assert settled(healthy).status == Asset.Status.READY
+
+
+def test_an_original_missing_for_a_while_is_retried_and_one_that_stays_missing_fails_with_the_reason(
+        celery_worker, actor):
+    data = noise_png(seed=21)
+    with transaction.atomic():  # the task is queued on commit: move the original away before that
+        asset = ingest_file(io.BytesIO(data), filename="late.png", actor=actor).asset
+        path = default_storage.path(asset.current_version.file.name)
+        os.rename(path, f"{path}.away")
+    try:
+        wait_for(lambda: Asset.objects.get(pk=asset.pk).status_detail.startswith("Retrying after a temporary error"),
+                 timeout=60, message="the first retry")
+        assert Asset.objects.get(pk=asset.pk).status == Asset.Status.PROCESSING
+    finally:
+        os.rename(f"{path}.away", path)
+    assert settled(asset).status == Asset.Status.READY
+
+    version = asset.current_version
+    version.renditions.all().delete()
+    os.remove(path)
+    process_version.apply_async((version.pk,), retries=process_version.max_retries)  # the last retry
+    failed = settled_as(asset, Asset.Status.FAILED)
+    assert failed.status_detail.startswith(
+        f"Could not make previews: Gave up after {process_version.max_retries + 1} attempts: Could not read originals/")

@@ -137,6 +137,21 @@ def test_moderation_clears_or_holds_but_never_overrides_a_moderator(version_with
     assert asset.moderation_state == Asset.Moderation.APPROVED
 
 
+def test_a_moderation_check_that_cannot_run_holds_the_asset_for_a_moderator(version_with_rendition,
+                                                                            add_working_rendition):
+    version = version_with_rendition("coffee")
+    add_working_rendition(version, b"not an image at all")
+
+    run_step(Capability.MODERATION, [version])
+
+    assert job(version, Capability.MODERATION).status == Status.FAILED
+    asset = Asset.objects.get(pk=version.asset_id)
+    assert asset.moderation_state == Asset.Moderation.PENDING  # fail closed, not "unchecked" and visible
+    entry = AuditEntry.objects.get(asset=asset, action="asset.moderation")
+    assert entry.after["reason"].startswith("The automatic check failed:") and "not a readable image" in entry.after["reason"]
+    assert "not a readable image" in summarise(asset).moderation_failure
+
+
 def test_a_rejected_label_stays_rejected_after_reprocessing(version_with_rendition, actor):
     version = version_with_rendition("chelsea")
     run_step(Capability.CLASSIFY, [version])

@@ -3,12 +3,15 @@ import os
 
 import pytest
 from django.db import OperationalError
+from django.urls import reverse
 
+from assets.models import AuditEntry
+from assets.storage import SourceUnavailable
 from dam.celery import app
 from enrichment import tasks
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
 from enrichment.services.capabilities import PIPELINE
-from enrichment.services.working_image import SourceUnavailable, working_rendition
+from enrichment.services.working_image import working_rendition
 from support import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("concepts")]
@@ -77,3 +80,32 @@ def test_a_storage_read_error_is_retried_with_backoff_until_it_succeeds(ingested
         os.rename(moved, path)
     wait_for(lambda: job(version, Capability.CLASSIFY).status == Status.DONE, timeout=90, message="the retry to succeed")
     assert job(version, Capability.CLASSIFY).attempts >= 3  # ingest run, the failed read, the retry
+
+
+def test_exhausted_retries_fail_the_job_and_a_failed_moderation_check_holds_the_asset(
+        ingested, add_working_rendition, admin_user, client):
+    version = ingested("coffee")
+    with working_rendition(version).file.open("rb") as readable:
+        rendition = add_working_rendition(version, readable.read())
+    os.remove(rendition.file.path)  # gone for good: every retry fails the same way
+
+    for task in (tasks.moderate, tasks.classify):  # the last retry, as the worker runs it after the others
+        task.apply_async((version.pk,), retries=task.max_retries)
+    wait_for(lambda: {job(version, c).status for c in (Capability.MODERATION, Capability.CLASSIFY)} == {Status.FAILED},
+             timeout=60, message="both jobs to give up")
+
+    for capability in (Capability.MODERATION, Capability.CLASSIFY):
+        detail = job(version, capability).detail
+        assert detail.startswith(f"Gave up after {tasks.moderate.max_retries + 1} attempts: Could not read"), detail
+    asset = version.asset
+    asset.refresh_from_db()
+    assert asset.moderation_state == asset.Moderation.PENDING  # fail closed: hidden until a moderator looks
+    entry = AuditEntry.objects.filter(asset=asset, action="asset.moderation").latest("created_at")
+    assert entry.after["reason"].startswith("The automatic check failed: Gave up after")
+
+    client.force_login(admin_user)
+    queue = client.get(reverse("governance:moderation")).content.decode()
+    assert "Automatic check failed" in queue and "Could not read" in queue
+    page = client.get(reverse("assets:detail", kwargs={"uid": asset.uid})).content.decode()
+    assert "the automatic check failed, so a moderator will look at it" in page
+    assert page.count("Gave up after") == 2  # each failed job shows its error in the panel

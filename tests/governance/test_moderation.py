@@ -80,6 +80,17 @@ def test_queue_page_lists_pending_with_reason_and_score_for_moderators_only(news
     assert login(viewer).get(reverse("governance:moderation")).status_code == 403
 
 
+def test_a_failed_automatic_check_waits_in_the_queue_with_its_reason(newsroom, login):
+    from enrichment.models import Capability
+    from enrichment.services.jobs import note_failure
+
+    owner, viewer, mod, asset = newsroom
+    note_failure(asset.current_version_id, Capability.MODERATION, "Gave up after 7 attempts: storage away")
+    assert not permissions.can_view(viewer, asset) and permissions.can_view(owner, asset)
+    page = login(mod).get(reverse("governance:moderation")).content.decode()
+    assert "Harbour" in page and "Automatic check failed" in page and "storage away" in page
+
+
 def test_queue_bulk_approve_and_reject_from_checkboxes(newsroom, make_asset, login):
     owner, viewer, mod, asset = newsroom
     second = make_asset(owner, collections=asset.collections.all())
