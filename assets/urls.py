@@ -8,6 +8,7 @@ urlpatterns = [
     path("files/<uuid:uid>/v<int:number>/original", delivery.original, name="original"),
     path("", views.library, name="library"),
     path("assets/<uuid:uid>/", views.detail, name="detail"),
+    path("assets/status/", views.statuses, name="statuses"),
     path("assets/<uuid:uid>/status/", views.status, name="status"),
     path("assets/<uuid:uid>/versions/", views.new_version, name="new_version"),
     path("assets/<uuid:uid>/versions/<int:number>/restore/", views.restore, name="restore"),

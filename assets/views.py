@@ -1,5 +1,6 @@
 """Browser pages: parse the request, call the permission gate or a service, render."""
 import json
+import uuid
 from datetime import datetime
 
 from django.contrib import messages
@@ -114,6 +115,26 @@ def status(request, uid):
         "status_detail": asset.status_detail,
         "done": asset.status != Asset.Status.PROCESSING,
     })
+
+
+MAX_POLLED_TILES = 200  # more than a library page shows (LIBRARY_PAGE_SIZE)
+
+
+@login_required
+@require_GET
+def statuses(request):
+    """Polled by the library grid while some tiles wait for previews: which of those assets are done."""
+    uids = [value for value in request.GET.getlist("uid")[:MAX_POLLED_TILES] if _is_uuid(value)]
+    rows = permissions.visible_assets(request.user).filter(uid__in=uids).values_list("uid", "status")
+    return JsonResponse({"done": [str(uid) for uid, status in rows if status != Asset.Status.PROCESSING]})
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @login_required

@@ -57,6 +57,7 @@ def detail_url(asset):
     ("assets:library", {}),
     ("assets:detail", {"uid": uuid.uuid4()}),
     ("assets:status", {"uid": uuid.uuid4()}),
+    ("assets:statuses", {}),
     ("assets:upload", {}),
     ("assets:bulk_upload", {}),
     ("assets:upload_api", {}),
@@ -181,6 +182,20 @@ def test_status_json(signed_in, actor):
     ensure_default_renditions(asset.current_version)
     Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
     assert signed_in.get(url).json()["done"] is True
+
+
+def test_library_marks_tiles_waiting_for_previews_and_says_which_are_done(signed_in, actor, django_user_model):
+    waiting, ready = ingest_png(actor, "olive"), ingest_png(actor, "maroon")
+    theirs = ingest_png(Actor(user=django_user_model.objects.create_user("bob", "bob@example.com", "pw-bob-123")),
+                        "silver")
+    for asset in (ready, theirs):
+        ensure_default_renditions(asset.current_version)
+        Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
+
+    page = signed_in.get(reverse("assets:library")).content.decode()
+    assert f'data-uid="{waiting.uid}" data-processing>' in page and f'data-uid="{ready.uid}">' in page
+    asked = [str(waiting.uid), str(ready.uid), str(theirs.uid), "not-a-uid"]
+    assert signed_in.get(reverse("assets:statuses"), {"uid": asked}).json() == {"done": [str(ready.uid)]}
 
 
 @pytest.mark.parametrize("name", ["assets:detail", "assets:status"])
