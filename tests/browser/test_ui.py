@@ -1,5 +1,6 @@
 """The UI in real headless Chromium against a live server and a real Celery worker."""
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +38,7 @@ def assert_fits_phone(page, screenshot_path):
     page.screenshot(path=screenshot_path, full_page=True)
 
 
-def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker, samples, tmp_path):
+def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker, samples, tmp_path, concepts):
     page = signed_in_page
     not_an_image = tmp_path / "notes.jpg"
     not_an_image.write_text("meeting notes, not a photo\n")
@@ -70,12 +71,12 @@ def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker,
     labels = page.locator(".enrichment")
     labels.get_by_role("textbox", name="Add a label").fill("tabby cats")
     labels.get_by_role("button", name="Add label").click()
-    assert page.locator(".messages").inner_text() == "Label “tabby” added."
-    assert "added by alice" in labels.locator(".machine-labels").inner_text()
+    expect(page.locator(".messages")).to_have_text("Label “tabby” added.")
+    expect(labels.locator(".machine-labels")).to_contain_text("added by alice")
     labels.screenshot(path=tmp_path / "labels.png")
     labels.get_by_role("button", name="Remove: tabby").click()
-    assert "“tabby” rejected" in page.locator(".messages").inner_text()
-    assert labels.get_by_role("button", name="Remove: tabby").count() == 0
+    expect(page.locator(".messages")).to_contain_text("“tabby” rejected")
+    expect(labels.get_by_role("button", name="Remove: tabby")).to_have_count(0)
 
     page.goto(f"{live_server.url}/")
     page.wait_for_function("() => [...document.querySelectorAll('.asset-tile img')].some(img => img.naturalWidth > 0)")
