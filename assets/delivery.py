@@ -23,7 +23,7 @@ from assets.services import audit
 from governance.services import rights
 
 IMMUTABLE = "private, max-age=31536000, immutable"
-REVALIDATE = "private, no-cache"  # originals: every download reaches the server and its audit log
+REVALIDATE = "private, no-cache"  # originals (every download reaches the audit log), untokened rendition URLs
 
 
 def _permitted_version(user, action, uid, number):
@@ -59,11 +59,13 @@ def rendition(request, uid, number, spec):
     found = version.renditions.filter(spec=str(spec)).first()
     if found is None:
         return HttpResponseNotFound("This preview has not been made yet.", content_type="text/plain; charset=utf-8")
-    etag = f'"{version.sha256}-{spec}"'
+    token = found.content_token
+    etag = f'"{token}"'
     response = get_conditional_response(request, etag=etag) or FileResponse(
         _open(found.file), content_type=spec.output.mime_type
     )
-    return _with_headers(response, etag=etag, cache_control=IMMUTABLE)
+    # Only a URL naming this very file may be cached for good; a bare or stale one is checked each time.
+    return _with_headers(response, etag=etag, cache_control=IMMUTABLE if request.GET.get("f") == token else REVALIDATE)
 
 
 @login_required

@@ -1,4 +1,5 @@
 """Assets, their versions and renditions, collections, and the append-only audit log."""
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -121,6 +122,13 @@ class Rendition(models.Model):
 
     def __str__(self):
         return f"{self.version} [{self.spec}]"
+
+    @property
+    def content_token(self):
+        """Changes whenever the file behind this spec may have: the row is re-made (e.g. blurred under
+        the face policy) or points at another file. URLs carry it, so what a browser cached for a year
+        under one token is never what the asset shows now."""
+        return hashlib.sha256(f"{self.pk}:{self.file.name}".encode()).hexdigest()[:16]
 
 
 class AuditEntry(models.Model):

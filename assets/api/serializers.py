@@ -48,7 +48,8 @@ class RenditionSerializer(serializers.ModelSerializer):
     def get_url(self, rendition) -> str:
         """The API's file URL, which works with a token as well as a session (load ``version.asset`` with the rows)."""
         version = rendition.version
-        return _api_url(self, "asset-rendition-file", uid=version.asset.uid, number=version.number, spec=rendition.spec)
+        url = _api_url(self, "asset-rendition-file", uid=version.asset.uid, number=version.number, spec=rendition.spec)
+        return f"{url}?f={rendition.content_token}"  # cacheable for good only under this file's token
 
 
 class AssetSerializer(serializers.ModelSerializer):

@@ -17,8 +17,10 @@ FALLBACK_FORMAT = "jpeg"
 FALLBACK_WIDTH = 640  # the <img src> for browsers without srcset: the JPEG closest to this width
 
 
-def _url(uid, number, spec):
-    return reverse("assets:rendition", kwargs={"uid": uid, "number": number, "spec": str(spec)})
+def _url(uid, number, spec, token=None):
+    """With the rendition's ``token`` the URL is served as immutable; without it, revalidated each time."""
+    url = reverse("assets:rendition", kwargs={"uid": uid, "number": number, "spec": str(spec)})
+    return f"{url}?f={token}" if token else url
 
 
 @register.simple_tag
@@ -28,7 +30,7 @@ def rendition_url(target, spec=None):
     The URL answers 404 until that rendition exists (defaults are made after ingest; others by ``get_rendition``).
     """
     if isinstance(target, Rendition):
-        return _url(target.version.asset.uid, target.version.number, target.spec)
+        return _url(target.version.asset.uid, target.version.number, target.spec, target.content_token)
     version = target.current_version if isinstance(target, Asset) else target
     if not isinstance(version, AssetVersion):
         return ""
@@ -42,7 +44,8 @@ def _candidates(asset, version):
         if not RenditionSpec.parse(rendition.spec).keeps_aspect:
             continue
         widths = by_format.setdefault(rendition.format, {})
-        widths.setdefault(rendition.width, (rendition.width, rendition.height, _url(asset.uid, version.number, rendition.spec)))
+        widths.setdefault(rendition.width, (rendition.width, rendition.height, _url(asset.uid, version.number, rendition.spec,
+                                                                      rendition.content_token)))
     return {fmt: sorted(widths.values()) for fmt, widths in by_format.items()}
 
 

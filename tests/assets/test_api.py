@@ -241,10 +241,12 @@ def test_renditions_list_and_files(api, samples):
     }
     assert api.get(detail_url(uid)).json()["renditions"] == renditions
     thumbnail = next(r for r in renditions if r["spec"] == "width-320|format-jpeg")
+    token = Asset.objects.get(uid=uid).current_version.renditions.get(spec="width-320|format-jpeg").content_token
     assert thumbnail["url"] == "http://testserver" + reverse(
-        "api:asset-rendition-file", kwargs={"uid": uid, "number": 1, "spec": "width-320|format-jpeg"})
+        "api:asset-rendition-file", kwargs={"uid": uid, "number": 1, "spec": "width-320|format-jpeg"}) + f"?f={token}"
     response = api.get(thumbnail["url"])
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert "immutable" in response["Cache-Control"]
     assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (320, 240)
     missing = reverse("api:asset-rendition-file", kwargs={"uid": uid, "number": 1, "spec": "width-99|format-png"})
     assert_error(api.get(missing), 404, "not_found", "not been made yet")

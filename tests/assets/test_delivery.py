@@ -50,29 +50,55 @@ def test_rendition_urls_carry_the_version_and_the_percent_encoded_spec(ready):
     assert rendition_path(ready) == f"/files/{ready.uid}/v1/r/width-640%7Cformat-webp"
 
 
-def test_rendition_is_served_with_immutable_private_caching(signed_in, ready):
-    response = signed_in.get(rendition_path(ready))
+def webp_640(asset):
+    return asset.current_version.renditions.get(spec="width-640|format-webp")
+
+
+def test_a_rendition_url_naming_its_file_is_served_with_immutable_private_caching(signed_in, ready):
+    rendition = webp_640(ready)
+    url = rendition_url(rendition)
+    assert url == f"{rendition_path(ready)}?f={rendition.content_token}"
+    response = signed_in.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
     assert response["Cache-Control"] == "private, max-age=31536000, immutable"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["ETag"] == f'"{ready.current_version.sha256}-width-640|format-webp"'
+    assert response["ETag"] == f'"{rendition.content_token}"'
     body = b"".join(response.streaming_content)
-    assert body == ready.current_version.renditions.get(spec="width-640|format-webp").file.read()
+    assert body == rendition.file.read()
     assert Image.open(io.BytesIO(body)).size == (640, 427)
 
 
+def test_a_bare_or_stale_rendition_url_is_revalidated_every_time(signed_in, ready):
+    for url in (rendition_path(ready), f"{rendition_path(ready)}?f=0123456789abcdef"):
+        response = signed_in.get(url)
+        assert response.status_code == 200 and response["Cache-Control"] == "private, no-cache"
+
+
+def test_a_re_made_rendition_gets_a_new_url_and_etag(signed_in, ready):
+    """What a browser cached (e.g. before faces had to be blurred) is never what the page asks for now."""
+    before = webp_640(ready)
+    old_url, old_etag = rendition_url(before), signed_in.get(rendition_url(before))["ETag"]
+    before.delete()
+    ensure_default_renditions(ready.current_version)
+    after = webp_640(ready)
+    assert rendition_url(after) != old_url
+    response = signed_in.get(rendition_url(after), HTTP_IF_NONE_MATCH=old_etag)
+    assert response.status_code == 200 and response["ETag"] != old_etag
+
+
 def test_a_matching_etag_gets_304_with_the_same_headers(signed_in, ready):
-    etag = signed_in.get(rendition_path(ready))["ETag"]
-    response = signed_in.get(rendition_path(ready), HTTP_IF_NONE_MATCH=etag)
+    url = rendition_url(webp_640(ready))
+    etag = signed_in.get(url)["ETag"]
+    response = signed_in.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304 and not response.content
     assert response["ETag"] == etag and "immutable" in response["Cache-Control"]
-    assert signed_in.get(rendition_path(ready), HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+    assert signed_in.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
 def test_equivalent_spellings_serve_the_same_rendition(signed_in, ready):
     response = signed_in.get(rendition_path(ready, " Format-WEBP|width-640|webpquality-80"))
-    assert response.status_code == 200 and response["ETag"].endswith('-width-640|format-webp"')
+    assert response.status_code == 200 and response["ETag"] == f'"{webp_640(ready).content_token}"'
 
 
 def test_a_rendition_not_made_yet_is_a_short_404(signed_in, actor):
@@ -137,11 +163,12 @@ def test_srcset_offers_avif_webp_and_a_sized_lazy_jpeg(ready):
     html = render('{% asset_srcset asset sizes="(max-width: 600px) 100vw, 320px" %}', asset=ready)
     sources = re.findall(r'<source type="([^"]+)" srcset="([^"]+)"', html)
     assert [kind for kind, _ in sources] == ["image/avif", "image/webp"]
+    renditions = {r.spec: r for r in ready.current_version.renditions.all()}
     assert sources[1][1] == ", ".join(
-        f"{rendition_path(ready, f'width-{spec}|format-webp')} {w}w" for spec, w in ((320, 320), (640, 640), (1280, 900))
+        f"{rendition_url(renditions[f'width-{spec}|format-webp'])} {w}w" for spec, w in ((320, 320), (640, 640), (1280, 900))
     ), "one candidate per distinct width: 1280 of a 900-pixel image is the image itself"
     img = re.search(r"<img [^>]+>", html).group(0)
-    assert f'src="{rendition_path(ready, "width-640|format-jpeg")}"' in img
+    assert f'src="{rendition_url(renditions["width-640|format-jpeg"])}"' in img
     assert 'width="640" height="427"' in img and 'alt="A teal square"' in img and 'loading="lazy"' in img
     assert 'sizes="(max-width: 600px) 100vw, 320px"' in img
 
@@ -177,7 +204,8 @@ def test_rendition_url_takes_an_asset_a_version_or_a_rendition(ready):
     expected = rendition_path(ready, "fill-200x200|format-avif")
     assert rendition_url(ready, "fill-200x200|format-avif|avifquality-65") == expected
     assert rendition_url(version, "fill-200x200|format-avif") == expected
-    assert rendition_url(version.renditions.get(spec="width-640|format-webp")) == rendition_path(ready)
+    webp = version.renditions.get(spec="width-640|format-webp")
+    assert rendition_url(webp) == f"{rendition_path(ready)}?f={webp.content_token}"
     assert render('{% rendition_url asset "width-320|format-jpeg" %}', asset=ready) == rendition_path(
         ready, "width-320|format-jpeg"
     )
