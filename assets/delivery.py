@@ -87,7 +87,9 @@ def original(request, uid, number):
 
 def download_filename(version):
     """The uploader's name made safe for a header and a file system, with the extension of the real format."""
-    stem = PurePosixPath(version.original_filename.replace("\\", "/")).stem[:150]
+    name = PurePosixPath(version.original_filename.replace("\\", "/")).name
+    suffix = f".{version.extension}"  # may be double, as in .nii.gz
+    stem = (name[: -len(suffix)] if name.lower().endswith(suffix) else PurePosixPath(name).stem)[:150]
     try:
         stem = get_valid_filename(stem)
     except SuspiciousFileOperation:

@@ -102,7 +102,9 @@ class AssetVersion(models.Model):
 
     @property
     def extension(self):
-        return {"jpeg": "jpg", "tiff": "tif"}.get(self.format, self.format)
+        if self.format == "nifti":
+            return "nii.gz" if self.mime_type == "application/gzip" else "nii"
+        return {"jpeg": "jpg", "tiff": "tif", "dicom": "dcm"}.get(self.format, self.format)
 
 
 class Rendition(models.Model):

@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from PIL import Image, ImageCms, ImageOps
 
 from assets.models import Rendition
+from assets.services.medical import MEDICAL_FORMATS, decode_preview
 from assets.storage import read_stored
 
 logger = logging.getLogger(__name__)
@@ -307,6 +308,8 @@ def decode(version, width):
         except pyvips.Error as exc:
             logger.info("libvips could not decode version %s, trying Pillow: %s", version.pk, str(exc).strip())
     try:
+        if version.format in MEDICAL_FORMATS:  # DICOM and NIfTI are seen through their preview image
+            return decode_preview(version.format, data, width)
         return _decode_with_pillow(data, width)
     except Exception as exc:  # noqa: BLE001 - malformed files raise all sorts from Pillow's plugins
         raise RenditionError(f"the {version.format.upper()} original cannot be decoded ({exc})") from exc

@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
 # Ingest limits: refuse early, with a message a person understands.
 LUMEN_MAX_UPLOAD_BYTES = envint("LUMEN_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 LUMEN_MAX_PIXELS = envint("LUMEN_MAX_PIXELS", 150_000_000)
+# Compressed NIfTI (.nii.gz) and deflated DICOM: the most an upload may inflate to (decompression bombs).
+LUMEN_MAX_UNCOMPRESSED_BYTES = envint("LUMEN_MAX_UNCOMPRESSED_BYTES", 2 * 1024 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 500)

@@ -13,6 +13,8 @@ from django.utils.dateparse import parse_datetime
 from PIL import Image, ImageOps
 
 from assets.models import Asset
+from assets.services.inspect import IngestError
+from assets.services.medical import MEDICAL_FORMATS, preview_image
 from search.models import ImageHash, Orientation, SearchDocument
 
 logger = logging.getLogger(__name__)
@@ -128,13 +130,20 @@ def hash_bands(value):
     return [position * 256 + ((unsigned >> (8 * position)) & 0xFF) for position in range(8)]
 
 
+def _hashed_picture(version, data):
+    """The pixels a person sees: DICOM and NIfTI through their preview image."""
+    if version.format in MEDICAL_FORMATS:
+        return preview_image(version.format, data)
+    return Image.open(io.BytesIO(data))
+
+
 def hash_version(version):
     """Store the dHash of ``version``'s pixels; a file Pillow cannot read just gets no hash."""
     try:
-        with version.file.open("rb") as stored, Image.open(io.BytesIO(stored.read())) as image:
+        with version.file.open("rb") as stored, _hashed_picture(version, stored.read()) as image:
             image.draft("L", (64, 64))
             value = dhash(image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, IngestError):
         logger.warning("no perceptual hash for version %s", version.pk, exc_info=True)
         return None
     ImageHash.objects.bulk_create(

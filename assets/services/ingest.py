@@ -165,5 +165,5 @@ def restore_version(asset, version, *, actor):
 
 
 def _title_from_filename(filename):
-    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0].removesuffix(".nii")  # .nii.gz
     return stem.replace("_", " ").replace("-", " ").strip()

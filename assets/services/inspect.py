@@ -38,7 +38,7 @@ ACCEPTED_FORMATS = {
     "heif": ({"HEIF"}, "image/heif"),
     "avif": ({"AVIF", "HEIF"}, "image/avif"),
 }
-ACCEPTED_LABEL = "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF or AVIF"
+ACCEPTED_LABEL = "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF, AVIF, DICOM or NIfTI (.nii, .nii.gz)"
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -74,8 +74,8 @@ def describe_unaccepted(head):
         return "SVG and XML files are not accepted: they can carry scripts. Export the image as PNG instead."
     if head.startswith(b"%PDF"):
         return "PDF documents are not accepted; export the page as an image."
-    if len(head) >= 132 and head[128:132] == b"DICM":
-        return "DICOM files are not accepted by this upload path yet."
+    if head.startswith(b"\x1f\x8b"):
+        return "Compressed (gzip) files are accepted only when they hold a NIfTI volume (.nii.gz)."
     if head.startswith(b"PK\x03\x04"):
         return "ZIP archives are not accepted; upload the images inside it."
     if text.startswith((b"<!doctype", b"<html")):
@@ -168,6 +168,12 @@ def _displayed_size(image):
 def inspect_image(data):
     """Validate ``data`` and return its facts; raise IngestError with a readable message otherwise."""
     _check_size(len(data))
+    from assets.services.medical import inspect_medical, sniff_medical  # it builds on IngestError and ImageFacts
+
+    medical = sniff_medical(data)  # first: DICOM files may start with a TIFF header in their preamble
+    if medical:
+        _refuse_hidden_payloads(data)
+        return inspect_medical(data, medical)
     fmt = sniff_format(data[:64])
     if fmt is None:
         raise IngestError(

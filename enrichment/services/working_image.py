@@ -12,6 +12,7 @@ import pillow_heif
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from assets.services.medical import MEDICAL_FORMATS, preview_image
 from assets.storage import read_stored
 from enrichment.adapters import to_rgb
 
@@ -62,7 +63,10 @@ def _decoded_rendition(pk, name, spec):
 
 
 def load_original(version):
-    return displayed_image(version, decode(read_stored(version.file.storage, version.file.name), what="the original"))
+    data = read_stored(version.file.storage, version.file.name)
+    if version.format in MEDICAL_FORMATS:  # DICOM and NIfTI are seen through their preview image
+        return displayed_image(version, preview_image(version.format, data))
+    return displayed_image(version, decode(data, what="the original"))
 
 
 def decode(data, *, what):

@@ -262,6 +262,8 @@ def _header(data):
 
 def write_xmp(data, packet_for):
     """A copy of ``data`` with the packet ``packet_for(existing)`` returns, or None for formats not written."""
+    if data[128:132] == b"DICM":  # DICOM, perhaps with a TIFF header in its preamble: never rewritten
+        return None
     writer = next((writer for signature, writer in WRITERS if data.startswith(signature)), None)
     if writer is None:
         return None

@@ -1,11 +1,15 @@
 """The search document and the image hash follow assets, versions and OCR text as they change."""
+import io
+
 import pytest
 from django.db import connection
 from PIL import Image
+from medical_samples import pydicom_file
 from skimage import data
 
 from assets.models import Asset
-from assets.services.ingest import add_version
+from assets.services.ingest import add_version, ingest_file
+from assets.services.medical import preview_image
 from enrichment.models import Capability, ModelRun, OcrText
 from search.indexing import dhash, hash_bands, reindex_asset
 from search.models import ImageHash, SearchDocument, SearchTerm
@@ -98,3 +102,12 @@ def test_ingest_stores_the_hash_of_each_version(ingest):
     stored = ImageHash.objects.get(version_id=asset.current_version_id)
     assert stored.dhash == dhash(Image.fromarray(data.chelsea()))
     assert stored.bands == hash_bands(stored.dhash)
+
+
+def test_a_dicom_upload_is_indexed_and_hashed_through_its_preview(actor):
+    data = pydicom_file("CT_small.dcm").read_bytes()  # its preamble is a TIFF header Pillow would misread
+    asset = ingest_file(io.BytesIO(data), filename="CT_small.dcm", actor=actor).asset
+    document = SearchDocument.objects.get(asset=asset)
+    assert (document.format, document.orientation, document.taken_at.year) == ("dicom", "square", 2004)
+    assert "RHAPSODE" in document.camera
+    assert ImageHash.objects.get(version_id=asset.current_version_id).dhash == dhash(preview_image("dicom", data))
