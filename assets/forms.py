@@ -3,12 +3,13 @@ from django import forms
 
 from assets import permissions
 from assets.models import Collection
+from assets.services.inspect import ACCEPTED_LABEL
 
 
 class UploadForm(forms.Form):
     """One file for a new asset: used by the single upload page and by each bulk-upload request."""
 
-    file = forms.FileField(label="Image file")
+    file = forms.FileField(label="Image file", help_text=f"{ACCEPTED_LABEL}.")
     title = forms.CharField(label="Title", max_length=500, required=False,
                             help_text="Leave empty to use the embedded title or the file name.")
     collection = forms.ModelChoiceField(Collection.objects.none(), label="Collection", required=False,

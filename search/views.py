@@ -154,7 +154,8 @@ def image_search(request):
 def suggest(request):
     """Concepts for the words typed so far, with how many visible assets each would find."""
     return JsonResponse({"suggestions": [
-        {"id": s.concept_id, "label": s.label, "matched": s.matched, "definition": s.definition, "count": s.count}
+        {"id": s.concept_id, "label": s.label, "matched": s.matched, "definition": s.definition, "count": s.count,
+         "more": s.more}
         for s in service.suggest_concepts(request.GET.get("q", ""), request.user)
     ]})
 

@@ -86,7 +86,10 @@ class SignedUrlSerializer(serializers.Serializer):
 
 class UploadRequestSerializer(serializers.Serializer):
     filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    content_type = serializers.RegexField(r"^image/[a-z0-9.+-]+$", help_text="Must start with image/.")
+    content_type = serializers.RegexField(
+        r"^(image/[a-z0-9.+-]+|application/dicom|application/gzip|application/octet-stream)$",
+        help_text="image/…; application/dicom for DICOM, application/gzip (.nii.gz) or application/octet-stream "
+                  "(.nii) for NIfTI. The server still checks the bytes.")
     title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     collections = serializers.SlugRelatedField(slug_field="slug", many=True, required=False,
                                                queryset=Collection.objects.all())

@@ -61,7 +61,7 @@ def start_upload(*, actor, content_type, filename="", title="", collections=()):
             {"bucket": bucket},
             ["eq", "$key", ticket.key],
             ["content-length-range", 1, settings.LUMEN_MAX_UPLOAD_BYTES],
-            ["starts-with", "$Content-Type", "image/"],
+            ["eq", "$Content-Type", content_type],  # the type the request was checked with, and no other
         ],
         ExpiresIn=ttl,
     )

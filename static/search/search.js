@@ -36,7 +36,7 @@
       label.textContent = item.label;
       const count = document.createElement("span");
       count.className = "count";
-      count.textContent = item.count === 1 ? "1 image" : item.count + " images";
+      count.textContent = item.more ? item.count + "+ images" : item.count === 1 ? "1 image" : item.count + " images";
       const definition = document.createElement("span");
       definition.className = "definition";
       definition.textContent = item.definition;

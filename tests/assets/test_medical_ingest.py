@@ -78,6 +78,23 @@ def test_stored_metadata_has_no_patient_identifier(actor):
 
 
 @pytest.mark.django_db
+def test_the_asset_page_and_the_api_show_the_medical_facts_but_no_patient_identifier(client, actor, user):
+    asset = ingest(synthetic_dicom(np.arange(64, dtype=np.uint16).reshape(8, 8),
+                                   SeriesDescription="Follow-up Quixote"), "scan.dcm", actor)
+    client.force_login(user)
+    page = client.get(reverse("assets:detail", kwargs={"uid": asset.uid})).content.decode()
+    for label in ("Modality", "Body part", "HEAD", "CT HEAD without contrast", "Follow-up [removed]", "Equipment",
+                  "Phantom 3000", "the original file still contains them"):
+        assert label in page, label
+    api = APIClient()
+    api.force_authenticate(user)
+    served = api.get(reverse("api:asset-metadata", kwargs={"uid": asset.uid})).content.decode()
+    assert "CT HEAD without contrast" in served
+    for value in (*IDENTIFYING_VALUES, "Quixote", "Dulcinea"):
+        assert value not in page and value not in served, value
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("path, filename, expected_name, mime_type", [
     (lambda: pydicom_file("CT_small.dcm"), "CT_small.dcm", "CT_small.dcm", "application/dicom"),
     (lambda: nibabel_file("example4d.nii.gz"), "example4d.nii.gz", "example4d.nii.gz", "application/gzip"),

@@ -9,6 +9,7 @@ import urllib3
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from medical_samples import pydicom_file
 
 from assets.models import Asset, AuditEntry
 from governance.models import DirectUpload
@@ -109,6 +110,19 @@ def test_a_wrong_checksum_or_a_non_image_creates_nothing(s3_uploads, make_user, 
     refused = confirm(client, ticket, fake)
     assert refused.status_code == 415 and "SVG" in refused.json()["message"]
     assert not Asset.objects.exists() and incoming_keys(s3_uploads) == []
+
+
+def test_a_dicom_file_comes_through_a_direct_upload_under_its_own_content_type(s3_uploads, make_user, login,
+                                                                              confirm):
+    client = login(make_user("owner"))
+    data = pydicom_file("CT_small.dcm").read_bytes()
+    ticket = presign(client, content_type="application/dicom", filename="CT_small.dcm")
+    assert send(ticket, data, content_type="image/png").status == 403, "the policy holds the type that was asked for"
+    assert send(ticket, data).status == 204
+    response = confirm(client, ticket, data)
+    assert response.status_code == 201, response.content
+    assert Asset.objects.get(uid=response.json()["uid"]).current_version.format == "dicom"
+    assert incoming_keys(s3_uploads) == []
 
 
 def test_confirm_before_the_upload_and_confirming_someone_elses_ticket(s3_uploads, make_user, login, client,

@@ -293,6 +293,15 @@ def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user
     assert service.suggest_concepts("c", user) == []
 
 
+def test_suggestion_counts_stop_early_and_say_so(library, user, monkeypatch):
+    """Typing "ani" must stay fast in a library of millions: counting stops after so many labels."""
+    exact = next(s for s in service.suggest_concepts("animal", user) if s.label == "animal")
+    assert exact.count == 3 and not exact.more
+    monkeypatch.setattr(service, "SUGGESTION_COUNT_ROWS", 2)
+    capped = next(s for s in service.suggest_concepts("animal", user) if s.label == "animal")
+    assert capped.count == 2 and capped.more
+
+
 @pytest.mark.parametrize("indexed", [True, False], ids=["vector index", "exact fallback"])
 def test_more_like_this_ranks_by_vector_and_skips_the_source(library, user, indexed):
     run_ = ModelRun.objects.create(capability=Capability.SIMILARITY, name="mobilenetv2-12-int8.onnx", version="test")
