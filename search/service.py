@@ -48,6 +48,7 @@ RRF_K = 60
 WEIGHTS = {"concept": 0.5, "text": 0.3, "vector": 0.2}
 FACET_LABEL_CONFIDENCE = 0.3
 FACET_CONCEPTS = 15
+FACET_SAMPLE = 20_000  # facets of more hits than this are estimated from a sample of about this many
 
 SNIPPET_START, SNIPPET_STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=18, MinWords=6, MaxFragments=2"
@@ -194,6 +195,7 @@ class FacetValue:
     value: str
     count: int
     label: str = ""
+    approximate: bool = False  # estimated from a sample of the hits (more than FACET_SAMPLE)
 
 
 def snippet_html(text):
@@ -439,17 +441,26 @@ class SearchStatement:
 
     def facets_sql(self):
         sql = self._base()
+        # Past FACET_SAMPLE hits, count a deterministic sample (by a hash of the asset id, so a reload
+        # shows the same numbers) and scale up: exact counts over a million hits take seconds.
+        sql.add(", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, rights_status, total FROM results "
+                "WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total)",
+                FACET_SAMPLE, FACET_SAMPLE)
+        sql.add(", facet_scale AS (SELECT coalesce(max(total)::float8 / nullif(count(*), 0), 1) AS factor, "
+                "coalesce(max(total), 0) > %s AS approximate FROM facet_hits)", FACET_SAMPLE)
+        scaled = "round(count{} * (SELECT factor FROM facet_scale))::bigint, (SELECT approximate FROM facet_scale)"
         year = "extract(year FROM coalesce(d.taken_at, a.created_at))::int::text"
-        sql.add(" SELECT facet, value, NULL::text AS label, count FROM (SELECT CASE "
+        sql.add(" SELECT facet, value, NULL::text AS label, count, approximate FROM (SELECT CASE "
                 "WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' "
                 "WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' "
                 "WHEN GROUPING(r.rights_status) = 0 THEN 'rights' ELSE 'year' END AS facet, "
                 f"coalesce(d.format, d.orientation, d.creator, d.camera, r.rights_status, {year}) AS value, "
-                "count(*) AS count FROM results r JOIN search_searchdocument d ON d.asset_id = r.asset_id "
+                f"{scaled.format('(*)')} FROM facet_hits r JOIN search_searchdocument d ON d.asset_id = r.asset_id "
                 "JOIN assets_asset a ON a.id = r.asset_id GROUP BY GROUPING SETS ((d.format), (d.orientation), "
-                f"(d.creator), (d.camera), (r.rights_status), ({year}))) grouped")
+                f"(d.creator), (d.camera), (r.rights_status), ({year}))) AS grouped(facet, value, count, approximate)")
         labels, labels_params = labels_of_asset_sql("r.asset_id", "r.version_id")
-        sql.add(" UNION ALL (SELECT 'concept', c.id, c.pref_label, count(DISTINCT r.asset_id) FROM results r "
+        sql.add(f" UNION ALL (SELECT 'concept', c.id, c.pref_label, {scaled.format('(DISTINCT r.asset_id)')} "
+                "FROM facet_hits r "
                 f"CROSS JOIN LATERAL ({labels}) al JOIN ontology_concept c ON c.id = al.concept_id "
                 "WHERE al.confidence >= %s GROUP BY c.id, c.pref_label ORDER BY 4 DESC, 3 LIMIT %s)",
                 *labels_params, FACET_LABEL_CONFIDENCE, FACET_CONCEPTS)
@@ -458,7 +469,7 @@ class SearchStatement:
             # Senses are counted over the filtered set, not the hits, so every choice shows its size.
             subtree, subtree_params = subtree_labels_sql("s.id", CONCEPT_THRESHOLD)
             sql.add(" UNION ALL SELECT 'sense', s.id, NULL, (SELECT count(DISTINCT al.asset_id) FROM "
-                    f"{subtree} AND al.asset_id IN (SELECT asset_id FROM filtered)) "
+                    f"{subtree} AND al.asset_id IN (SELECT asset_id FROM filtered)), false "
                     "FROM unnest(%s::varchar[]) AS s(id)", *subtree_params, senses)
         return sql.text(), sql.params
 
@@ -493,10 +504,10 @@ def search(query, user):
 def facets(query, user, interpretation, vector=None):
     """Counts per facet over the hits (and per sense of an ambiguous word, over the filtered set)."""
     grouped = {}
-    for facet, value, label, count in SearchStatement(query, interpretation, user, vector).facet_rows():
+    for facet, value, label, count, approximate in SearchStatement(query, interpretation, user, vector).facet_rows():
         if value not in (None, ""):
             label = label or (rights.STATUSES.get(value, value) if facet == "rights" else value)
-            grouped.setdefault(facet, []).append(FacetValue(value, count, label))
+            grouped.setdefault(facet, []).append(FacetValue(value, count, label, approximate))
     for values in grouped.values():
         values.sort(key=lambda v: (-v.count, v.value))
     return grouped

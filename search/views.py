@@ -68,7 +68,7 @@ def _facet_groups(params, facets):
     for facet, title in FACET_TITLES.items():
         param = FACET_PARAMS[facet]
         values = [
-            {"label": v.label, "count": v.count, "active": v.value in params.getlist(param),
+            {"label": v.label, "count": v.count, "approximate": v.approximate, "active": v.value in params.getlist(param),
              "url": _link(params, remove=[(param, v.value)]) if v.value in params.getlist(param)
              else _link(params, add=[(param, v.value)])}
             for v in facets.get(facet, [])

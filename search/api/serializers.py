@@ -50,6 +50,7 @@ class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
+    approximate = serializers.BooleanField(help_text="Estimated from a sample of the hits (searches with very many).")
 
 
 class SenseSerializer(serializers.Serializer):

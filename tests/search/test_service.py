@@ -286,6 +286,17 @@ def test_facets_count_the_hits(library, user):
     assert {v.label for v in counted["concept"]} == {"tabby", "Labrador retriever", "crane"}
 
 
+def test_facets_of_very_many_hits_are_estimated_from_a_sample_and_say_so(library, user, monkeypatch):
+    everything = run(user)
+    exact = service.facets(everything.query, user, everything.interpretation)
+    assert not any(v.approximate for values in exact.values() for v in values)
+    monkeypatch.setattr(service, "FACET_SAMPLE", everything.total - 1)
+    estimated = service.facets(everything.query, user, everything.interpretation)
+    assert all(v.approximate for values in estimated.values() for v in values)
+    formats = estimated["format"]
+    assert abs(sum(v.count for v in formats) - everything.total) <= len(formats), "scaled back to the whole"
+
+
 def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user):
     suggestions = service.suggest_concepts("cat", user)
     assert suggestions[0].label == "cat" and suggestions[0].count == 1
