@@ -233,6 +233,8 @@ _shared_models = BASE_DIR.parent / "shared" / "models"
 LUMEN_MODEL_DIR = Path(env("LUMEN_MODEL_DIR", _shared_models))
 # Enrichment: an unsafe score at or above the threshold holds an asset for a moderator.
 LUMEN_MODERATION_THRESHOLD = float(env("LUMEN_MODERATION_THRESHOLD", "0.6"))
+# DICOM/NIfTI previews are not OCR'd unless asked: burnt-in text can identify the patient.
+LUMEN_OCR_MEDICAL_IMAGES = envbool("LUMEN_OCR_MEDICAL_IMAGES")
 # CLIP needs weights: a local checkpoint file wins over a hub tag (downloaded, so needs internet).
 LUMEN_CLIP_ENABLED = envbool("LUMEN_CLIP_ENABLED")
 LUMEN_CLIP_MODEL = env("LUMEN_CLIP_MODEL", "ViT-B-32")

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from assets.models import Asset, AssetVersion
 from assets.services import audit
+from assets.services.medical import MEDICAL_FORMATS
 from enrichment.adapters import FaceDetector, ImageClassifier, ModerationClassifier, ObjectDetector, TextRecognizer
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
 from enrichment.services.anonymise import anonymisation_applies
@@ -111,7 +112,8 @@ class Step:
 
     capability: str
 
-    def skip_reason(self):
+    def skip_reason(self, version):
+        """Why this step does not run on ``version`` (recorded on its job), or None."""
         return None
 
     def load(self, version):
@@ -237,6 +239,12 @@ class Faces(Step):
 class Ocr(Step):
     capability = Capability.OCR
 
+    def skip_reason(self, version):
+        if version.format in MEDICAL_FORMATS and not settings.LUMEN_OCR_MEDICAL_IMAGES:
+            return ("Medical images are not read for text: text burnt into the pixels can name the patient "
+                    "(LUMEN_OCR_MEDICAL_IMAGES turns it on).")
+        return None
+
     def adapter(self):
         return text_recognizer()
 
@@ -267,7 +275,7 @@ class Clip(Step):
 
     capability = Capability.CLIP
 
-    def skip_reason(self):
+    def skip_reason(self, version):
         return None if settings.LUMEN_CLIP_ENABLED else CLIP_DISABLED
 
     def adapter(self):

@@ -67,12 +67,15 @@ def run_step(capability, versions, *, images=None):
     step = STEPS[capability]
     version_ids = [version.pk for version in versions]
     start_jobs(version_ids, capability)
-    reason = step.skip_reason()
-    if reason:
-        set_jobs(version_ids, capability, status=Status.SKIPPED, detail=reason)
-        return
-    loaded = []
+    runnable = []
     for version in versions:
+        reason = step.skip_reason(version)
+        if reason:
+            set_jobs([version.pk], capability, status=Status.SKIPPED, detail=reason)
+        else:
+            runnable.append(version)
+    loaded = []
+    for version in runnable:
         try:
             loaded.append((version, images[version.pk] if images else step.load(version)))
         except BadInput as exc:

@@ -19,6 +19,7 @@ from assets.renditions import default_specs
 from assets.services.audit import Actor
 from assets.services.ingest import ingest_file
 from assets.storage import read_stored
+from enrichment.models import Capability, EnrichmentJob
 from enrichment.services.working_image import load_original
 from governance.services.rights import set_rights
 
@@ -62,6 +63,11 @@ def test_the_worker_makes_renditions_of_the_preview(celery_worker, actor, make, 
         assert abs(image.width / image.height - size[0] / size[1]) < 0.02, rendition.spec
         assert np.asarray(image.convert("L"), dtype=float).std() > 10, f"{rendition.spec} is blank"
     assert read_stored(version.file.storage, version.file.name) == data, "the original is stored unchanged"
+    finished = (EnrichmentJob.Status.DONE, EnrichmentJob.Status.SKIPPED, EnrichmentJob.Status.FAILED)
+    ocr = wait_for(lambda: EnrichmentJob.objects.filter(version=version, capability=Capability.OCR,
+                                                        status__in=finished).first(),
+                   timeout=180, message=f"the OCR step on {filename}")
+    assert ocr.status == EnrichmentJob.Status.SKIPPED and "can name the patient" in ocr.detail
 
 
 @pytest.mark.django_db
