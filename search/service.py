@@ -528,11 +528,13 @@ def attach_assets(hits):
     return [hit for hit in hits if hit.asset is not None]
 
 
-def search_with_facets(query, user):
-    """What the page and the API show: the page of hits with their assets, and the facets."""
+def search_with_facets(query, user, *, with_facets=True):
+    """What the page and the API show: the page of hits with their assets, and the facets (unless
+    the caller has no use for them: they cost a second statement)."""
     results = search(query, user)
     results.hits = attach_assets(results.hits)
-    return results, facets(results.query, user, results.interpretation, results.vector)
+    counted = facets(results.query, user, results.interpretation, results.vector) if with_facets else {}
+    return results, counted
 
 
 # ---------------------------------------------------------------------- suggestions

@@ -39,6 +39,13 @@ def test_search_returns_hits_with_explanations_facets_and_interpretation(api, li
     }
 
 
+def test_facets_can_be_left_out_and_the_hits_stay_the_same(api, library):
+    with_facets = api.get("/api/search/", {"q": "animals"}).json()
+    without = api.get("/api/search/", {"q": "animals", "facets": "false"}).json()
+    assert without["facets"] == {} and with_facets["facets"]
+    assert without["results"] == with_facets["results"] and without["count"] == with_facets["count"]
+
+
 def test_format_is_a_filter_not_a_renderer(api, library):
     response = api.get("/api/search/", {"format": "png", "q": "cat"})
     assert response.status_code == 200 and response.json()["count"] == 1
