@@ -2,8 +2,9 @@
 
 Loads N clustered unit vectors with assets, versions, collections, role grants and labels
 straight into its own embedded Postgres (``var/bench``; data is reused between runs), then
-times 200 queries per case (unfiltered, 1% label, permission only, label + permission)
-through the retrieval strategy, the search service and the API, and runs FAISS HNSW on the
+times 200 queries per case (unfiltered, 1% label, permission only, label + permission; after 200
+other queries untimed, so caches are warm) through the retrieval strategy, the search service and
+the API (with and without facets), and runs FAISS HNSW on the
 same vectors for the ratio. Appends the table and the machine to docs/benchmarks.md.
 
     python bench/search.py --rows 100000 1000000
@@ -401,11 +402,15 @@ def cpu_ns(pid):
     return time.thread_time_ns() + backend
 
 
-def measure(rows, case, method, queries, truths, search, resolve=None, database=True):
+def measure(rows, case, method, queries, truths, search, resolve=None, database=True, warm_up=()):
     """Time ``search(i, query)`` over the queries; recall@K against ``truths`` (version ids).
 
-    ``resolve`` maps what the search returned to version ids, outside the timing.
+    ``resolve`` maps what the search returned to version ids, outside the timing. ``warm_up``: other
+    queries run first, untimed, so the figures are those of a server that has been answering
+    searches (its indexes in memory), not of the first queries after a restart.
     """
+    for i, query in enumerate(warm_up):
+        search(i, query)
     latencies, cpu, recalls, short = [], [], [], 0
     for i, query in enumerate(queries):
         if i == SLOW_QUERIES and statistics.median(latencies) > SLOW_MS:
@@ -484,8 +489,9 @@ def service_search(users, case, concepts, uids):
     return search
 
 
-def api_search(users, case, concepts, uids):
-    """"More like this" through ``GET /api/search/`` (Django's test client: the whole stack but the socket)."""
+def api_search(users, case, concepts, uids, facets=True):
+    """"More like this" through ``GET /api/search/`` (Django's test client: the whole stack but the socket);
+    ``facets=False`` asks for the page alone, as a client paging through results does."""
     from django.test import Client
 
     client = Client()
@@ -493,6 +499,8 @@ def api_search(users, case, concepts, uids):
 
     def search(i, query):
         params = {"similar_to": str(uids[i]), "page_size": K}
+        if not facets:
+            params["facets"] = "false"
         if case.label:
             params["has_concept"] = concepts[i]
         response = client.get("/api/search/", params)
@@ -611,6 +619,7 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
     space, dataset, loaded, users, timings = prepare(rows, url, var_dir)
     rng = np.random.default_rng(5)
     queries = make_queries(space, queries_count)
+    warm_up = make_queries(space, queries_count, seed=7)
     concepts_of_query = rng.integers(0, dataset.concepts, queries_count)
     viewer = dataset.viewer_mask(np.arange(int(dataset.collection_count * VISIBLE_COLLECTION_SHARE)))
     # "More like this" (service, API) starts from an asset the viewer may see, filtered by its cluster's
@@ -653,8 +662,9 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
         methods.append((f"FAISS HNSW efSearch={EF_SEARCH}", faiss_search(index, loaded, case_masks, EF_SEARCH),
                         queries_count))
         for method, search, count in methods:
-            record(measure(rows, case.name, method, queries[:count], truths[:count], search,
-                           database=not method.startswith("FAISS")), note)
+            database = not method.startswith("FAISS")
+            record(measure(rows, case.name, method, queries[:count], truths[:count], search, database=database,
+                           warm_up=warm_up[:count] if database else ()), note)
 
         like_masks = []
         for row, concept in zip(like_rows, like_concepts):
@@ -671,6 +681,8 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
         for method, search, resolve in (
             ("service: more like this", service_search(users, case, like_concept_ids, like_uids), None),
             ("API: GET /api/search/?similar_to=", api_search(users, case, like_concept_ids, like_uids),
+             asset_ids_of),
+            ("API, facets=false", api_search(users, case, like_concept_ids, like_uids, facets=False),
              asset_ids_of),
         ):
             record(measure(rows, case.name, method, dataset.vectors[like_rows], like_truths, search, resolve), note)

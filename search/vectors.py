@@ -36,13 +36,19 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-LABEL_EXACT_ROWS = 3_000   # label rows ranked exactly (sequential scan, ~1 µs each here) per query
-CONCEPT_INDEX_ROWS = 3_000  # concepts with more rows than this get their own partial HNSW index
+# Label rows ranked exactly per query (read in concept order, ~0.5 µs each when cached). At 1M rows a
+# 1% concept (10k rows) ranks exactly in 7.6 ms p50 / 9.1 ms p95 at recall 1.0, where its HNSW index
+# gave 0.97 (0.92 with permissions); docs/benchmarks.md, "Vector search".
+LABEL_EXACT_ROWS = 20_000
+CONCEPT_INDEX_ROWS = LABEL_EXACT_ROWS  # only concepts too big to rank exactly get their own HNSW index
 EXACT_ROWS = 3_000         # filtered rows ranked exactly when the caller expects no more than this
 EF_SEARCH = 100            # HNSW candidates per iteration (docs/benchmarks.md: recall@10 vs ef_search)
 MAX_SCAN_TUPLES = 20_000   # HNSW candidates visited before giving up (then the exact fallback runs)
-HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 64
+# Graph build parameters (m, ef_construction). The model's graph spans every row and needs the denser
+# one (recall 0.955 unfiltered at 1M rows with 32/128 and ef_search 100, docs/benchmarks.md); a
+# concept's graph covers one concept's rows, and 16/64 builds it in half the time.
+MODEL_GRAPH = (32, 128)
+CONCEPT_GRAPH = (16, 64)
 _CONCEPT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # ids are inlined for partial-index matching
 
 
@@ -407,7 +413,7 @@ def concept_index_name(model_id, concept_id):
     return f"search_vector_label_m{int(model_id)}_{readable}_{digest}"
 
 
-def _create_hnsw(cursor, name, table, dims, where, concurrently=None):
+def _create_hnsw(cursor, name, table, dims, where, graph, concurrently=None):
     """Create a halfvec cosine HNSW index unless a valid one exists.
 
     ``concurrently`` (default: when not inside a transaction) keeps writers going during the build at
@@ -425,14 +431,14 @@ def _create_hnsw(cursor, name, table, dims, where, concurrently=None):
         cursor.execute(f"DROP INDEX {keyword} {name}")
     cursor.execute(
         f"CREATE INDEX {keyword} {name} ON {table} USING hnsw ((half::halfvec({dims})) halfvec_cosine_ops) "
-        f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) WHERE {where}")
+        f"WITH (m = {graph[0]}, ef_construction = {graph[1]}) WHERE {where}")
     return True
 
 
 def _build_hnsw(model_id, dims, concurrently):
     with connection.cursor() as cursor:
         _create_hnsw(cursor, hnsw_index_name(model_id), "search_vector", dims, f"model_id = {model_id}",
-                     concurrently)
+                     MODEL_GRAPH, concurrently)
         cursor.execute("ANALYZE search_vector")
         cursor.execute("ANALYZE search_vector_label")
 
@@ -456,7 +462,7 @@ def ensure_concept_indexes(model_run, *, min_rows=None, concepts=None, concurren
         concepts = [c for (c,) in cursor.fetchall() if _CONCEPT_ID.match(c)]
         created = [c for c in concepts if _create_hnsw(
             cursor, concept_index_name(model_id, c), "search_vector_label", dims,
-            f"model_id = {model_id} AND {_concept_match(c, alias='')}", concurrently)]
+            f"model_id = {model_id} AND {_concept_match(c, alias='')}", CONCEPT_GRAPH, concurrently)]
     return created
 
 

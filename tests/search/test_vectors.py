@@ -37,8 +37,9 @@ class World:
     def search(self, query, user=None, concept=None, hint=True, **options):
         """Run the fragment as the search service will: settings and statement in one transaction."""
         fsql, fparams = filtered_sql(user, concept) if user else (None, ())
-        plan = vectors.vector_candidates(self.loaded.vector_model, query, k=K, filtered_sql=fsql, filtered_params=fparams,
-                                         concepts=[concept] if concept and hint else None, **options)
+        plan = vectors.vector_candidates(self.loaded.vector_model, query, k=K, filtered_sql=fsql,
+                                         filtered_params=fparams, concepts=[concept] if concept and hint else None,
+                                         **options)
         with connection.cursor() as cursor:
             plan.execute(cursor, f"WITH nearest AS ({plan.sql}) SELECT version_id FROM nearest", plan.params)
             return plan.plan, [row[0] for row in cursor.fetchall()]
