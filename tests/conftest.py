@@ -1,6 +1,7 @@
 """Suite-wide fixtures: shared sample files, users, and a real Celery worker process."""
 import io
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -49,8 +50,8 @@ def concepts(db):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real worker process on the real broker, reading the test database."""
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real worker process on the real broker, reading the test database (``.nodename`` set)."""
     from django.db import connection
 
     from dam.celery import app
@@ -76,6 +77,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
                  message="the Celery worker to answer")
         if process.poll() is not None:
             raise RuntimeError(f"Celery worker died at start:\n{log_path.read_text()[-4000:]}")
+        process.nodename = name.replace("%h", socket.gethostname())
         yield process
     finally:
         process.terminate()
@@ -83,3 +85,26 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def worker_idle(nodename):
+    """Nothing queued for the worker and nothing running or prefetched in it (retries waiting for
+    their countdown do not count: they touch the database only when they run)."""
+    from dam.celery import app
+
+    with app.connection_or_acquire() as conn:
+        if any(conn.default_channel.queue_declare(queue=queue).message_count
+               for queue in ("default", "renditions", "enrichment")):
+            return False
+    inspect = app.control.inspect(destination=[nodename], timeout=2)
+    active, reserved = inspect.active(), inspect.reserved()
+    return bool(active) and not active.get(nodename) and not (reserved or {}).get(nodename)
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process, transactional_db):
+    """The session's worker, for one transactional test. Afterwards, wait until it is idle: the flush
+    that ends the test (TRUNCATE) deadlocks with a task still writing that test's rows."""
+    yield celery_worker_process
+    wait_for(lambda: worker_idle(celery_worker_process.nodename), timeout=180,
+             message="the worker to finish this test's tasks")
