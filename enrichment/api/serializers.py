@@ -30,7 +30,7 @@ class JobSerializer(serializers.ModelSerializer):
 class MachineLabelSerializer(serializers.Serializer):
     concept = ConceptRefSerializer()
     confidence = serializers.FloatField()
-    model = serializers.PrimaryKeyRelatedField(read_only=True)
+    model = serializers.IntegerField(source="model.pk", read_only=True, help_text="The model run's id.")
     source = serializers.CharField(source="model.capability")
     box = serializers.ListField(child=serializers.FloatField(), allow_null=True)
     rejected = serializers.BooleanField(help_text="A person rejected this concept; search leaves it out.")
@@ -72,7 +72,7 @@ class ModerationSerializer(serializers.ModelSerializer):
 
 
 class EmbeddingSerializer(serializers.Serializer):
-    model = serializers.PrimaryKeyRelatedField(read_only=True)
+    model = serializers.IntegerField(source="model.pk", read_only=True, help_text="The model run's id.")
     capability = serializers.CharField(source="model.capability")
     dimensions = serializers.IntegerField()
 
