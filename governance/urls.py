@@ -19,5 +19,6 @@ urlpatterns = [
     path("roles/", views.managed_collections, name="managed_collections"),
     path("collections/<slug:slug>/roles/", views.collection_roles, name="collection_roles"),
     path("collections/<slug:slug>/roles/<int:pk>/revoke/", views.revoke_collection_role, name="revoke_role"),
+    path("collections/<slug:slug>/face-policy/", views.collection_face_policy, name="face_policy"),
     path("signed/<str:token>/", views.signed_download, name="signed_download"),
 ]

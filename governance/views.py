@@ -18,6 +18,7 @@ from assets import permissions
 from assets.models import Asset, AssetVersion, AuditEntry, Collection
 from assets.services import audit, retention
 from assets.services.audit import Actor
+from assets.services.collections import set_face_policy
 from assets.services.signed_urls import InvalidDownloadLink, resolve_download_token
 from enrichment.models import Capability, EnrichmentJob, ModerationResult
 from governance.filtersets import AuditEntryFilter
@@ -259,6 +260,19 @@ def collection_roles(request, slug):
     return render(request, "governance/collection_roles.html", {
         "collection": collection, "grants": grants, "form": form,
     }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def collection_face_policy(request, slug):
+    """Collection admins decide whether its renditions must blur faces (turning it on re-makes them)."""
+    collection = get_object_or_404(Collection, slug=slug)
+    if not permissions.can_manage_roles(request.user, collection):
+        raise PermissionDenied
+    required = request.POST.get("anonymise_faces") == "on"
+    set_face_policy(collection, required, actor=Actor.from_request(request))
+    messages.success(request, f"Faces in {collection} are {'now blurred in every rendition' if required else 'no longer blurred in new renditions'}.")
+    return redirect("governance:collection_roles", slug=collection.slug)
 
 
 @login_required

@@ -2,7 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from assets.models import Asset
+from assets.models import Asset, AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +68,24 @@ def test_header_links_follow_the_views_permission_checks(make_user, make_collect
             assert client.get(links[label]).status_code in (302, 403), f"{name} is let into {label}"
     client.logout()
     assert 'class="nav-more"' not in client.get(reverse("login")).content.decode()
+
+
+def test_collection_admins_switch_the_face_policy_and_others_may_not(make_user, make_collection, make_asset, login,
+                                                                     client):
+    boss, editor = make_user("boss"), make_user("editor")
+    news = make_collection("News", boss="admin", editor="editor")
+    make_asset(boss, collections=[news])
+    url = reverse("governance:face_policy", kwargs={"slug": news.slug})
+    login(editor)
+    assert client.post(url, {"anonymise_faces": "on"}).status_code == 403
+    client.logout()
+    login(boss)
+    page = client.get(reverse("governance:collection_roles", kwargs={"slug": news.slug})).content.decode()
+    assert 'name="anonymise_faces"' in page and " checked" not in page
+    assert client.post(url, {"anonymise_faces": "on"}).status_code == 302
+    news.refresh_from_db()
+    assert news.anonymise_faces
+    assert AuditEntry.objects.get(action="collection.face_policy").after == {"anonymise_faces": True}
+    client.post(url, {})
+    news.refresh_from_db()
+    assert not news.anonymise_faces
