@@ -93,14 +93,19 @@ def labels_of_concept_sql(concept):
     return label_rows_sql(f"ml.concept_id = {concept}", f"added.concept_id = {concept}")
 
 
+def within_sql(alias, concept):
+    """Concept row ``alias`` is ``concept`` (SQL naming an id) or one of its narrower concepts."""
+    return f"({alias}.id = {concept} OR {alias}.ancestors @> ARRAY[{concept}]::varchar[])"
+
+
 def subtree_labels_sql(concept, confidence, concept_params=()):
     """``FROM``/``WHERE`` body: label rows ``al`` of ``concept`` and of its narrower concepts, at
     ``confidence`` or more. ``concept`` is SQL naming a concept id (a column, or ``%s`` with its
     value in ``concept_params``)."""
     labels, params = labels_of_concept_sql("narrower.id")
     return (
-        f"ontology_concept narrower CROSS JOIN LATERAL ({labels}) al WHERE (narrower.id = {concept} "
-        f"OR narrower.ancestors @> ARRAY[{concept}]::varchar[]) AND al.confidence >= %s",
+        f"ontology_concept narrower CROSS JOIN LATERAL ({labels}) al "
+        f"WHERE {within_sql('narrower', concept)} AND al.confidence >= %s",
         [*params, *concept_params, *concept_params, confidence],
     )
 
@@ -117,7 +122,7 @@ def labelled_with_sql(concept_id, *, probed):
         labels, params = labels_of_asset_sql("a.id", "a.current_version_id")
         return (
             f"EXISTS (SELECT 1 FROM ({labels}) al JOIN ontology_concept c ON c.id = al.concept_id "
-            "WHERE al.confidence >= %s AND (c.id = %s OR c.ancestors @> ARRAY[%s]::varchar[]))",
+            f"WHERE al.confidence >= %s AND {within_sql('c', '%s')})",
             [*params, CONCEPT_THRESHOLD, concept_id, concept_id],
         )
     subtree, params = subtree_labels_sql("%s", CONCEPT_THRESHOLD, (concept_id,))
