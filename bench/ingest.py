@@ -17,36 +17,20 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, isolate_environment, purge_queues, start_worker, write_section
+
 SAMPLES = Path(os.environ.get("LUMEN_SHARED_DIR", REPO.parent / "shared")) / "data" / "exif-samples"
 SAMPLE_FOLDERS = ("jpg", "heic", "tiff")
 BENCH_REDIS_DB = "14"
-QUEUES = ("default", "renditions", "enrichment")
 SWEEP_IMAGES = 12  # the largest camera JPEGs
 AVIF_SPEEDS = (6, 8, 9, 10)
 AVIF_QUALITIES = (55, 65, 75)
 HEADING = "## Ingest and renditions"
-
-
-def isolate_environment(var_dir):
-    """Point every setting at ``var_dir`` before Django starts: no inherited database, broker or bucket."""
-    for name in ("DATABASE_URL", "REDIS_URL", "S3_BUCKET", "MEDIA_ROOT", "STATIC_ROOT", "CELERY_TASK_ALWAYS_EAGER"):
-        os.environ.pop(name, None)
-    os.environ.update(LUMEN_VAR_DIR=str(var_dir), LUMEN_REDIS_DB=BENCH_REDIS_DB, DJANGO_SETTINGS_MODULE="dam.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def sample_files():
@@ -54,15 +38,6 @@ def sample_files():
         path for folder in SAMPLE_FOLDERS for path in (SAMPLES / folder).rglob("*")
         if path.is_file() and not path.name.startswith("README")
     )
-
-
-def purge_queues():
-    """Ingest queues a processing task per upload; drop them between stages."""
-    from dam.celery import app
-
-    with app.connection_for_write() as connection:
-        for queue in QUEUES:
-            connection.default_channel.queue_purge(queue)
 
 
 def reset_library(media_root, var_dir):
@@ -246,30 +221,16 @@ def avif_sweep(versions):
 
 def through_worker(files, actor, var_dir):
     """Start a worker like tests/conftest.py does, then ingest everything and wait for the last asset."""
-    from django.conf import settings
-
     from assets.models import Asset
-    from dam.celery import app
 
     workers = os.cpu_count() or 1
-    env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL)
-    log_path = Path(var_dir) / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dam", "worker", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h",
-             "-c", str(workers), "-Q", "renditions", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )
+    worker = start_worker(var_dir, "renditions", workers)
     try:
-        deadline = time.monotonic() + 120
-        while not app.control.ping(timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
         with Clock() as clock:
             versions, accepted_bytes, _ = ingest_all(files, actor)
             while Asset.objects.filter(status=Asset.Status.PROCESSING).exists():
                 if worker.poll() is not None:
-                    raise RuntimeError(f"the Celery worker died:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(f"the Celery worker died:\n{worker.log_path.read_text()[-3000:]}")
                 time.sleep(0.1)
         failed = list(Asset.objects.filter(status=Asset.Status.FAILED).values_list("title", "status_detail"))
         return versions, accepted_bytes, clock, workers, failed
@@ -376,20 +337,6 @@ def report(info_before, info_after, inputs, stages, formats, decoders, sweep, sw
     return "\n".join(lines)
 
 
-def write_section(text):
-    """Replace this benchmark's section of docs/benchmarks.md, keeping every other section."""
-    path = REPO / "docs" / "benchmarks.md"
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
-    if HEADING in content:
-        start = content.index(HEADING)
-        following = content.find("\n## ", start + len(HEADING))
-        rest = "" if following < 0 else content[following + 1:]
-        content = content[:start] + text.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-    else:
-        content = content.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    path.write_text(content)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/benchmarks.md alone")
@@ -397,7 +344,7 @@ def main():
 
     var_dir = Path(tempfile.mkdtemp(prefix="lumen-bench-"))
     atexit.register(shutil.rmtree, var_dir, True)  # registered first, so it runs after the database stops
-    isolate_environment(var_dir)
+    isolate_environment(var_dir, LUMEN_REDIS_DB=BENCH_REDIS_DB)
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -446,7 +393,7 @@ def main():
     text = report(before, machine(), inputs, stages, formats, decoders, sweep, len(sweep_versions), failed)
     print(text)
     if not args.no_docs:
-        write_section(text)
+        write_section(HEADING, text)
 
 
 if __name__ == "__main__":
