@@ -7,7 +7,7 @@ gap is the overhead. The pipeline target is 0.8 x the sum-of-models rate 1 / sum
 Runs on its own embedded Postgres, Redis database and media folder in a temporary directory
 and writes the "## Enrichment" section of docs/benchmarks.md (other sections are left alone).
 
-    python bench/enrich.py [--no-docs]
+    python bench/enrich.py [--rounds 3] [--no-docs]
 """
 import argparse
 import atexit
@@ -196,8 +196,9 @@ def through_worker(versions, capabilities, worker):
     from enrichment.services.capabilities import PIPELINE
     from enrichment.tasks import CAPABILITY_TASKS, enrich_version
 
+    since = timezone.now()
     enrich_version.delay(versions[0].pk)  # warm-up: the worker loads every model once
-    wait_until_finished(versions[:1], capabilities, timezone.now() - datetime.timedelta(hours=1))
+    wait_until_finished(versions[:1], capabilities, since)
     roots = {worker.pid, postmaster_pid()}
     results = {}
     for capability in capabilities:
@@ -218,6 +219,31 @@ def through_worker(versions, capabilities, worker):
     return results, pipeline
 
 
+def best_of_rounds(rounds, images, versions, worker):
+    """Model-only, then through the worker, ``rounds`` times in turn; each figure is its best round.
+
+    This machine's speed drifts by a third between minutes (other virtual machines share the host),
+    so one pass of each would compare a fast minute with a slow one; alternating rounds and keeping
+    each method's best compares them at the same speed.
+    """
+    best = {}
+
+    def keep(key, measured):
+        if key not in best or measured[0] > best[key][0]:
+            best[key] = measured
+
+    for number in range(1, rounds + 1):
+        print(f"round {number} of {rounds}", flush=True)
+        alone = model_only(images)
+        tasks, pipeline = through_worker(versions, list(alone), worker)
+        for capability in alone:
+            keep(("model", capability), alone[capability])
+            keep(("task", capability), tasks[capability])
+        keep("pipeline", pipeline)
+    capabilities = [key[1] for key in best if key[0] == "model"]
+    return ({c: best["model", c] for c in capabilities}, {c: best["task", c] for c in capabilities}, best["pipeline"])
+
+
 def combined(results):
     """Running every model on each image one after another: rate 1 / sum(1 / rate), CPU s summed."""
     return 1 / sum(1 / rate for rate, _ in results.values()), sum(cpu for _, cpu in results.values())
@@ -232,7 +258,7 @@ def machine():
             f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
-def report(versions, decode, alone, tasks, pipeline, jobs_summary):
+def report(versions, decode, alone, tasks, pipeline, rounds, jobs_summary):
     megapixels = sum(v.width * v.height for v in versions) / len(versions) / 1e6
     rows = [
         "| capability | model only: images/s | worker task: images/s | ratio | model only: CPU ms/image | "
@@ -247,7 +273,7 @@ def report(versions, decode, alone, tasks, pipeline, jobs_summary):
     rows += [row(c, alone[c], tasks[c]) for c in alone]
     models = combined(alone)
     rows.append(row("all, one after another: rate 1/Σ(1/rate), CPU Σ", models, combined(tasks)))
-    rows.append(row("**whole pipeline** (`enrich_version`: moderation, then the rest)", models, pipeline))
+    rows.append(row("**whole pipeline** (`enrich_version`: one task per image, moderation first)", models, pipeline))
     wall_ratio, cpu_ratio = pipeline[0] / models[0], models[1] / pipeline[1]
     verdict = "meets" if wall_ratio >= TARGET else "misses"
     return "\n".join([
@@ -262,18 +288,23 @@ def report(versions, decode, alone, tasks, pipeline, jobs_summary):
         f"average. Models read the largest JPEG rendition (≤ 1280 px wide); decoding it runs at {decode:.0f} "
         "images/s. One worker process (`-c 1`, ONNX Runtime 2 threads per session), one image per task; "
         "model-only rates call the same adapters in one process on pre-decoded images, one image per call "
-        "(the batch size of a task). CLIP is off (no weights offline), so it is skipped and not counted. "
+        f"(the batch size of a task). Each figure is the best of {rounds} rounds, model-only and worker "
+        "passes alternating, so both are compared at the machine's same speed. CLIP is off (no weights offline), so it is skipped and not counted. "
         f"Job states at the end: {jobs_summary}.",
         "",
         *rows,
         "",
         f"Whole pipeline: {wall_ratio:.2f}× the sum-of-models rate in wall time, which {verdict} the {TARGET}× "
-        f"target; in CPU time the models are {cpu_ratio:.2f} of what the pipeline spends. What a task adds to "
-        "the model call: the Celery round trip, decoding the working rendition (once per version and worker "
-        "process: the per-capability rows pay it in every task, the pipeline once per image), about ten "
-        "database round trips (job row to running, version, rendition, model run, concepts, replace results, "
-        "job row to done, commit) — on a loaded machine each round trip waits for a share of the CPU. OCR "
-        "dominates the model time, so the fixed per-task costs weigh most on the fast models (classifier, faces).",
+        f"target; in CPU time the models are {cpu_ratio:.2f} of what the pipeline spends. The pipeline is one "
+        "task per image: one message, one fetch of the version and its renditions, one decode of the working "
+        "image, then per capability its model call and two short transactions (job row to running; results "
+        "and job row to done). A capability task alone (the rows above: what re-processing one model or a "
+        "retry runs) pays all of that for one model, so the fixed cost weighs most on the fast models "
+        "(classifier, faces) and OCR dominates the model time. Two settings matter (measured 2026-11-29, one "
+        "run each): ONNX Runtime threads sleep between runs — spinning threads of one model took the cores "
+        "from the next model, Python and Postgres (pipeline 0.69× → 0.77× with spinning off) — and the worker "
+        "keeps its database connection between tasks, where Celery's Django fixup opened a new one for every "
+        "task (0.77× → 0.85×).",
         "",
     ])
 
@@ -281,6 +312,7 @@ def report(versions, decode, alone, tasks, pipeline, jobs_summary):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating model-only and worker passes; best kept")
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="lumen-bench-enrich-"))
@@ -297,16 +329,16 @@ def main():
     versions = prepare_library(actor)
     print(f"{len(versions)} versions with renditions", flush=True)
     images, decode = decode_rate(versions)
-    alone = model_only(images)
 
     worker = start_worker(var_dir, "enrichment", 1)  # like production: -c 1 per 2 cores
     try:
-        tasks, pipeline = through_worker(versions, list(alone), worker)
+        alone, tasks, pipeline = best_of_rounds(args.rounds, images, versions, worker)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
     states = EnrichmentJob.objects.values("status").annotate(n=Count("id")).order_by("status")
-    text = report(versions, decode, alone, tasks, pipeline, ", ".join(f"{s['n']} {s['status']}" for s in states))
+    summary = ", ".join(f"{s['n']} {s['status']}" for s in states)
+    text = report(versions, decode, alone, tasks, pipeline, args.rounds, summary)
     print(text)
     if not args.no_docs:
         write_section(HEADING, text)

@@ -62,7 +62,7 @@ def start_worker(var_dir, queue, concurrency):
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "dam", "worker", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h",
-             "-c", str(concurrency), "-Q", queue, "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+             "-c", str(concurrency), "-Q", queue, "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle"],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
     worker.log_path = log_path

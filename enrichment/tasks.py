@@ -1,4 +1,5 @@
-"""Celery tasks on the ``enrichment`` queue: one small idempotent task per capability.
+"""Celery tasks on the ``enrichment`` queue: one small idempotent task per capability, and the
+pipeline task that runs them all for a new version in one go.
 
 Transient errors (database, broker, storage) retry with exponential backoff (``dam.retries``); an
 image the models cannot read is recorded as a failed job with its reason and is not retried, and so
@@ -10,7 +11,7 @@ from functools import partial
 from celery import Task, chain, group, shared_task
 
 from assets.models import AssetVersion
-from dam.retries import RETRY_POLICY, giving_up, record_retry
+from dam.retries import RETRY_POLICY, TRANSIENT_ERRORS, giving_up, record_retry
 from enrichment.models import Capability
 from enrichment.services import jobs
 from enrichment.services.capabilities import PIPELINE
@@ -77,12 +78,35 @@ CAPABILITY_TASKS = {task.capability: task for task in (moderate, classify, detec
 
 @shared_task(ignore_result=True, **RETRY_POLICY)
 def enrich_version(version_id, capabilities=None):
-    """Mark the jobs pending, then moderation first and the other capabilities in parallel after it."""
-    if not AssetVersion.objects.filter(pk=version_id).exists():
+    """Every capability of a version in this one task, moderation first (it decides whether people see
+    the asset before a moderator does).
+
+    One message, one fetch of the version and one decode of its working image serve all of them:
+    as separate tasks those cost more than the fast models themselves (docs/benchmarks.md). A
+    capability that meets a passing error goes on, with the ones after it, as the capability tasks
+    with their own backoff; an error no retry fixes fails that job alone and the next one runs.
+    """
+    version = AssetVersion.objects.select_related("asset").prefetch_related("renditions").filter(pk=version_id).first()
+    if version is None:
         logger.info("version %s vanished before enrichment; nothing to do", version_id)
         return
     capabilities = [c for c in PIPELINE if capabilities is None or c in capabilities]
     jobs.queue_jobs([version_id], capabilities)
+    for position, capability in enumerate(capabilities):
+        try:
+            jobs.run_step(capability, [version])
+        except TRANSIENT_ERRORS as exc:
+            logger.warning("%s of version %s met %r; the rest goes on as capability tasks", capability, version_id, exc)
+            record_retry(jobs.note_retry, version_id, capability, exc)
+            capability_tasks(version_id, capabilities[position:]).apply_async()
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. a model file that does not load: no retry will fix it
+            logger.exception("%s failed on version %s", capability, version_id)
+            jobs.note_failure(version_id, capability, f"{type(exc).__name__}: {exc}")
+
+
+def capability_tasks(version_id, capabilities):
+    """Moderation first, then the others in parallel, each task retrying on its own."""
     first = [moderate.si(version_id)] if Capability.MODERATION in capabilities else []
     others = [CAPABILITY_TASKS[c].si(version_id) for c in capabilities if c != Capability.MODERATION]
-    chain(*first, *([group(others)] if others else [])).apply_async()
+    return chain(*first, *([group(others)] if others else []))

@@ -69,10 +69,18 @@ def env_threads(variable: str = THREADS_ENV, default: int = 2) -> int:
 
 
 def session_options() -> ort.SessionOptions:
-    """ONNX Runtime options shared by all adapters: bounded intra-op threads, one inter-op thread."""
+    """ONNX Runtime options shared by all adapters: bounded intra-op threads, one inter-op thread, and
+    threads that sleep between runs.
+
+    By default a session's threads spin for a while after each run. A worker runs several models in
+    turn with database writes between them, so the spinning threads of the last model took the
+    cores from the next model, Python and Postgres: turning it off made the pipeline ~25% faster on
+    2 cores, and each model alone faster too (docs/benchmarks.md, "Enrichment").
+    """
     options = ort.SessionOptions()
     options.intra_op_num_threads = env_threads()
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return options
 

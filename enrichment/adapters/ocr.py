@@ -18,7 +18,7 @@ from PIL import Image
 from rapidocr import RapidOCR
 from rapidocr._version import __version__ as RAPIDOCR_VERSION
 
-from .base import ModelInfo, combined_sha256, env_threads, file_sha256
+from .base import ModelInfo, combined_sha256, file_sha256, onnx_session
 from .prepare import rgb_array
 
 PACKAGE_MODELS = Path(rapidocr.__file__).resolve().parent / "models"
@@ -51,9 +51,13 @@ class TextLine:
 def _load(models_dir: Path) -> RapidOCR:
     params = {f"{stage}.model_path": str(models_dir / name) for stage, name in MODEL_FILES.items()}
     params["Global.log_level"] = "error"  # it warns on every image without text
-    params["EngineConfig.onnxruntime.intra_op_num_threads"] = env_threads()
-    params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
-    return RapidOCR(params=params)
+    engine = RapidOCR(params=params)
+    # RapidOCR's config cannot carry session options, so its three engines are loaded now and their
+    # sessions replaced by ones with the adapters' options (threads, no spinning between runs).
+    for stage, load in (("Det", engine._load_det_model), ("Cls", engine._load_cls_model),
+                        ("Rec", engine._load_rec_model)):
+        load().session.session = onnx_session(models_dir / MODEL_FILES[stage])
+    return engine
 
 
 class TextRecognizer:

@@ -20,17 +20,22 @@ Status = EnrichmentJob.Status
 
 def set_jobs(version_ids, capability, **fields):
     """Upsert the job rows of ``capability`` for these versions (one statement)."""
+    _upsert_jobs([(pk, capability) for pk in version_ids], fields)
+
+
+def queue_jobs(version_ids, capabilities):
+    """Pending, no attempt yet: every job row of these versions and capabilities in one statement."""
+    _upsert_jobs([(pk, capability) for capability in capabilities for pk in version_ids],
+                 dict(status=Status.PENDING, detail="", attempts=0, latency_ms=None, model=None))
+
+
+def _upsert_jobs(keys, fields):
     EnrichmentJob.objects.bulk_create(
-        [EnrichmentJob(version_id=pk, capability=capability, **fields) for pk in version_ids],
+        [EnrichmentJob(version_id=pk, capability=capability, **fields) for pk, capability in keys],
         update_conflicts=True,
         unique_fields=["version", "capability"],
         update_fields=[*fields, "updated_at"],
     )
-
-
-def queue_jobs(version_ids, capabilities):
-    for capability in capabilities:
-        set_jobs(version_ids, capability, status=Status.PENDING, detail="", attempts=0, latency_ms=None, model=None)
 
 
 def start_jobs(version_ids, capability):

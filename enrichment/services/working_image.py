@@ -43,8 +43,10 @@ def displayed_image(version, image):
 
 
 def working_rendition(version):
-    renditions = version.renditions.filter(format__in=WORKING_FORMATS).select_related("version__asset")
-    return renditions.order_by("-width", "format").first()
+    """The largest JPEG/WebP rendition (JPEG on a tie), picked from ``version.renditions.all()`` so a
+    caller that prefetched them (the pipeline task) pays no query for it."""
+    candidates = [rendition for rendition in version.renditions.all() if rendition.format in WORKING_FORMATS]
+    return min(candidates, key=lambda rendition: (-rendition.width, rendition.format), default=None)
 
 
 def load_working_image(version):

@@ -2,7 +2,8 @@
 import os
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assets.models import AuditEntry
@@ -10,7 +11,7 @@ from assets.storage import SourceUnavailable
 from dam.celery import app
 from enrichment import tasks
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
-from enrichment.services.capabilities import PIPELINE
+from enrichment.services.capabilities import PIPELINE, STEPS
 from enrichment.services.working_image import working_rendition
 from support import wait_for
 
@@ -109,3 +110,53 @@ def test_exhausted_retries_fail_the_job_and_a_failed_moderation_check_holds_the_
     page = client.get(reverse("assets:detail", kwargs={"uid": asset.uid})).content.decode()
     assert "the automatic check failed, so a moderator will look at it" in page
     assert page.count("Gave up after") == 2  # each failed job shows its error in the panel
+
+
+def test_the_pipeline_hands_a_capability_meeting_a_passing_error_to_its_retrying_task(ingested, add_working_rendition):
+    version = ingested("coffee")
+    first = row_counts(version)
+    with working_rendition(version).file.open("rb") as readable:
+        rendition = add_working_rendition(version, readable.read())
+    moved = f"{rendition.file.path}.away"
+    os.rename(rendition.file.path, moved)
+    try:
+        tasks.enrich_version.delay(version.pk)
+        wait_for(lambda: job(version, Capability.MODERATION).detail.startswith("Retrying after a temporary error"),
+                 timeout=60, message="moderation to be handed to its own task")
+    finally:
+        os.rename(moved, rendition.file.path)
+    wait_for(lambda: all(job(version, c).status in (Status.DONE, Status.SKIPPED) for c in PIPELINE),
+             timeout=120, message="the capability tasks to finish after the retry")
+
+    assert job(version, Capability.MODERATION).attempts >= 2  # the pipeline's try, then the retrying task's
+    assert all(job(version, c).attempts >= 1 for c in PIPELINE)
+    assert row_counts(version) == first
+
+
+@pytest.mark.django_db  # in-process: the task's body, without the worker or a committed upload
+def test_an_error_no_retry_fixes_fails_its_job_alone_and_the_pipeline_goes_on(version_with_rendition, monkeypatch):
+    version = version_with_rendition("chelsea")
+
+    def broken_store(*args):
+        raise ValueError("a model output this code cannot store")
+
+    monkeypatch.setattr(STEPS[Capability.DETECT], "store", broken_store)
+    tasks.enrich_version.apply((version.pk,))
+
+    failed = job(version, Capability.DETECT)
+    assert failed.status == Status.FAILED and failed.detail == "ValueError: a model output this code cannot store"
+    later = [c for c in PIPELINE if PIPELINE.index(c) > PIPELINE.index(Capability.DETECT)]
+    assert later and all(job(version, c).status in (Status.DONE, Status.SKIPPED) for c in later)
+    assert job(version, Capability.CLASSIFY).status == Status.DONE
+
+
+@pytest.mark.django_db
+def test_the_pipeline_reads_the_version_and_its_renditions_once_for_every_capability(version_with_rendition):
+    version = version_with_rendition("chelsea")
+    with CaptureQueriesContext(connection) as queries:
+        tasks.enrich_version.apply((version.pk,))
+
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "assets_assetversion"' in sql for sql in reads) == 1
+    assert sum('FROM "assets_rendition"' in sql for sql in reads) == 1
+    assert {job.status for job in EnrichmentJob.objects.filter(version=version)} <= {Status.DONE, Status.SKIPPED}
