@@ -9,7 +9,8 @@
     concept_hits    per phrase the best model's summed confidence; kept above a threshold
     text_hits       ``document @@ tsquery``, ranked by ts_rank_cd
     vector_hits     the k nearest of the filtered set (``search.vectors``' plan), below a distance cut
-    scored          evidence fused by reciprocal rank fusion or a weighted sum
+    scored          evidence fused by reciprocal rank fusion or a weighted sum (each source reads
+                    ``filtered`` once; hits take their dates by key)
     results/page    sort key, total, keyset cursor, LIMIT; the final SELECT adds the explanations
 
 Labels (``MachineLabel.objects.effective()`` on current versions, plus labels people added) are
@@ -23,6 +24,7 @@ import html
 import json
 import logging
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from django.db import connection
 from django.db.models import Prefetch, Q
@@ -59,8 +61,10 @@ UNINDEXED = "unindexed"  # the plan of the exact scan used while a model has no 
 ADDED_LABELS = "SELECT ld.asset_id, ld.concept_id FROM enrichment_labeldecision ld WHERE ld.decision = 'added'"
 
 
+@cache
 def machine_labels_sql():
-    """Labels per version as enrichment defines them (active models, minus what people rejected)."""
+    """Labels per version as enrichment defines them (active models, minus what people rejected);
+    compiled once per process (its SQL holds no value that changes)."""
     return queryset_sql(MachineLabel.objects.effective(), "version_id", "concept_id", "confidence", "model_id")
 
 
@@ -285,10 +289,9 @@ class SearchStatement:
 
     def _base(self):
         sql = Sql()
-        status, status_params = rights.status_sql("d.asset_id")
         sql.add("WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, "
-                f"a.created_at, d.taken_at, d.document, {status} AS rights_status FROM search_searchdocument d "
-                "JOIN assets_asset a ON a.id = d.asset_id", *status_params)
+                "a.created_at, d.taken_at, d.document FROM search_searchdocument d "
+                "JOIN assets_asset a ON a.id = d.asset_id")
         self._filters(sql)
         sql.add(")")
         if self.groups:
@@ -339,13 +342,21 @@ class SearchStatement:
                     f"ON a.current_version_id = e.version_id WHERE e.model_id = {int(self.vector.id)} "
                     f"AND a.uid = %s AND a.id IN ({perm}))", self.query.similar_to, *perm_params)
         sql.add(f", vector_nearest AS ({self.vector_plan.sql})", *self.vector_plan.params)
-        sql.add(", vector_hits AS (SELECT f.asset_id, (1 - n.distance)::float8 AS score FROM vector_nearest n "
-                "JOIN filtered f ON f.version_id = n.version_id WHERE n.distance <= %s)", VECTOR_MAX_DISTANCE)
+        # The plan returns only versions of ``filtered`` (current ones), so each names its asset.
+        sql.add(", vector_hits AS (SELECT a.id AS asset_id, (1 - n.distance)::float8 AS score FROM vector_nearest n "
+                "JOIN assets_asset a ON a.current_version_id = n.version_id WHERE n.distance <= %s)",
+                VECTOR_MAX_DISTANCE)
 
     def _fusion_ctes(self, sql):
+        """``scored``: one row per hit with its evidence and what sorting needs (version, dates).
+
+        Every source already kept only rows of ``filtered``, so the few hits take their dates from
+        the tables by key instead of joining ``filtered`` again (planned and run once more per use).
+        """
         if not self.sources:
-            sql.add(", scored AS (SELECT asset_id, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS "
-                    "concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score FROM filtered)")
+            sql.add(", scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, "
+                    "0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, "
+                    "NULL::float8 AS vector_score FROM filtered)")
             return
         evidence = " UNION ALL ".join(f"SELECT asset_id, '{name}' AS source, score FROM {name}_hits"
                                       for name in self.sources)
@@ -354,26 +365,27 @@ class SearchStatement:
                 "rank() OVER (PARTITION BY source ORDER BY score DESC) AS source_rank, "
                 "CASE WHEN source = 'text' THEN score / nullif(max(score) OVER (PARTITION BY source), 0) "
                 "ELSE score END AS scaled FROM evidence)")
-        sql.add(", scored AS (SELECT asset_id, sum(1.0 / (%s + source_rank))::float8 AS rrf, "
+        sql.add(", fused AS (SELECT asset_id, sum(1.0 / (%s + source_rank))::float8 AS rrf, "
                 "sum(scaled * CASE source WHEN 'concept' THEN %s WHEN 'text' THEN %s ELSE %s END)::float8 AS weighted, "
                 "max(score) FILTER (WHERE source = 'concept') AS concept_score, "
                 "max(score) FILTER (WHERE source = 'text') AS text_score, "
                 "max(score) FILTER (WHERE source = 'vector') AS vector_score "
                 "FROM ranked_evidence GROUP BY asset_id)",
                 RRF_K, WEIGHTS["concept"], WEIGHTS["text"], WEIGHTS["vector"])
+        sql.add(", scored AS (SELECT s.*, a.current_version_id AS version_id, a.created_at, d.taken_at FROM fused s "
+                "JOIN assets_asset a ON a.id = s.asset_id JOIN search_searchdocument d ON d.asset_id = s.asset_id)")
 
     def _results_cte(self, sql):
         keys = {
-            "oldest": "-extract(epoch FROM f.created_at)",
-            "taken": "extract(epoch FROM coalesce(f.taken_at, f.created_at))",
-            "newest": "extract(epoch FROM f.created_at)",
+            "oldest": "-extract(epoch FROM s.created_at)",
+            "taken": "extract(epoch FROM coalesce(s.taken_at, s.created_at))",
+            "newest": "extract(epoch FROM s.created_at)",
         }
         fusion = self.query.fusion
         key = f"s.{fusion}" if self.query.sort == "relevance" and self.sources else keys.get(self.query.sort,
                                                                                              keys["newest"])
-        sql.add(f", results AS (SELECT s.*, f.version_id, f.rights_status, s.{fusion} AS score, "
-                f"({key})::float8 AS sort_key, "
-                "count(*) OVER () AS total FROM scored s JOIN filtered f ON f.asset_id = s.asset_id)")
+        sql.add(f", results AS (SELECT s.*, s.{fusion} AS score, ({key})::float8 AS sort_key, "
+                "count(*) OVER () AS total FROM scored s)")
 
     # ------------------------------------------------------------------ the page
 
@@ -448,9 +460,11 @@ class SearchStatement:
         sql = self._base()
         # Past FACET_SAMPLE hits, count a deterministic sample (by a hash of the asset id, so a reload
         # shows the same numbers) and scale up: exact counts over a million hits take seconds.
-        sql.add(", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, rights_status, total FROM results "
-                "WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total)",
-                FACET_SAMPLE, FACET_SAMPLE)
+        status, status_params = rights.status_sql("sampled.asset_id")
+        sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, {status} AS rights_status "
+                "FROM (SELECT asset_id, version_id, total FROM results WHERE total <= %s "
+                "OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total) sampled)",
+                *status_params, FACET_SAMPLE, FACET_SAMPLE)
         sql.add(", facet_scale AS (SELECT coalesce(max(total)::float8 / nullif(count(*), 0), 1) AS factor, "
                 "coalesce(max(total), 0) > %s AS approximate FROM facet_hits)", FACET_SAMPLE)
         scaled = "round(count{} * (SELECT factor FROM facet_scale))::bigint, (SELECT approximate FROM facet_scale)"

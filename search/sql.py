@@ -29,6 +29,21 @@ def queryset_sql(queryset, *fields):
         return NOTHING, ()
 
 
+_PERMITTED = {}  # (user id, flags) -> (sql, params); cleared when it grows past PERMITTED_CACHE_SIZE
+PERMITTED_CACHE_SIZE = 10_000
+
+
 def permitted_sql(user):
-    """``visible_assets(user)`` as a subquery: search follows whatever the permission gate says."""
-    return queryset_sql(visible_assets(user))
+    """``visible_assets(user)`` as a subquery: search follows whatever the permission gate says.
+
+    The gate's SQL depends on the user only through its id and flags (roles and group memberships are
+    read by its subqueries when the statement runs), so it is compiled once per user and flags and
+    kept: building its subqueries through the ORM cost more than planning the whole search statement.
+    """
+    key = (getattr(user, "pk", None), *(bool(getattr(user, flag, False))
+                                        for flag in ("is_authenticated", "is_active", "is_superuser")))
+    if key not in _PERMITTED:
+        if len(_PERMITTED) >= PERMITTED_CACHE_SIZE:
+            _PERMITTED.clear()
+        _PERMITTED[key] = queryset_sql(visible_assets(user))
+    return _PERMITTED[key]

@@ -12,8 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from assets.models import Asset, AssetVersion, Collection
+from assets.services.audit import Actor
 from enrichment.models import Capability, Detection, Embedding, LabelDecision, MachineLabel, ModelRun
 from governance.services.rights import set_rights
+from governance.services.roles import grant_role
 from ontology.models import Concept
 from search import service
 from search.concepts import interpret
@@ -212,6 +214,23 @@ def test_anonymous_sees_nothing(library):
     assert run(anonymous, text="cat").total == 0
     assert run(anonymous).hits == []
     assert service.suggest_concepts("ca", anonymous)[0].count == 0
+
+
+def test_permissions_follow_roles_and_account_flags_though_their_sql_is_compiled_once(
+        library, user, admin_user, django_user_model):
+    newcomer = django_user_model.objects.create_user("newcomer")
+    assert run(newcomer).total == 0
+    shared = Collection.objects.create(name="Shared", slug="shared")
+    library["cat"].collections.add(shared)
+    grant_role(shared, "viewer", user=newcomer, actor=Actor(admin_user, ""))
+    assert ids(run(newcomer)) == {library["cat"].pk}  # roles are read when the statement runs
+
+    newcomer.is_superuser = True
+    newcomer.save()
+    assert run(newcomer).total == run(user).total > 1
+    newcomer.is_active = False
+    newcomer.save()
+    assert run(newcomer).total == 0
 
 
 def test_one_statement_for_filters_permissions_ranking_and_the_page(library, user, django_assert_num_queries):
