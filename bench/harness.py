@@ -52,7 +52,8 @@ def write_section(heading, text):
 
 def start_worker(var_dir, queue, concurrency):
     """A Celery worker on ``queue`` reading this environment's database and broker (as tests/conftest.py
-    starts one), answering before this returns; its log is ``worker.log_path``."""
+    starts one), answering before this returns; its log is ``worker.log_path``, at the level in
+    ``BENCH_WORKER_LOGLEVEL`` (WARNING; INFO logs each task's run time)."""
     from django.conf import settings
 
     from dam.celery import app
@@ -62,7 +63,8 @@ def start_worker(var_dir, queue, concurrency):
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "dam", "worker", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h",
-             "-c", str(concurrency), "-Q", queue, "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle"],
+             "-c", str(concurrency), "-Q", queue, "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+             "--without-gossip", "--without-mingle"],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
     worker.log_path = log_path
