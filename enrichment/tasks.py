@@ -76,33 +76,40 @@ def clip(self, version_id):
 CAPABILITY_TASKS = {task.capability: task for task in (moderate, classify, detect, faces, ocr, clip)}
 
 
-@shared_task(ignore_result=True, **RETRY_POLICY)
-def enrich_version(version_id, capabilities=None):
+@shared_task(bind=True, ignore_result=True, **RETRY_POLICY)
+def enrich_version(self, version_id, capabilities=None):
     """Every capability of a version in this one task, moderation first (it decides whether people see
     the asset before a moderator does).
 
     One message, one fetch of the version and one decode of its working image serve all of them:
     as separate tasks those cost more than the fast models themselves (docs/benchmarks.md). A
     capability that meets a passing error goes on, with the ones after it, as the capability tasks
-    with their own backoff; an error no retry fixes fails that job alone and the next one runs.
+    with their own backoff; an error no retry fixes fails that job alone and the next one runs. If
+    the task itself gives up (the version cannot even be read), every job says why.
     """
-    version = AssetVersion.objects.select_related("asset").prefetch_related("renditions").filter(pk=version_id).first()
-    if version is None:
-        logger.info("version %s vanished before enrichment; nothing to do", version_id)
-        return
     capabilities = [c for c in PIPELINE if capabilities is None or c in capabilities]
-    jobs.queue_jobs([version_id], capabilities)
+    with giving_up(self, partial(jobs.fail_unfinished, version_id, capabilities)):
+        version = (AssetVersion.objects.select_related("asset").prefetch_related("renditions")
+                   .filter(pk=version_id).first())
+        if version is None:
+            logger.info("version %s vanished before enrichment; nothing to do", version_id)
+            return
+        jobs.queue_jobs([version_id], capabilities)
+        _run_steps(version, capabilities)
+
+
+def _run_steps(version, capabilities):
     for position, capability in enumerate(capabilities):
         try:
             jobs.run_step(capability, [version])
         except TRANSIENT_ERRORS as exc:
-            logger.warning("%s of version %s met %r; the rest goes on as capability tasks", capability, version_id, exc)
-            record_retry(jobs.note_retry, version_id, capability, exc)
-            capability_tasks(version_id, capabilities[position:]).apply_async()
+            logger.warning("%s of version %s met %r; the rest goes on as capability tasks", capability, version.pk, exc)
+            record_retry(jobs.note_retry, version.pk, capability, exc)
+            capability_tasks(version.pk, capabilities[position:]).apply_async()
             return
         except Exception as exc:  # noqa: BLE001 - e.g. a model file that does not load: no retry will fix it
-            logger.exception("%s failed on version %s", capability, version_id)
-            jobs.note_failure(version_id, capability, f"{type(exc).__name__}: {exc}")
+            logger.exception("%s failed on version %s", capability, version.pk)
+            jobs.note_failure(version.pk, capability, f"{type(exc).__name__}: {exc}")
 
 
 def capability_tasks(version_id, capabilities):

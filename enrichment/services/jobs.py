@@ -64,6 +64,15 @@ def note_failure(version_id, capability, reason):
             hold_unchecked(version_id, reason)
 
 
+def fail_unfinished(version_id, capabilities, reason):
+    """The pipeline task gave up: its jobs not yet finished say why (finished ones keep their results)."""
+    finished = set(EnrichmentJob.objects.filter(version_id=version_id, capability__in=capabilities)
+                   .exclude(status__in=(Status.PENDING, Status.RUNNING)).values_list("capability", flat=True))
+    for capability in capabilities:
+        if capability not in finished:
+            note_failure(version_id, capability, reason)
+
+
 def run_step(capability, versions, *, images=None):
     """Enrich ``versions`` with one capability: one model call for the batch, then per version
     its results and its job row in one transaction. ``images`` ({version pk: WorkingImage})

@@ -49,6 +49,16 @@ class RoleGrantSerializer(serializers.ModelSerializer):
         return data
 
 
+class FacePolicySerializer(serializers.ModelSerializer):
+    """Whether every rendition of the collection's assets blurs faces (turning it on re-makes them)."""
+
+    class Meta:
+        model = Collection
+        fields = ["slug", "anonymise_faces"]
+        read_only_fields = ["slug"]
+        extra_kwargs = {"anonymise_faces": {"required": True}}
+
+
 class ModerationActionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject", "flag"])
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")

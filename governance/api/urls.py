@@ -15,6 +15,7 @@ urlpatterns = [
     path("trash/<uuid:uid>/restore/", views.RestoreView.as_view(), name="restore"),
     path("collections/<slug:slug>/roles/", views.CollectionRolesView.as_view(), name="roles"),
     path("collections/<slug:slug>/roles/<int:pk>/", views.CollectionRoleView.as_view(), name="role"),
+    path("collections/<slug:slug>/face-policy/", views.FacePolicyView.as_view(), name="face-policy"),
     path("uploads/", views.UploadsView.as_view(), name="uploads"),
     path("uploads/<uuid:uid>/confirm/", views.UploadConfirmView.as_view(), name="upload-confirm"),
 ]

@@ -11,8 +11,10 @@ from assets import permissions
 from assets.models import Asset, Collection
 from assets.services import retention
 from assets.services.audit import Actor
+from assets.services.collections import set_face_policy
 from assets.services.signed_urls import issue_download_url
 from governance.api.serializers import (
+    FacePolicySerializer,
     GovernedAssetSerializer,
     LegalHoldSerializer,
     ModerationActionSerializer,
@@ -198,6 +200,21 @@ class CollectionRoleView(CollectionAdminView):
         grant = get_object_or_404(CollectionRole, pk=pk, collection=self.collection(slug))
         roles.revoke_role(grant, actor=self.actor())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FacePolicyView(CollectionAdminView):
+    @extend_schema(summary="The collection's face policy", responses=FacePolicySerializer)
+    def get(self, request, slug):
+        return Response(FacePolicySerializer(self.collection(slug)).data)
+
+    @extend_schema(summary="Require (or stop requiring) blurred faces in the collection's renditions",
+                   description="Turning it on re-makes the renditions of the assets it newly covers; turning it "
+                               "off leaves blurred renditions as they are.",
+                   request=FacePolicySerializer, responses=FacePolicySerializer)
+    def put(self, request, slug):
+        data = _validated(FacePolicySerializer, request.data)
+        collection = set_face_policy(self.collection(slug), data["anonymise_faces"], actor=self.actor())
+        return Response(FacePolicySerializer(collection).data)
 
 
 class UploadsView(GovernanceView):

@@ -160,3 +160,22 @@ def test_the_pipeline_reads_the_version_and_its_renditions_once_for_every_capabi
     assert sum('FROM "assets_assetversion"' in sql for sql in reads) == 1
     assert sum('FROM "assets_rendition"' in sql for sql in reads) == 1
     assert {job.status for job in EnrichmentJob.objects.filter(version=version)} <= {Status.DONE, Status.SKIPPED}
+
+
+@pytest.mark.django_db
+def test_when_the_pipeline_task_gives_up_its_unfinished_jobs_say_why_and_the_asset_is_held(
+        version_with_rendition, monkeypatch):
+    version = version_with_rendition("chelsea")
+
+    def database_gone(*args):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(tasks.jobs, "queue_jobs", database_gone)
+    tasks.enrich_version.apply((version.pk,), retries=tasks.enrich_version.max_retries)
+
+    reasons = {job.capability: (job.status, job.detail) for job in EnrichmentJob.objects.filter(version=version)}
+    assert set(reasons) == set(PIPELINE)
+    assert all(status == Status.FAILED and detail.startswith("Gave up after") and "went away" in detail
+               for status, detail in reasons.values())
+    version.asset.refresh_from_db()
+    assert version.asset.moderation_state == version.asset.Moderation.PENDING  # fail closed

@@ -98,3 +98,21 @@ def test_roles_api_grants_lists_and_revokes(make_user, make_collection, login):
     grant_url = reverse("governance-api:role", kwargs={"slug": news.slug, "pk": created.json()["id"]})
     assert client.delete(grant_url).status_code == 204
     assert not CollectionRole.objects.filter(user=bob).exists()
+
+
+def test_face_policy_api_is_for_collection_admins_and_audited(make_user, make_collection, login):
+    boss, bob = make_user("boss"), make_user("bob")
+    news = make_collection("News", boss="admin", bob="editor")
+    url = reverse("governance-api:face-policy", kwargs={"slug": news.slug})
+    assert login(bob).put(url, {"anonymise_faces": True}, content_type="application/json").status_code == 403
+
+    client = login(boss)
+    assert client.get(url).json() == {"slug": news.slug, "anonymise_faces": False}
+    missing = client.put(url, {}, content_type="application/json")
+    assert missing.status_code == 400 and "anonymise_faces" in str(missing.json())
+    turned_on = client.put(url, {"anonymise_faces": True}, content_type="application/json")
+    assert turned_on.status_code == 200 and turned_on.json()["anonymise_faces"] is True
+    news.refresh_from_db()
+    assert news.anonymise_faces
+    entry = AuditEntry.objects.get(action="collection.face_policy")
+    assert entry.actor == boss and entry.after == {"anonymise_faces": True}
