@@ -687,9 +687,9 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
             ("API: GET /api/search/?similar_to=", api_search),
             ("API, facets=false", partial(api_search, facets=False)),
         ):
-            warm_up = make(users, case, warm_concept_ids, warm_uids)
+            warm_search = make(users, case, warm_concept_ids, warm_uids)
             for i in range(len(warm_uids)):  # untimed, as for the retrieval: a server that has been answering
-                warm_up(i, None)
+                warm_search(i, None)
             resolve = None if make is service_search else asset_ids_of
             record(measure(rows, case.name, method, dataset.vectors[like_rows], like_truths,
                            make(users, case, like_concept_ids, like_uids), resolve), note)
