@@ -54,7 +54,8 @@ def _require_upload_permission(request, collections=()):
 @login_required
 @require_GET
 def library(request):
-    queryset = _with_current_renditions(permissions.visible_assets(request.user))
+    # The grid never shows the raw metadata dump (tens of KB of JSON per camera photo).
+    queryset = _with_current_renditions(permissions.visible_assets(request.user)).defer("current_version__raw_metadata")
     filterset = AssetFilter(request.GET, queryset=queryset, request=request)
     page = Paginator(filterset.qs, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -533,8 +533,9 @@ def facets(query, user, interpretation, vector=None):
 
 
 def with_thumbnails(queryset):
-    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown."""
-    return queryset.select_related("current_version").prefetch_related(
+    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown; not the
+    version's raw metadata dump (tens of KB of JSON per camera photo, shown only on the asset page)."""
+    return queryset.select_related("current_version").defer("current_version__raw_metadata").prefetch_related(
         Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width"))
     )
 
