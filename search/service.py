@@ -540,19 +540,21 @@ def with_thumbnails(queryset):
     )
 
 
-def attach_assets(hits):
-    """Give each hit its asset (an asset deleted since the statement ran drops out of the page)."""
-    assets = with_thumbnails(Asset.objects.all()).in_bulk([hit.asset_id for hit in hits])
+def attach_assets(hits, *, thumbnails=True):
+    """Give each hit its asset (an asset deleted since the statement ran drops out of the page), with
+    what its thumbnail needs unless the caller shows none."""
+    assets = Asset.objects.select_related("current_version").defer("current_version__raw_metadata")
+    assets = (with_thumbnails(assets) if thumbnails else assets).in_bulk([hit.asset_id for hit in hits])
     for hit in hits:
         hit.asset = assets.get(hit.asset_id)
     return [hit for hit in hits if hit.asset is not None]
 
 
-def search_with_facets(query, user, *, with_facets=True):
-    """What the page and the API show: the page of hits with their assets, and the facets (unless
-    the caller has no use for them: they cost a second statement)."""
+def search_with_facets(query, user, *, with_facets=True, thumbnails=True):
+    """What the page and the API show: the page of hits with their assets (and their thumbnails, for
+    pages), and the facets (unless the caller has no use for them: they cost a second statement)."""
     results = search(query, user)
-    results.hits = attach_assets(results.hits)
+    results.hits = attach_assets(results.hits, thumbnails=thumbnails)
     counted = facets(results.query, user, results.interpretation, results.vector) if with_facets else {}
     return results, counted
 

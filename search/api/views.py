@@ -52,7 +52,8 @@ def _valid_query(data):
 
 def search_response(request, query):
     """Run ``query`` for the requesting user and shape the page, facets and interpretation."""
-    results, facets = service.search_with_facets(query, request.user, with_facets=_wants_facets(request))
+    results, facets = service.search_with_facets(query, request.user, with_facets=_wants_facets(request),
+                                                 thumbnails=False)  # hits carry no rendition URLs
     next_url = None
     if results.next_cursor:
         params = request.query_params.copy()
