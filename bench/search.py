@@ -538,17 +538,19 @@ def faiss_index(dataset, path):
 def faiss_search(index, loaded, masks, ef_search):
     import faiss
 
+    # The selectors hold raw pointers into the bitmaps: ``search`` keeps both alive (a bitmap freed
+    # under its selector crashed the 1M run). IDSelectorBitmap's size is in bytes.
+    bitmaps = [None if mask is None else np.packbits(mask, bitorder="little") for mask in masks]
+    selectors = [None if bits is None else faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)) for bits in bitmaps]
+
     def search(i, query):
         params = faiss.SearchParametersHNSW()
         params.efSearch = ef_search
-        if masks[i] is not None:
+        if bitmaps[i] is not None:
             params.sel = selectors[i]
         _, found = index.search(query[None], K, params=params)
         return [int(loaded.version_ids[j]) for j in found[0] if j >= 0]
 
-    bitmaps = [None if mask is None else np.packbits(mask, bitorder="little") for mask in masks]
-    selectors = [None if bits is None else faiss.IDSelectorBitmap(len(masks[i]), faiss.swig_ptr(bits))
-                 for i, bits in enumerate(bitmaps)]
     return search
 
 
