@@ -4,7 +4,7 @@ Loads N clustered unit vectors with assets, versions, collections, role grants a
 straight into its own embedded Postgres (``var/bench``; data is reused between runs), then
 times 200 queries per case (unfiltered, 1% label, permission only, label + permission; after 200
 other queries untimed, so caches are warm) through the retrieval strategy, and 50 "more like this"
-searches (after 50 others) through the search service and the API (with and without facets), and
+searches (after 200 others) through the search service and the API (with and without facets), and
 runs FAISS HNSW on the same vectors for the ratio. Appends the table and the machine to
 docs/benchmarks.md.
 
@@ -629,8 +629,8 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
     # "More like this" (service, API) starts from an asset the viewer may see, filtered by its cluster's
     # concept ("more like this dog, labelled dog"); the asset itself is left out of the truth, and so are
     # rows beyond the service's distance cut.
-    chosen = rng.choice(np.flatnonzero(viewer), 2 * service_queries, replace=False)
-    like_rows, warm_rows = chosen[:service_queries], chosen[service_queries:]  # warm-up: other assets
+    chosen = rng.choice(np.flatnonzero(viewer), service_queries + queries_count, replace=False)
+    like_rows, warm_rows = chosen[:service_queries], chosen[service_queries:]  # warm-up: as many other assets
     uid_of = dict(Asset.objects.filter(pk__in=loaded.version_ids[chosen].tolist()).values_list("id", "uid"))
     like_concepts, warm_concepts = (dataset.cluster[r] % dataset.concepts for r in (like_rows, warm_rows))
     like_uids, warm_uids = ([uid_of[int(loaded.version_ids[r])] for r in rows] for rows in (like_rows, warm_rows))
