@@ -14,7 +14,9 @@ Rules (one Q-expression per action, built by ``_rule``, so querysets and single 
 - Trashed assets are invisible to every action above; ``restore`` applies to them with the delete rule
   and ``purge`` (irreversible) needs admin+. Legal hold is a state, enforced by the retention service.
 """
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404
 
 from assets.models import Asset, Collection
 
@@ -93,6 +95,15 @@ def trashed_assets(user, queryset=None):
 def can(user, action, asset):
     """One asset, one action: the same SQL as ``permitted_assets`` so the answers always agree."""
     return permitted_assets(user, action, Asset.objects.filter(pk=asset.pk)).exists()
+
+
+def changeable_asset_or_404(user, uid, queryset=None):
+    """The asset ``uid`` a page is about to change: 404 unless ``user`` sees it (so it stays hidden),
+    PermissionDenied (403) if they see it but may not change it."""
+    asset = get_object_or_404(visible_assets(user, queryset), uid=uid)
+    if not can_change(user, asset):
+        raise PermissionDenied
+    return asset
 
 
 def can_view(user, asset):

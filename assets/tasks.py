@@ -6,10 +6,7 @@ from celery import Task, shared_task
 from assets.models import AssetVersion
 from assets.renditions import delete_unused_files, files_locked
 from assets.services import processing
-from dam.retries import RETRY_POLICY, TRANSIENT_ERRORS, giving_up, record_retry
-
-# The retry rule is the project's (dam.retries); tasks of other apps import it from here too.
-__all__ = ["RETRY_POLICY", "TRANSIENT_ERRORS", "delete_unused_renditions", "process_version"]
+from dam.retries import RETRY_POLICY, giving_up, record_retry
 
 logger = logging.getLogger(__name__)
 

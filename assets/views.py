@@ -40,10 +40,7 @@ def _visible_asset_or_404(request, uid):
 
 
 def _changeable_asset_or_404(request, uid):
-    asset = _visible_asset_or_404(request, uid)
-    if not permissions.can_change(request.user, asset):
-        raise PermissionDenied
-    return asset
+    return permissions.changeable_asset_or_404(request.user, uid, _with_current_renditions(Asset.objects.all()))
 
 
 def _require_upload_permission(request, collections=()):

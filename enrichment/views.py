@@ -1,7 +1,6 @@
 """Label review on the asset page: thin POST views over the label services, back to the page with a message."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,16 +12,8 @@ from enrichment.services import add_label, reject_label, undo_rejection
 from ontology.models import Concept
 
 
-def _changeable_asset(request, uid):
-    """404 unless the user sees the asset, 403 if they see it but may not change it."""
-    asset = get_object_or_404(permissions.visible_assets(request.user), uid=uid)
-    if not permissions.can_change(request.user, asset):
-        raise PermissionDenied
-    return asset
-
-
 def _asset_and_concept(request, uid, concept_id):
-    return _changeable_asset(request, uid), get_object_or_404(Concept, pk=concept_id)
+    return permissions.changeable_asset_or_404(request.user, uid), get_object_or_404(Concept, pk=concept_id)
 
 
 def _back_to_labels(asset):
@@ -32,7 +23,7 @@ def _back_to_labels(asset):
 @login_required
 @require_POST
 def add(request, uid):
-    asset = _changeable_asset(request, uid)
+    asset = permissions.changeable_asset_or_404(request.user, uid)
     form = AddLabelForm(request.POST)
     if form.is_valid():
         concept = form.cleaned_data["concept"]

@@ -4,7 +4,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 
 from assets.services import retention
-from assets.tasks import RETRY_POLICY, TRANSIENT_ERRORS
+from dam.retries import RETRY_POLICY, TRANSIENT_ERRORS
 from governance.services import rights, uploads
 
 

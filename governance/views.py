@@ -243,12 +243,18 @@ def legal_hold(request, uid):
     return redirect("assets:detail", uid=asset.uid)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def collection_roles(request, slug):
+def _administered_collection(request, slug):
+    """The collection ``slug`` for its admins (and site admins); 403 for anyone else."""
     collection = get_object_or_404(Collection, slug=slug)
     if not permissions.can_manage_roles(request.user, collection):
         raise PermissionDenied
+    return collection
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def collection_roles(request, slug):
+    collection = _administered_collection(request, slug)
     form = RoleGrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -266,12 +272,11 @@ def collection_roles(request, slug):
 @require_POST
 def collection_face_policy(request, slug):
     """Collection admins decide whether its renditions must blur faces (turning it on re-makes them)."""
-    collection = get_object_or_404(Collection, slug=slug)
-    if not permissions.can_manage_roles(request.user, collection):
-        raise PermissionDenied
+    collection = _administered_collection(request, slug)
     required = request.POST.get("anonymise_faces") == "on"
     set_face_policy(collection, required, actor=Actor.from_request(request))
-    messages.success(request, f"Faces in {collection} are {'now blurred in every rendition' if required else 'no longer blurred in new renditions'}.")
+    outcome = "now blurred in every rendition" if required else "no longer blurred in new renditions"
+    messages.success(request, f"Faces in {collection} are {outcome}.")
     return redirect("governance:collection_roles", slug=collection.slug)
 
 

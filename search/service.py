@@ -532,10 +532,15 @@ def facets(query, user, interpretation, vector=None):
     return grouped
 
 
+def with_current_version(queryset):
+    """Assets with their current version, but not its raw metadata dump (tens of KB of JSON per camera
+    photo, shown only on the asset page)."""
+    return queryset.select_related("current_version").defer("current_version__raw_metadata")
+
+
 def with_thumbnails(queryset):
-    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown; not the
-    version's raw metadata dump (tens of KB of JSON per camera photo, shown only on the asset page)."""
-    return queryset.select_related("current_version").defer("current_version__raw_metadata").prefetch_related(
+    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown."""
+    return with_current_version(queryset).prefetch_related(
         Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width"))
     )
 
@@ -543,8 +548,8 @@ def with_thumbnails(queryset):
 def attach_assets(hits, *, thumbnails=True):
     """Give each hit its asset (an asset deleted since the statement ran drops out of the page), with
     what its thumbnail needs unless the caller shows none."""
-    assets = Asset.objects.select_related("current_version").defer("current_version__raw_metadata")
-    assets = (with_thumbnails(assets) if thumbnails else assets).in_bulk([hit.asset_id for hit in hits])
+    load = with_thumbnails if thumbnails else with_current_version
+    assets = load(Asset.objects.all()).in_bulk([hit.asset_id for hit in hits])
     for hit in hits:
         hit.asset = assets.get(hit.asset_id)
     return [hit for hit in hits if hit.asset is not None]
