@@ -4,7 +4,8 @@ Loads N clustered unit vectors with assets, versions, collections, role grants a
 straight into its own embedded Postgres (``var/bench``; data is reused between runs), then
 times 200 queries per case (unfiltered, 1% label, permission only, label + permission; after 200
 other queries untimed, so caches are warm) through the retrieval strategy, and 50 "more like this"
-searches (after 200 others) through the search service and the API (with and without facets), and
+searches (after 200 others and one per concept) through the search service and the API (with and
+without facets), and
 runs FAISS HNSW on the same vectors for the ratio. Appends the table and the machine to
 docs/benchmarks.md.
 
@@ -630,8 +631,15 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
     # concept ("more like this dog, labelled dog"); the asset itself is left out of the truth, and so are
     # rows beyond the service's distance cut.
     chosen = rng.choice(np.flatnonzero(viewer), service_queries + queries_count, replace=False)
-    like_rows, warm_rows = chosen[:service_queries], chosen[service_queries:]  # warm-up: as many other assets
-    uid_of = dict(Asset.objects.filter(pk__in=loaded.version_ids[chosen].tolist()).values_list("id", "uid"))
+    like_rows = chosen[:service_queries]
+    # Warm-up: as many other assets as the retrieval's warm-up has queries, plus one asset per concept, so
+    # that every concept's rows have been read once (the retrieval's warm-up queries use the timed
+    # queries' own concepts), as on a server that has been answering searches.
+    others = np.setdiff1d(np.flatnonzero(viewer), like_rows)
+    _, one_per_concept = np.unique(dataset.cluster[others] % dataset.concepts, return_index=True)
+    warm_rows = np.concatenate([chosen[service_queries:], others[one_per_concept]])
+    uid_of = dict(Asset.objects.filter(pk__in=loaded.version_ids[np.concatenate([like_rows, warm_rows])].tolist())
+                  .values_list("id", "uid"))
     like_concepts, warm_concepts = (dataset.cluster[r] % dataset.concepts for r in (like_rows, warm_rows))
     like_uids, warm_uids = ([uid_of[int(loaded.version_ids[r])] for r in rows] for rows in (like_rows, warm_rows))
     index, faiss_seconds = faiss_index(dataset, var_dir / f"faiss_{rows}.index")

@@ -149,14 +149,15 @@ def vector_plan(model, query):  # model: the active ModelRun whose vectors rank 
     """
     concepts = _concept_subtree(query.has_concepts[0]) if query.has_concepts else None
     try:
-        return vectors.vector_candidates(model.id, QUERY_VECTOR, k=VECTOR_TOP_K,
+        return vectors.vector_candidates(model.id, QUERY_VECTOR, k=VECTOR_TOP_K, max_distance=VECTOR_MAX_DISTANCE,
                                          filtered_sql="SELECT version_id FROM filtered", concepts=concepts)
     except vectors.VectorIndexMissing:
         logger.warning("model run %s has no vector index; ranking its vectors exactly", model.id)
         return vectors.VectorQuery(
-            f"SELECT f.version_id, e.vector <=> {QUERY_VECTOR} AS distance FROM filtered f "
-            f"JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = {int(model.id)} "
-            f"ORDER BY distance LIMIT {VECTOR_TOP_K}", [], settings_sql="", plan=UNINDEXED)
+            f"SELECT * FROM (SELECT f.version_id, e.vector <=> {QUERY_VECTOR} AS distance FROM filtered f "
+            f"JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = {int(model.id)}) ranked "
+            f"WHERE distance <= {VECTOR_MAX_DISTANCE!r} ORDER BY distance LIMIT {VECTOR_TOP_K}", [],
+            settings_sql="", plan=UNINDEXED)
 
 
 @dataclass
@@ -342,10 +343,10 @@ class SearchStatement:
                     f"ON a.current_version_id = e.version_id WHERE e.model_id = {int(self.vector.id)} "
                     f"AND a.uid = %s AND a.id IN ({perm}))", self.query.similar_to, *perm_params)
         sql.add(f", vector_nearest AS ({self.vector_plan.sql})", *self.vector_plan.params)
-        # The plan returns only versions of ``filtered`` (current ones), so each names its asset.
+        # The plan returns only versions of ``filtered`` (current ones) within the distance cut, so each
+        # names its asset.
         sql.add(", vector_hits AS (SELECT a.id AS asset_id, (1 - n.distance)::float8 AS score FROM vector_nearest n "
-                "JOIN assets_asset a ON a.current_version_id = n.version_id WHERE n.distance <= %s)",
-                VECTOR_MAX_DISTANCE)
+                "JOIN assets_asset a ON a.current_version_id = n.version_id)")
 
     def _fusion_ctes(self, sql):
         """``scored``: one row per hit with its evidence and what sorting needs (version, dates).
@@ -532,34 +533,29 @@ def facets(query, user, interpretation, vector=None):
     return grouped
 
 
-def with_current_version(queryset):
-    """Assets with their current version, but not its raw metadata dump (tens of KB of JSON per camera
-    photo, shown only on the asset page)."""
-    return queryset.select_related("current_version").defer("current_version__raw_metadata")
-
-
 def with_thumbnails(queryset):
-    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown."""
-    return with_current_version(queryset).prefetch_related(
+    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown; not the version's
+    raw metadata dump (tens of KB of JSON per camera photo, shown only on the asset page)."""
+    return queryset.select_related("current_version").defer("current_version__raw_metadata").prefetch_related(
         Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width"))
     )
 
 
-def attach_assets(hits, *, thumbnails=True):
-    """Give each hit its asset (an asset deleted since the statement ran drops out of the page), with
-    what its thumbnail needs unless the caller shows none."""
-    load = with_thumbnails if thumbnails else with_current_version
-    assets = load(Asset.objects.all()).in_bulk([hit.asset_id for hit in hits])
+def attach_assets(hits, assets=None):
+    """Give each hit its asset from the queryset ``assets`` (default: with what its thumbnail needs); an
+    asset deleted since the statement ran drops out of the page."""
+    found = (with_thumbnails(Asset.objects.all()) if assets is None else assets).in_bulk([h.asset_id for h in hits])
     for hit in hits:
-        hit.asset = assets.get(hit.asset_id)
+        hit.asset = found.get(hit.asset_id)
     return [hit for hit in hits if hit.asset is not None]
 
 
-def search_with_facets(query, user, *, with_facets=True, thumbnails=True):
-    """What the page and the API show: the page of hits with their assets (and their thumbnails, for
-    pages), and the facets (unless the caller has no use for them: they cost a second statement)."""
+def search_with_facets(query, user, *, with_facets=True, assets=None):
+    """What the page and the API show: the page of hits with their assets (loaded from ``assets``, see
+    ``attach_assets``), and the facets (unless the caller has no use for them: they cost a second
+    statement)."""
     results = search(query, user)
-    results.hits = attach_assets(results.hits, thumbnails=thumbnails)
+    results.hits = attach_assets(results.hits, assets)
     counted = facets(results.query, user, results.interpretation, results.vector) if with_facets else {}
     return results, counted
 

@@ -39,6 +39,15 @@ def test_search_returns_hits_with_explanations_facets_and_interpretation(api, li
     }
 
 
+def test_hits_have_exactly_the_fields_the_schema_documents(api, library):
+    """Hits are written out by hand (for speed); the schema, made from the declared fields, must match."""
+    schemas = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    hit = api.get("/api/search/", {"q": "animals"}).json()["results"][0]
+    assert set(hit) == set(schemas["Hit"]["properties"])
+    assert set(hit["explanation"]) == set(schemas["Explanation"]["properties"])
+    assert set(hit["explanation"]["concepts"][0]) == set(schemas["ConceptEvidence"]["properties"])
+
+
 def test_facets_can_be_left_out_and_the_hits_stay_the_same(api, library):
     with_facets = api.get("/api/search/", {"q": "animals"}).json()
     without = api.get("/api/search/", {"q": "animals", "facets": "false"}).json()
