@@ -4,7 +4,6 @@ import uuid
 from django.urls import reverse
 from rest_framework import serializers
 
-from assets.models import Asset
 from search.models import SavedSearch
 
 
@@ -55,16 +54,11 @@ class HitSerializer(serializers.Serializer):
                 reverse("assets:detail", kwargs={"uid": _UID_SLOT}))
         return self.context["asset_url"].replace(str(_UID_SLOT), str(hit.asset.uid))
 
-    @staticmethod
-    def assets():
-        """The assets of hits, with just the columns ``to_representation`` reads (no renditions)."""
-        return Asset.objects.select_related("current_version").only(
-            "uid", "title", "current_version__format", "current_version__width", "current_version__height")
-
     def to_representation(self, hit):
         """The declared fields' output, written out: DRF's generic walk over them (dotted sources, nested
         serializers) cost about 0.25 ms per hit, most of what the API adds to a search
-        (docs/benchmarks.md). The declared fields still document the shape; a test keeps both equal."""
+        (docs/benchmarks.md). The declared fields still document the shape; a test keeps both equal.
+        Reads only the search statement's summary columns (``search.service.SUMMARY_COLUMNS``)."""
         asset = hit.asset
         version = asset.current_version
         return {

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from assets.services.audit import Actor
 from search import service
 from search.api.serializers import (
-    HitSerializer,
     ImageSearchSerializer,
     SavedSearchSerializer,
     SearchResponseSerializer,
@@ -54,7 +53,7 @@ def _valid_query(data):
 def search_response(request, query):
     """Run ``query`` for the requesting user and shape the page, facets and interpretation."""
     results, facets = service.search_with_facets(query, request.user, with_facets=_wants_facets(request),
-                                                 assets=HitSerializer.assets())
+                                                 thumbnails=False)  # hits show the summary columns only
     next_url = None
     if results.next_cursor:
         params = request.query_params.copy()
