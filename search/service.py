@@ -11,7 +11,8 @@
     vector_hits     the k nearest of the filtered set (``search.vectors``' plan), below a distance cut
     scored          evidence fused by reciprocal rank fusion or a weighted sum (each source reads
                     ``filtered`` once; hits take their dates by key)
-    results/page    sort key, total, keyset cursor, LIMIT; the final SELECT adds the explanations
+    results/page    sort key, total, keyset cursor, LIMIT; the final SELECT adds the explanations and
+                    each hit's summary columns (``SUMMARY_COLUMNS``)
 
 Labels (``MachineLabel.objects.effective()`` on current versions, plus labels people added) are
 always read per asset or per concept through ``label_rows_sql``, never as one library-wide set.
@@ -435,7 +436,8 @@ class SearchStatement:
         sql.add(", %s::text", self.vector.name if self.vector else None)
         sql.add(f", {', '.join(SUMMARY_COLUMNS)}")
         sql.add(" FROM page p JOIN search_searchdocument d ON d.asset_id = p.asset_id "
-                "JOIN assets_asset a ON a.id = p.asset_id LEFT JOIN assets_assetversion v ON v.id = a.current_version_id")
+                "JOIN assets_asset a ON a.id = p.asset_id "
+                "LEFT JOIN assets_assetversion v ON v.id = a.current_version_id")
         if self.highlight:
             sql.add(" CROSS JOIN text_query t")
         sql.add(" ORDER BY p.sort_key DESC, p.asset_id DESC")
