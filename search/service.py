@@ -210,6 +210,7 @@ class SearchResults:
     query: object
     text_vector_unavailable: str = ""
     vector: ModelRun | None = None
+    hit_ids: list | None = None  # every hit's asset id, when the statement was ``bounded``
 
     @property
     def vector_text_search(self):
@@ -248,6 +249,9 @@ class SearchStatement:
         self.has_vector = bool(query.similar_to or query.vector)
         self.sources = [name for name, present in
                         (("concept", self.groups), ("text", self.tsquery), ("vector", self.has_vector)) if present]
+        # Only vector evidence: at most VECTOR_TOP_K hits, so the page statement returns all their ids and
+        # the facets count those instead of running the vector search again (a second plan and scan).
+        self.bounded = self.sources == ["vector"] and not self.groups and not interpretation.matches
 
     # ------------------------------------------------------------------ CTEs
 
@@ -435,6 +439,8 @@ class SearchStatement:
             sql.add(", NULL::text[], NULL::text, NULL::text")
         sql.add(", %s::text", self.vector.name if self.vector else None)
         sql.add(f", {', '.join(SUMMARY_COLUMNS)}")
+        if self.bounded:
+            sql.add(", (SELECT array_agg(asset_id) FROM results)")
         sql.add(" FROM page p JOIN search_searchdocument d ON d.asset_id = p.asset_id "
                 "JOIN assets_asset a ON a.id = p.asset_id "
                 "LEFT JOIN assets_assetversion v ON v.id = a.current_version_id")
@@ -453,13 +459,15 @@ class SearchStatement:
             return cursor.fetchall()
 
     def execute(self):
-        """Run the page statement: one round trip. Returns (hits, total, next cursor)."""
+        """Run the page statement: one round trip. Returns (hits, total, next cursor, the ids of every hit
+        when the statement is ``bounded``, else None)."""
         rows = self._fetch(*self.page_sql())
-        hits = [self._hit(row) for row in rows[: self.query.page_size]]
+        hits = [self._hit(row[:len(row) - self.bounded]) for row in rows[: self.query.page_size]]
         next_cursor = None
         if len(rows) > self.query.page_size:
             next_cursor = Cursor(self.query.sort, hits[-1].sort_key, hits[-1].asset_id).encode()
-        return hits, rows[0][3] if rows else 0, next_cursor
+        hit_ids = (rows[0][-1] if rows else []) if self.bounded else None
+        return hits, rows[0][3] if rows else 0, next_cursor, hit_ids
 
     @staticmethod
     def _hit(row):
@@ -477,8 +485,14 @@ class SearchStatement:
 
     # ------------------------------------------------------------------ facets
 
-    def facets_sql(self):
-        sql = self._base()
+    def facets_sql(self, hit_ids=None):
+        """``hit_ids``: every hit, known from the page statement (see ``bounded``): counted directly."""
+        if hit_ids is None:
+            sql = self._base()
+        else:
+            sql = Sql().add("WITH results AS (SELECT a.id AS asset_id, a.current_version_id AS version_id, "
+                            "count(*) OVER () AS total FROM assets_asset a WHERE a.id = ANY(%s::bigint[]))",
+                            list(hit_ids))
         # Past FACET_SAMPLE hits, count a deterministic sample (by a hash of the asset id, so a reload
         # shows the same numbers) and scale up: exact counts over a million hits take seconds.
         status, status_params = rights.status_sql("sampled.asset_id")
@@ -513,8 +527,12 @@ class SearchStatement:
                     "FROM unnest(%s::varchar[]) AS s(id)", *subtree_params, senses)
         return sql.text(), sql.params
 
-    def facet_rows(self):
-        return self._fetch(*self.facets_sql())
+    def facet_rows(self, hit_ids=None):
+        if hit_ids is None:
+            return self._fetch(*self.facets_sql())
+        with connection.cursor() as cursor:
+            cursor.execute(*self.facets_sql(hit_ids))
+            return cursor.fetchall()
 
 
 # ---------------------------------------------------------------------- entry points
@@ -537,14 +555,18 @@ def search(query, user):
     interpretation = choose(interpret(query.text), query.concepts)
     query, vector_unavailable = with_text_vector(query)
     vector = active_run(query.vector_capability) if query.similar_to or query.vector is not None else None
-    hits, total, next_cursor = SearchStatement(query, interpretation, user, vector).execute()
-    return SearchResults(hits, total, next_cursor, interpretation, query, vector_unavailable, vector)
+    hits, total, next_cursor, hit_ids = SearchStatement(query, interpretation, user, vector).execute()
+    return SearchResults(hits, total, next_cursor, interpretation, query, vector_unavailable, vector, hit_ids)
 
 
-def facets(query, user, interpretation, vector=None):
-    """Counts per facet over the hits (and per sense of an ambiguous word, over the filtered set)."""
+def facets(query, user, interpretation, vector=None, hit_ids=None):
+    """Counts per facet over the hits (and per sense of an ambiguous word, over the filtered set).
+
+    ``hit_ids``: every hit, when the page statement returned them (``SearchResults.hit_ids``); the
+    statement then counts those rather than searching again."""
     grouped = {}
-    for facet, value, label, count, approximate in SearchStatement(query, interpretation, user, vector).facet_rows():
+    statement = SearchStatement(query, interpretation, user, None if hit_ids is not None else vector)
+    for facet, value, label, count, approximate in statement.facet_rows(hit_ids):
         if value not in (None, ""):
             label = label or (rights.STATUSES.get(value, value) if facet == "rights" else value)
             grouped.setdefault(facet, []).append(FacetValue(value, count, label, approximate))
@@ -577,7 +599,8 @@ def search_with_facets(query, user, *, with_facets=True, thumbnails=True):
     results = search(query, user)
     if thumbnails:
         results.hits = attach_assets(results.hits)
-    counted = facets(results.query, user, results.interpretation, results.vector) if with_facets else {}
+    counted = facets(results.query, user, results.interpretation, results.vector, results.hit_ids) \
+        if with_facets else {}
     return results, counted
 
 

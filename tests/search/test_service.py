@@ -238,7 +238,7 @@ def test_one_statement_for_filters_permissions_ranking_and_the_page(library, use
     interpretation = interpret(query.text)
     statement = service.SearchStatement(query, interpretation, user)
     with django_assert_num_queries(1):
-        hits, total, _ = statement.execute()
+        hits, total, _, _ = statement.execute()
     assert total == 5 and len(hits) == 2  # three animals; "morning" in a title and a caption
     with django_assert_num_queries(2):  # the label lookup of the words, then the statement
         service.search(query, user)
@@ -344,6 +344,11 @@ def test_more_like_this_ranks_by_vector_and_skips_the_source(library, user, inde
     assert [hit.asset_id for hit in results.hits] == [library["dog"].pk, library["bus"].pk]
     assert results.hits[0].explanation["vector"] == {"similarity": pytest.approx(0.994, abs=1e-3),
                                                      "model": "mobilenetv2-12-int8.onnx"}
+    # Its facets count the hits the page statement listed, and agree with searching again.
+    assert sorted(results.hit_ids) == sorted([library["dog"].pk, library["bus"].pk])
+    counted = service.facets(results.query, user, results.interpretation, results.vector, results.hit_ids)
+    assert counted["format"] and counted == service.facets(results.query, user, results.interpretation,
+                                                           results.vector)
     combined = run(user, similar_to=str(library["cat"].uid), text="animal")
     assert combined.hits[0].asset_id == library["dog"].pk
     assert run(user, similar_to=str(library["cat"].uid), has_concepts=[ANIMAL]).total == 1
