@@ -251,7 +251,7 @@ class SearchStatement:
                         (("concept", self.groups), ("text", self.tsquery), ("vector", self.has_vector)) if present]
         # Only vector evidence: at most VECTOR_TOP_K hits, so the page statement returns all their ids and
         # the facets count those instead of running the vector search again (a second plan and scan).
-        self.bounded = self.sources == ["vector"] and not self.groups and not interpretation.matches
+        self.bounded = self.sources == ["vector"] and not interpretation.matches  # (and so no sense counts)
 
     # ------------------------------------------------------------------ CTEs
 
@@ -462,7 +462,7 @@ class SearchStatement:
         """Run the page statement: one round trip. Returns (hits, total, next cursor, the ids of every hit
         when the statement is ``bounded``, else None)."""
         rows = self._fetch(*self.page_sql())
-        hits = [self._hit(row[:len(row) - self.bounded]) for row in rows[: self.query.page_size]]
+        hits = [self._hit(row[:-1] if self.bounded else row) for row in rows[: self.query.page_size]]
         next_cursor = None
         if len(rows) > self.query.page_size:
             next_cursor = Cursor(self.query.sort, hits[-1].sort_key, hits[-1].asset_id).encode()
