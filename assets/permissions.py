@@ -100,13 +100,22 @@ def can(user, action, asset):
     return permitted_assets(user, action, Asset.objects.filter(pk=asset.pk)).exists()
 
 
-def changeable_asset_or_404(user, uid, queryset=None):
-    """The asset ``uid`` a page is about to change: 404 unless ``user`` sees it (so it stays hidden),
-    PermissionDenied (403) if they see it but may not change it."""
+def asset_for_action_or_404(user, action, uid, queryset=None):
+    """The asset ``uid`` a page is about to act on: 404 unless ``user`` sees it (so it stays hidden),
+    PermissionDenied (403) if they see it but may not do ``action``."""
     asset = get_object_or_404(visible_assets(user, queryset), uid=uid)
-    if not can_change(user, asset):
+    if not can(user, action, asset):
         raise PermissionDenied
     return asset
+
+
+def administered_collection_or_404(user, slug):
+    """The collection ``slug`` for a page or endpoint of its admins (and site admins): 404 if there is
+    none, PermissionDenied (403) for anyone else."""
+    collection = get_object_or_404(Collection, slug=slug)
+    if not can_manage_roles(user, collection):
+        raise PermissionDenied("You may not manage roles on this collection.")
+    return collection
 
 
 def can_view(user, asset):

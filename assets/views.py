@@ -40,7 +40,8 @@ def _visible_asset_or_404(request, uid):
 
 
 def _changeable_asset_or_404(request, uid):
-    return permissions.changeable_asset_or_404(request.user, uid, _with_current_renditions(Asset.objects.all()))
+    return permissions.asset_for_action_or_404(request.user, "change", uid,
+                                               _with_current_renditions(Asset.objects.all()))
 
 
 def _require_upload_permission(request, collections=()):

@@ -5,9 +5,8 @@ straight into its own embedded Postgres (``var/bench``; data is reused between r
 times 200 queries per case (unfiltered, 1% label, permission only, label + permission; after 200
 other queries untimed, so caches are warm) through the retrieval strategy, and 50 "more like this"
 searches (after 200 others and one per concept) through the search service and the API (with and
-without facets), and
-runs FAISS HNSW on the same vectors for the ratio. Appends the table and the machine to
-docs/benchmarks.md.
+without facets), and runs FAISS HNSW on the same vectors for the ratio. Appends the table and the
+machine to docs/benchmarks.md.
 
     python bench/search.py --rows 100000 1000000
 

@@ -13,7 +13,7 @@ from ontology.models import Concept
 
 
 def _asset_and_concept(request, uid, concept_id):
-    return permissions.changeable_asset_or_404(request.user, uid), get_object_or_404(Concept, pk=concept_id)
+    return permissions.asset_for_action_or_404(request.user, "change", uid), get_object_or_404(Concept, pk=concept_id)
 
 
 def _back_to_labels(asset):
@@ -23,7 +23,7 @@ def _back_to_labels(asset):
 @login_required
 @require_POST
 def add(request, uid):
-    asset = permissions.changeable_asset_or_404(request.user, uid)
+    asset = permissions.asset_for_action_or_404(request.user, "change", uid)
     form = AddLabelForm(request.POST)
     if form.is_valid():
         concept = form.cleaned_data["concept"]

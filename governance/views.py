@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets import permissions
-from assets.models import Asset, AssetVersion, AuditEntry, Collection
+from assets.models import Asset, AssetVersion, AuditEntry
 from assets.services import audit, retention
 from assets.services.audit import Actor
 from assets.services.collections import set_face_policy
@@ -31,11 +31,7 @@ site_admin_required = user_passes_test(permissions.is_site_admin)
 
 
 def _asset_for(request, action, uid):
-    """404 unless the user may see the asset, 403 if they see it but may not do ``action``."""
-    asset = get_object_or_404(permissions.visible_assets(request.user), uid=uid)
-    if not permissions.can(request.user, action, asset):
-        raise PermissionDenied
-    return asset
+    return permissions.asset_for_action_or_404(request.user, action, uid)
 
 
 def _refused(request, exc, asset):
@@ -243,18 +239,10 @@ def legal_hold(request, uid):
     return redirect("assets:detail", uid=asset.uid)
 
 
-def _administered_collection(request, slug):
-    """The collection ``slug`` for its admins (and site admins); 403 for anyone else."""
-    collection = get_object_or_404(Collection, slug=slug)
-    if not permissions.can_manage_roles(request.user, collection):
-        raise PermissionDenied
-    return collection
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def collection_roles(request, slug):
-    collection = _administered_collection(request, slug)
+    collection = permissions.administered_collection_or_404(request.user, slug)
     form = RoleGrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -272,7 +260,7 @@ def collection_roles(request, slug):
 @require_POST
 def collection_face_policy(request, slug):
     """Collection admins decide whether its renditions must blur faces (turning it on re-makes them)."""
-    collection = _administered_collection(request, slug)
+    collection = permissions.administered_collection_or_404(request.user, slug)
     required = request.POST.get("anonymise_faces") == "on"
     set_face_policy(collection, required, actor=Actor.from_request(request))
     outcome = "now blurred in every rendition" if required else "no longer blurred in new renditions"

@@ -528,11 +528,7 @@ class SearchStatement:
         return sql.text(), sql.params
 
     def facet_rows(self, hit_ids=None):
-        if hit_ids is None:
-            return self._fetch(*self.facets_sql())
-        with connection.cursor() as cursor:
-            cursor.execute(*self.facets_sql(hit_ids))
-            return cursor.fetchall()
+        return self._fetch(*self.facets_sql(hit_ids))
 
 
 # ---------------------------------------------------------------------- entry points

@@ -59,7 +59,8 @@ def load_working_image(version):
 @lru_cache(maxsize=2)
 def _decoded_rendition(pk, name, spec):
     """A version's steps follow one another in a worker process (its pipeline task, or its capability
-    tasks), so its rendition is decoded once for all of them. Keyed by row and file name: a new rendition is a new row. Models only read it.
+    tasks), so its rendition is decoded once for all of them. Keyed by row and file name: a new
+    rendition is a new row. Models only read it.
     """
     return decode(read_stored(default_storage, name), what=f"rendition {spec}")
 

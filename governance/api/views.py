@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets import permissions
-from assets.models import Asset, Collection
+from assets.models import Asset
 from assets.services import retention
 from assets.services.audit import Actor
 from assets.services.collections import set_face_policy
@@ -171,10 +171,7 @@ class SignedUrlView(GovernanceView):
 
 class CollectionAdminView(GovernanceView):
     def collection(self, slug):
-        collection = get_object_or_404(Collection, slug=slug)
-        if not permissions.can_manage_roles(self.request.user, collection):
-            raise PermissionDenied("You may not manage roles on this collection.")
-        return collection
+        return permissions.administered_collection_or_404(self.request.user, slug)
 
 
 class CollectionRolesView(CollectionAdminView):
