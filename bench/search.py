@@ -293,6 +293,10 @@ SERVER_SETTINGS = {
     "work_mem": "64MB",
     "random_page_cost": "1.1",
     "max_wal_size": "8GB",
+    # Reads of pages in the OS page cache, but not in shared buffers, straight from the backend: the
+    # default hands each to an I/O worker process, and the first "more like this" over a 1% concept
+    # (its neighbours' labels, versions and documents) took 23.7 ms p95 that way against 18-19 ms.
+    "io_method": "sync",
 }
 
 
@@ -684,9 +688,10 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
             mask &= dataset.label_mask(concept) if case.label else True
             mask[row] = False
             like_masks.append(mask)
+        cut = VECTOR_MAX_DISTANCE["similarity"]
         like_truths = [
             [version for version, distance in zip(truth, 1 - dataset.vectors[loaded.version_ids.searchsorted(truth)]
-                                                  @ dataset.vectors[row]) if distance <= VECTOR_MAX_DISTANCE]
+                                                  @ dataset.vectors[row]) if distance <= cut]
             for row, truth in zip(like_rows, ground_truth(dataset, dataset.vectors[like_rows], like_masks,
                                                          loaded.version_ids))]
         like_concept_ids = [loaded.concept_ids[c] for c in like_concepts]

@@ -46,7 +46,10 @@ LABEL_FLOOR = 0.05          # labels below this are noise, never evidence
 CONCEPT_THRESHOLD = 0.15    # a phrase counts for an asset when its labels sum to at least this
 NARROWER_WEIGHT = 0.85      # a narrower concept's label counts a little less than the concept itself
 VECTOR_TOP_K = 50
-VECTOR_MAX_DISTANCE = 0.5   # cosine distance; classifier features of unrelated photos sit at 0.4–0.55
+# Cosine distance beyond which vector evidence is not evidence, per kind of vector: classifier features
+# of unrelated photos sit at 0.4–0.55; CLIP puts a caption and its image at a similarity of only
+# 0.25–0.35 (unrelated pairs 0.1–0.2), so a text query keeps images up to distance 0.78.
+VECTOR_MAX_DISTANCE = {"similarity": 0.5, "clip": 0.78}
 RRF_K = 60
 WEIGHTS = {"concept": 0.5, "text": 0.3, "vector": 0.2}
 FACET_LABEL_CONFIDENCE = 0.3
@@ -149,15 +152,16 @@ def vector_plan(model, query):  # model: the active ModelRun whose vectors rank 
     exact scan of its stored vectors instead, so search keeps working until it is.
     """
     concepts = _concept_subtree(query.has_concepts[0]) if query.has_concepts else None
+    max_distance = VECTOR_MAX_DISTANCE[model.capability]
     try:
-        return vectors.vector_candidates(model.id, QUERY_VECTOR, k=VECTOR_TOP_K, max_distance=VECTOR_MAX_DISTANCE,
+        return vectors.vector_candidates(model.id, QUERY_VECTOR, k=VECTOR_TOP_K, max_distance=max_distance,
                                          filtered_sql="SELECT version_id FROM filtered", concepts=concepts)
     except vectors.VectorIndexMissing:
         logger.warning("model run %s has no vector index; ranking its vectors exactly", model.id)
         return vectors.VectorQuery(
             f"SELECT * FROM (SELECT f.version_id, e.vector <=> {QUERY_VECTOR} AS distance FROM filtered f "
             f"JOIN enrichment_embedding e ON e.version_id = f.version_id AND e.model_id = {int(model.id)}) ranked "
-            f"WHERE distance <= {VECTOR_MAX_DISTANCE!r} ORDER BY distance LIMIT {VECTOR_TOP_K}", [],
+            f"WHERE distance <= {max_distance!r} ORDER BY distance LIMIT {VECTOR_TOP_K}", [],
             settings_sql="", plan=UNINDEXED)
 
 

@@ -14,7 +14,13 @@ picks one of four plans; each returns k rows whenever k rows pass the filter:
   ``ensure_concept_indexes``); an iterative scan of it checks the filter as it streams. Falls back to
   ``label`` in the same statement if it finds fewer than k.
 - ``hnsw``: otherwise, the model's partial HNSW index the same way (iterative, filter checked per
-  candidate), falling back to ``exact`` if it finds fewer than k (a filter far narrower than hinted).
+  candidate), falling back to ``exact`` if it finds fewer than k and the filtered set is small (a filter
+  far narrower than hinted).
+
+With ``max_distance`` the HNSW scans skip farther rows as they stream, so they keep walking the graph
+until k near rows pass: on clustered vectors the first candidates of a query can all lie in another
+cluster (its entry into the graph landed there), and a scan that stopped at k of them returned no
+near row at all for 3 of 50 "more like this" searches at 1M rows (docs/benchmarks.md).
 - ``exact``: the caller expects a small filtered set (or the fallback above): the filter's rows are
   computed, each one's vector looked up by key, all ranked. Exact.
 
@@ -44,7 +50,16 @@ LABEL_EXACT_ROWS = 20_000
 CONCEPT_INDEX_ROWS = LABEL_EXACT_ROWS  # only concepts too big to rank exactly get their own HNSW index
 EXACT_ROWS = 3_000         # filtered rows ranked exactly when the caller expects no more than this
 EF_SEARCH = 100            # HNSW candidates per iteration (docs/benchmarks.md: recall@10 vs ef_search)
-MAX_SCAN_TUPLES = 20_000   # HNSW candidates visited before giving up (then the exact fallback runs)
+MAX_SCAN_TUPLES = 20_000   # HNSW candidates visited before giving up (then the exact fallback may run)
+# With ``max_distance``, rows beyond it do not count, so a query with fewer than k near rows in the whole
+# library walks the graph until this budget is spent (~25 µs per candidate at 1M rows: 50 ms for 2,000).
+NEAR_SCAN_TUPLES = 2_000
+# An HNSW scan comes back short for two reasons: a filter so narrow that its rows are not among the
+# candidates visited (an exact pass finds them, cheaply since they are few), or too few rows near the
+# query at all. So the exact fallback runs only if the scan without the filter does find k near rows,
+# and over a filtered set of at most EXACT_FALLBACK_ROWS (counting a library-wide filter to confirm an
+# empty answer took 250 ms at 1M rows; wider filters pass too many candidates to be the reason).
+EXACT_FALLBACK_ROWS = 20_000
 # Graph build parameters (m, ef_construction). The model's graph spans every row and needs the denser
 # one (recall 0.955 unfiltered at 1M rows with 32/128 and ef_search 100, docs/benchmarks.md); a
 # concept's graph covers one concept's rows, and 16/64 builds it in half the time.
@@ -137,10 +152,12 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
         vector_sql, vector_params = "%s", ["[" + ",".join(f"{float(x):.8g}" for x in query_vector) + "]"]
     search = _Search(model_id, dims, vector_sql, vector_params, int(k), filtered_sql, list(filtered_params),
                      None if max_distance is None else float(max_distance))
-    settings = _settings_sql(search.k)
+    settings = _settings_sql(search.k, scan_tuples=MAX_SCAN_TUPLES if max_distance is None else NEAR_SCAN_TUPLES)
     if filtered_sql is None:
         sql, params = search.hnsw("search_vector", "true")
-        return VectorQuery(f"SELECT * FROM ({sql}) AS nearest WHERE {search.near()} ORDER BY distance", params,
+        # An iterative scan may return rows slightly out of order: sort them again (a materialised CTE,
+        # since the planner would take the index scan's order for granted through a plain subquery).
+        return VectorQuery(f"WITH relaxed AS MATERIALIZED ({sql}) SELECT * FROM relaxed ORDER BY distance", params,
                            settings, "hnsw")
     if expected_rows is not None and expected_rows <= EXACT_ROWS:
         return VectorQuery(*search.exact(), settings, "exact")
@@ -150,12 +167,12 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
         if rows <= LABEL_EXACT_ROWS:
             return VectorQuery(*search.by_label(concepts), _settings_sql(search.k, streamed=True), "label")
         if indexed:
-            return VectorQuery(*search.with_fallback(search.hnsw("search_vector_label", _concept_match(concepts[0])),
+            return VectorQuery(*search.with_fallback("search_vector_label", _concept_match(concepts[0]),
                                                      search.by_label(concepts)), settings, "concept_hnsw")
-    return VectorQuery(*search.with_fallback(search.hnsw("search_vector", "true"), search.exact()), settings, "hnsw")
+    return VectorQuery(*search.with_fallback("search_vector", "true", search.exact()), settings, "hnsw")
 
 
-def _settings_sql(k, *, streamed=False):
+def _settings_sql(k, *, streamed=False, scan_tuples=MAX_SCAN_TUPLES):
     """``streamed``: no plain index scans (the label plan). A concept's rows lie together, and a bitmap
     heap scan reads them as a stream of multi-block reads where an index scan reads one block per call:
     on a cold cache a 1% concept at 1M rows took 1,500 reads and 17 ms instead of 11 (docs/benchmarks.md).
@@ -163,7 +180,7 @@ def _settings_sql(k, *, streamed=False):
     settings = {
         "hnsw.ef_search": min(max(EF_SEARCH, k), 1000),
         "hnsw.iterative_scan": "relaxed_order",
-        "hnsw.max_scan_tuples": MAX_SCAN_TUPLES,
+        "hnsw.max_scan_tuples": scan_tuples,
         "jit": "off",  # a big cost estimate would otherwise spend ~50 ms compiling
         "plan_cache_mode": "force_custom_plan",
         **({"enable_indexscan": "off"} if streamed else {}),
@@ -211,12 +228,16 @@ class _Search:
         return (f"(SELECT true FROM ({self.filtered_sql}) AS f(version_id) WHERE f.version_id = {column} LIMIT 1)",
                 self.filtered_params)
 
-    def hnsw(self, table, match):
-        """HNSW scan (the model's index, or a concept's partial one) checking the filter as it streams."""
-        check, params = self.check("l.version_id")
-        return (f"SELECT l.version_id, (l.half::halfvec({self.dims})) <=> {self.vector_sql}::halfvec({self.dims}) "
-                f"AS distance FROM {table} l WHERE l.model_id = {self.model_id} AND {match} AND {check} "
-                f"ORDER BY distance LIMIT {self.k}", [*self.vector_params, *params])
+    def hnsw(self, table, match, *, filtered=True):
+        """HNSW scan (the model's index, or a concept's partial one) skipping rows beyond ``max_distance``
+        and, if ``filtered``, checking the filter as it streams."""
+        check, params = self.check("l.version_id") if filtered else ("true", [])
+        distance = f"(l.half::halfvec({self.dims})) <=> {self.vector_sql}::halfvec({self.dims})"
+        near, near_params = ("true", []) if self.max_distance is None else \
+            (f"{distance} <= {self.max_distance!r}", self.vector_params)
+        return (f"SELECT l.version_id, {distance} AS distance FROM {table} l WHERE l.model_id = {self.model_id} "
+                f"AND {match} AND {near} AND {check} ORDER BY distance LIMIT {self.k}",
+                [*self.vector_params, *near_params, *params])
 
     def exact(self):
         """Materialise the filtered set; each row probes its own vector by key (LATERAL ... OFFSET 0 keeps
@@ -244,13 +265,21 @@ class _Search:
                 "ORDER BY distance OFFSET 0) AS c "  # OFFSET 0: the filter runs above the sort, lazily
                 f"WHERE {self.near('c.')} AND {check} LIMIT {self.k}", [*self.vector_params, concepts, *params])
 
-    def with_fallback(self, approximate, exact):
-        """The approximate rows, or, when they are fewer than k, the exact ones (one statement)."""
-        short = f"(SELECT count(*) FROM approximate) < {self.k}"
-        return (f"WITH approximate AS MATERIALIZED ({approximate[0]}) "
-                f"SELECT * FROM ((SELECT * FROM approximate WHERE {self.near()} AND NOT {short}) "
-                f"UNION ALL (SELECT * FROM ({exact[0]}) AS exact WHERE {short})) AS nearest ORDER BY distance",
-                [*approximate[1], *exact[1]])
+    def with_fallback(self, table, match, exact):
+        """The HNSW scan's rows, or the exact ones when the scan found fewer than k and the filter is
+        to blame: the same scan without the filter finds k, and the filtered set has at most
+        ``EXACT_FALLBACK_ROWS`` rows. One statement; the checks after the first run only when it fails."""
+        approximate, approximate_params = self.hnsw(table, match)
+        unfiltered, unfiltered_params = self.hnsw(table, match, filtered=False)
+        small = (f"(SELECT count(*) FROM (SELECT 1 FROM ({self.filtered_sql}) AS f LIMIT {EXACT_FALLBACK_ROWS + 1}) "
+                 f"AS counted) <= {EXACT_FALLBACK_ROWS}")
+        use_exact = "(SELECT use_exact FROM fallback)"
+        return (f"WITH approximate AS MATERIALIZED ({approximate}), fallback AS MATERIALIZED ("
+                f"SELECT (SELECT count(*) FROM approximate) < {self.k} "
+                f"AND (SELECT count(*) FROM ({unfiltered}) AS near_rows) = {self.k} AND {small} AS use_exact) "
+                f"SELECT * FROM ((SELECT * FROM approximate WHERE NOT {use_exact}) "
+                f"UNION ALL (SELECT * FROM ({exact[0]}) AS exact WHERE {use_exact})) AS nearest ORDER BY distance",
+                [*approximate_params, *unfiltered_params, *self.filtered_params, *exact[1]])
 
 
 # --------------------------------------------------------------------------- indexes and side tables
