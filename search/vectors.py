@@ -7,22 +7,23 @@ picks one of four plans; each returns k rows whenever k rows pass the filter:
 
 - ``label``: the caller says every wanted version carries one of some concepts, and those concepts
   have at most ``LABEL_EXACT_ROWS`` rows. Their vectors are stored clustered by concept
-  (``search_vector_label``): the plan reads them as a stream of multi-block reads, ranks all of them
+  (``search_vector_label``): the plan reads them from consecutive pages, ranks all of them
   exactly, then checks the caller's filter (permissions, rights, ...) nearest first until k pass (or,
   with ``max_distance``, until the rows get too far). Exact.
 - ``concept_hnsw``: one concept with more rows than that has its own partial HNSW index (built by
   ``ensure_concept_indexes``); an iterative scan of it checks the filter as it streams. Falls back to
   ``label`` in the same statement if it finds fewer than k.
 - ``hnsw``: otherwise, the model's partial HNSW index the same way (iterative, filter checked per
-  candidate), falling back to ``exact`` if it finds fewer than k and the filtered set is small (a filter
-  far narrower than hinted).
-
-With ``max_distance`` the HNSW scans skip farther rows as they stream, so they keep walking the graph
-until k near rows pass: on clustered vectors the first candidates of a query can all lie in another
-cluster (its entry into the graph landed there), and a scan that stopped at k of them returned no
-near row at all for 3 of 50 "more like this" searches at 1M rows (docs/benchmarks.md).
+  candidate), falling back to ``exact`` if it finds fewer than k because of the filter (a filter far
+  narrower than hinted; see ``EXACT_FALLBACK_ROWS``).
 - ``exact``: the caller expects a small filtered set (or the fallback above): the filter's rows are
   computed, each one's vector looked up by key, all ranked. Exact.
+
+With ``max_distance``, an HNSW scan that finds no row within it is followed by one that skips farther
+rows as it streams, so it keeps walking the graph until k near rows pass: on clustered vectors the
+first candidates of a query can all lie in another cluster (its descent through the graph's upper
+layers ended there), and scans that stopped at k of them returned no near row at all for 1 to 3 of 50
+"more like this" searches at 1M rows, depending on the build of the graph (docs/benchmarks.md).
 
 The filter is checked one candidate at a time (``_Search.check``), so it must be cheap for one version:
 a correlated ``version_id = ...`` should reach indexes, not re-aggregate a table per call.
@@ -52,14 +53,12 @@ CONCEPT_INDEX_ROWS = LABEL_EXACT_ROWS  # only concepts too big to rank exactly g
 EXACT_ROWS = 3_000         # filtered rows ranked exactly when the caller expects no more than this
 EF_SEARCH = 100            # HNSW candidates per iteration (docs/benchmarks.md: recall@10 vs ef_search)
 MAX_SCAN_TUPLES = 20_000   # HNSW candidates visited before giving up (then the exact fallback may run)
-# With ``max_distance``, rows beyond it do not count, so a query with fewer than k near rows in the whole
-# library walks the graph until this budget is spent (~25 µs per candidate at 1M rows: 50 ms for 2,000).
+# The budget with ``max_distance``, where a second scan skips far rows (see ``with_fallback``): a query
+# with no near row at all walks the graph until it is spent (~25 µs per candidate at 1M rows).
 NEAR_SCAN_TUPLES = 2_000
-# An HNSW scan comes back short for two reasons: a filter so narrow that its rows are not among the
-# candidates visited (an exact pass finds them, cheaply since they are few), or too few rows near the
-# query at all. So the exact fallback runs only if the scan without the filter does find k near rows,
-# and over a filtered set of at most EXACT_FALLBACK_ROWS (counting a library-wide filter to confirm an
-# empty answer took 250 ms at 1M rows; wider filters pass too many candidates to be the reason).
+# A short HNSW scan (fewer than k rows passed the filter) means a filter too narrow for its rows to be
+# among the candidates visited; the exact fallback finds them, but only over a filtered set of at most
+# this many rows: counting a library-wide filter to find it too big took 250 ms at 1M rows.
 EXACT_FALLBACK_ROWS = 20_000
 # Graph build parameters (m, ef_construction). The model's graph spans every row and needs the denser
 # one (recall 0.955 unfiltered at 1M rows with 32/128 and ef_search 100, docs/benchmarks.md); a
@@ -155,7 +154,7 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
                      None if max_distance is None else float(max_distance))
     settings = _settings_sql(search.k, scan_tuples=MAX_SCAN_TUPLES if max_distance is None else NEAR_SCAN_TUPLES)
     if filtered_sql is None:
-        sql, params = search.hnsw("search_vector", "true")
+        sql, params = search.hnsw("search_vector", "true", skip_far=max_distance is not None)
         # An iterative scan may return rows slightly out of order: sort them again (a materialised CTE,
         # since the planner would take the index scan's order for granted through a plain subquery).
         return VectorQuery(f"WITH relaxed AS MATERIALIZED ({sql}) SELECT * FROM relaxed ORDER BY distance", params,
@@ -166,25 +165,24 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
         concepts = list(concepts)
         rows, indexed = _label_stats(model_id, concepts)
         if rows <= LABEL_EXACT_ROWS:
-            return VectorQuery(*search.by_label(concepts), _settings_sql(search.k, streamed=True), "label")
+            return VectorQuery(*search.by_label(concepts), settings, "label")
         if indexed:
             return VectorQuery(*search.with_fallback("search_vector_label", _concept_match(concepts[0]),
                                                      search.by_label(concepts)), settings, "concept_hnsw")
     return VectorQuery(*search.with_fallback("search_vector", "true", search.exact()), settings, "hnsw")
 
 
-def _settings_sql(k, *, streamed=False, scan_tuples=MAX_SCAN_TUPLES):
-    """``streamed``: no plain index scans (the label plan). A concept's rows lie together, and a bitmap
-    heap scan reads them as a stream of multi-block reads where an index scan reads one block per call:
-    on a cold cache a 1% concept at 1M rows took 1,500 reads and 17 ms instead of 11 (docs/benchmarks.md).
-    Lookups by key become bitmap scans too; index-only scans stay."""
+def _settings_sql(k, *, scan_tuples=MAX_SCAN_TUPLES):
+    """The statement's settings. Plain index scans stay allowed, for the label plan too: forcing a bitmap
+    heap scan there (read ahead in multi-block reads) helped a cold cache only while Postgres 18 read
+    through I/O workers, and turned every lookup of the filter checks into a bitmap scan, 2-3 ms per
+    search with a concept at 1M rows (docs/benchmarks.md)."""
     settings = {
         "hnsw.ef_search": min(max(EF_SEARCH, k), 1000),
         "hnsw.iterative_scan": "relaxed_order",
         "hnsw.max_scan_tuples": scan_tuples,
         "jit": "off",  # a big cost estimate would otherwise spend ~50 ms compiling
         "plan_cache_mode": "force_custom_plan",
-        **({"enable_indexscan": "off"} if streamed else {}),
     }
     calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in settings.items())
     return f"SELECT {calls}"
@@ -244,13 +242,12 @@ class _Search:
         return (f"(SELECT true FROM ({self.filtered_sql}) AS f(version_id) WHERE f.version_id = {column} LIMIT 1)",
                 self.filtered_params)
 
-    def hnsw(self, table, match, *, filtered=True):
-        """HNSW scan (the model's index, or a concept's partial one) skipping rows beyond ``max_distance``
-        and, if ``filtered``, checking the filter as it streams."""
-        check, params = self.check("l.version_id") if filtered else ("true", [])
+    def hnsw(self, table, match, *, skip_far=False):
+        """HNSW scan (the model's index, or a concept's partial one) checking the filter as it streams and,
+        if ``skip_far``, skipping rows beyond ``max_distance`` (so it walks on until k near rows pass)."""
+        check, params = self.check("l.version_id")
         distance = f"(l.half::halfvec({self.dims})) <=> {self.vector_sql}::halfvec({self.dims})"
-        near, near_params = ("true", []) if self.max_distance is None else \
-            (f"{distance} <= {self.max_distance!r}", self.vector_params)
+        near, near_params = (f"{distance} <= {self.max_distance!r}", self.vector_params) if skip_far else ("true", [])
         return (f"SELECT l.version_id, {distance} AS distance FROM {table} l WHERE l.model_id = {self.model_id} "
                 f"AND {match} AND {near} AND {check} ORDER BY distance LIMIT {self.k}",
                 [*self.vector_params, *near_params, *params])
@@ -282,20 +279,27 @@ class _Search:
                 f"WHERE {self.near('c.')} AND {check} LIMIT {self.k}", [*self.vector_params, concepts, *params])
 
     def with_fallback(self, table, match, exact):
-        """The HNSW scan's rows, or the exact ones when the scan found fewer than k and the filter is
-        to blame: the same scan without the filter finds k, and the filtered set has at most
-        ``EXACT_FALLBACK_ROWS`` rows. One statement; the checks after the first run only when it fails."""
-        approximate, approximate_params = self.hnsw(table, match)
-        unfiltered, unfiltered_params = self.hnsw(table, match, filtered=False)
+        """One statement: the HNSW scan's rows within ``max_distance``; or, when it found none within it, a
+        second scan that skips far rows (the first one's descent into the graph may have ended in another
+        cluster); or, when fewer than k rows passed the filter and the filtered set is small, the exact
+        rows. The second scan and the exact pass run only when needed: a query with fewer than k near
+        rows that pass a wide filter (common: few similar images the user may see) costs one scan."""
+        approximate, params = self.hnsw(table, match)
         small = (f"(SELECT count(*) FROM (SELECT 1 FROM ({self.filtered_sql}) AS f LIMIT {EXACT_FALLBACK_ROWS + 1}) "
                  f"AS counted) <= {EXACT_FALLBACK_ROWS}")
         use_exact = "(SELECT use_exact FROM fallback)"
+        branches = [f"(SELECT * FROM approximate WHERE {self.near()} AND NOT {use_exact})"]
+        params = [*params, *self.filtered_params]
+        if self.max_distance is not None:
+            relocated, relocated_params = self.hnsw(table, match, skip_far=True)
+            branches.append(f"(SELECT * FROM ({relocated}) AS relocated WHERE NOT {use_exact} "
+                            f"AND NOT EXISTS (SELECT 1 FROM approximate WHERE {self.near()}))")
+            params += relocated_params
+        branches.append(f"(SELECT * FROM ({exact[0]}) AS exact WHERE {use_exact})")
         return (f"WITH approximate AS MATERIALIZED ({approximate}), fallback AS MATERIALIZED ("
-                f"SELECT (SELECT count(*) FROM approximate) < {self.k} "
-                f"AND (SELECT count(*) FROM ({unfiltered}) AS near_rows) = {self.k} AND {small} AS use_exact) "
-                f"SELECT * FROM ((SELECT * FROM approximate WHERE NOT {use_exact}) "
-                f"UNION ALL (SELECT * FROM ({exact[0]}) AS exact WHERE {use_exact})) AS nearest ORDER BY distance",
-                [*approximate_params, *unfiltered_params, *self.filtered_params, *exact[1]])
+                f"SELECT (SELECT count(*) FROM approximate) < {self.k} AND {small} AS use_exact) "
+                f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS nearest ORDER BY distance",
+                [*params, *exact[1]])
 
 
 # --------------------------------------------------------------------------- indexes and side tables
