@@ -198,6 +198,33 @@ def test_query_with_few_near_rows_gets_them_without_an_exact_pass_over_the_libra
 
 
 @pytest.mark.django_db
+def test_scan_that_meets_only_far_rows_is_followed_by_one_that_skips_them(world, monkeypatch):
+    """At 1M rows the index's first candidates for some queries all lay in another cluster (its descent
+    through the graph ended there), so k far rows came back and the cut left none. Simulated here: the
+    first scan sees only rows beyond the cut. The near rows must still come back, without an exact pass."""
+    scan = vectors._Search.hnsw
+
+    def first_scan_lost(search, table, match, *, skip_far=False):
+        sql, params = scan(search, table, match, skip_far=skip_far)
+        if skip_far:
+            return sql, params
+        far = (f"AND (l.half::halfvec({search.dims})) <=> {search.vector_sql}::halfvec({search.dims}) > "
+               f"{search.max_distance!r} ORDER BY distance LIMIT")
+        return sql.replace("ORDER BY distance LIMIT", far), [*params, *search.vector_params]
+
+    monkeypatch.setattr(vectors._Search, "hnsw", first_scan_lost)
+    visible = world.dataset.viewer_mask(np.arange(VISIBLE))
+    for query in world.queries[:5]:
+        nearest = exact_top_k(world.dataset, query, visible, K)
+        distances = 1 - world.dataset.vectors[nearest] @ query
+        cut = float(distances[4] + distances[5]) / 2
+        plan, found, executed = world.search(query, world.viewer, max_distance=cut, explain=True)
+        assert plan == "hnsw"
+        assert set(found) == set(world.loaded.version_ids[nearest[:5]].tolist())
+        assert not exact_pass_ran(executed)
+
+
+@pytest.mark.django_db
 def test_frequent_concept_uses_its_own_index(world, monkeypatch):
     monkeypatch.setattr(vectors, "LABEL_EXACT_ROWS", 50)
     concept = 7
