@@ -169,7 +169,7 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
         if indexed:
             return VectorQuery(*search.with_fallback("search_vector_label", _concept_match(concepts[0]),
                                                      search.by_label(concepts)), settings, "concept_hnsw")
-    return VectorQuery(*search.with_fallback("search_vector", "true", search.exact()), settings, "hnsw")
+    return VectorQuery(*search.with_fallback("search_vector", "true"), settings, "hnsw")
 
 
 def _settings_sql(k, *, scan_tuples=MAX_SCAN_TUPLES):
@@ -252,19 +252,21 @@ class _Search:
                 f"AND {match} AND {near} AND {check} ORDER BY distance LIMIT {self.k}",
                 [*self.vector_params, *near_params, *params])
 
-    def exact(self):
-        """Materialise the filtered set; each row probes its own vector by key (LATERAL ... OFFSET 0 keeps
-        that shape whatever the estimates) and all are ranked exactly.
+    def exact(self, rows=None):
+        """Materialise the filtered set (or ``rows``, SQL naming a relation of its version ids); each row
+        probes its own vector by key (LATERAL ... OFFSET 0 keeps that shape whatever the estimates) and
+        all are ranked exactly.
 
         No DISTINCT over the filtered set: as the fallback of an HNSW scan this runs rarely, but a
         hash aggregate is sized when the statement starts, for every row the planner expects (20 ms
         for a library of 1M assets, on every search)."""
+        rows, params = (f"({self.filtered_sql})", self.filtered_params) if rows is None else (rows, [])
         return ("SELECT f.version_id, v.distance FROM "
-                f"({self.filtered_sql}) AS f(version_id) "
+                f"{rows} AS f(version_id) "
                 f"CROSS JOIN LATERAL (SELECT s.half <=> {self.vector_sql}::halfvec AS distance FROM search_vector s "
                 f"WHERE s.version_id = f.version_id AND s.model_id = {self.model_id} OFFSET 0) AS v "
                 f"WHERE {self.near('v.')} ORDER BY v.distance LIMIT {self.k}",
-                [*self.filtered_params, *self.vector_params])
+                [*params, *self.vector_params])
 
     def by_label(self, concepts):
         """Rank the concepts' clustered rows exactly, then check the filter nearest first until k pass."""
@@ -278,15 +280,15 @@ class _Search:
                 "ORDER BY distance OFFSET 0) AS c "  # OFFSET 0: the filter runs above the sort, lazily
                 f"WHERE {self.near('c.')} AND {check} LIMIT {self.k}", [*self.vector_params, concepts, *params])
 
-    def with_fallback(self, table, match, exact):
+    def with_fallback(self, table, match, exact=None):
         """One statement: the HNSW scan's rows within ``max_distance``; or, when it found none within it, a
         second scan that skips far rows (the first one's descent into the graph may have ended in another
-        cluster); or, when fewer than k rows passed the filter and the filtered set is small, the exact
-        rows. The second scan and the exact pass run only when needed: a query with fewer than k near
+        cluster); or, when fewer than k rows passed the filter and the filtered set is small, the ``exact``
+        rows (by default ``self.exact`` over the filtered rows, which are read once: to count, then to
+        rank). The second scan and the exact pass run only when needed: a query with fewer than k near
         rows that pass a wide filter (common: few similar images the user may see) costs one scan."""
         approximate, params = self.hnsw(table, match)
-        small = (f"(SELECT count(*) FROM (SELECT 1 FROM ({self.filtered_sql}) AS f LIMIT {EXACT_FALLBACK_ROWS + 1}) "
-                 f"AS counted) <= {EXACT_FALLBACK_ROWS}")
+        exact = self.exact("capped") if exact is None else exact
         use_exact = "(SELECT use_exact FROM fallback)"
         branches = [f"(SELECT * FROM approximate WHERE {self.near()} AND NOT {use_exact})"]
         params = [*params, *self.filtered_params]
@@ -296,8 +298,11 @@ class _Search:
                             f"AND NOT EXISTS (SELECT 1 FROM approximate WHERE {self.near()}))")
             params += relocated_params
         branches.append(f"(SELECT * FROM ({exact[0]}) AS exact WHERE {use_exact})")
-        return (f"WITH approximate AS MATERIALIZED ({approximate}), fallback AS MATERIALIZED ("
-                f"SELECT (SELECT count(*) FROM approximate) < {self.k} AND {small} AS use_exact) "
+        return (f"WITH approximate AS MATERIALIZED ({approximate}), "
+                f"capped AS MATERIALIZED (SELECT version_id FROM ({self.filtered_sql}) AS f(version_id) "
+                f"LIMIT {EXACT_FALLBACK_ROWS + 1}), "
+                f"fallback AS MATERIALIZED (SELECT (SELECT count(*) FROM approximate) < {self.k} "
+                f"AND (SELECT count(*) FROM capped) <= {EXACT_FALLBACK_ROWS} AS use_exact) "
                 f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS nearest ORDER BY distance",
                 [*params, *exact[1]])
 
