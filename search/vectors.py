@@ -131,7 +131,8 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
 
     ``max_distance`` (optional): rows farther than this are not wanted. The exact plans then stop
     checking the filter at the first row beyond it (the check is the costly part of a filtered
-    search: a "more like this" over a 1% concept checked 157 candidates where 35 were near enough).
+    search: a "more like this" over a 1% concept checked 157 candidates where 35 were near enough);
+    an HNSW scan that returns none within it is followed by one that skips far rows (``with_fallback``).
 
     Typical use inside the search statement::
 
