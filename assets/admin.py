@@ -1,11 +1,10 @@
-"""Admin for support staff: fix collections and asset texts (audited); the audit log stays read-only."""
+"""Admin for support staff: fix collections and asset texts (audited); role grants are only listed."""
 from django.contrib import admin
 
-from assets.models import Asset, AssetVersion, AuditEntry, Collection
-from assets.services import audit
-from assets.services.collections import set_face_policy
-from assets.services.processing import apply_face_policy
-from enrichment.services.anonymise import anonymisation_applies
+from assets.models import Asset, AssetVersion, Collection, CollectionRole
+from assets.services.face_policy import apply_face_policy, set_face_policy
+from core import audit
+from core.admin import ReadOnlyAdmin
 
 
 def _readable(value):
@@ -84,27 +83,16 @@ class AssetAdmin(AuditedAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Filing into a collection with the face policy re-makes the asset's renditions blurred."""
-        was_covered = change and anonymisation_applies(form.instance)
+        was_covered = change and form.instance.requires_face_blur()
         super().save_related(request, form, formsets, change)
-        if not was_covered and anonymisation_applies(form.instance):
+        if not was_covered and form.instance.requires_face_blur():
             apply_face_policy(form.instance, actor=audit.Actor.from_request(request))
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Append-only: entries are written by services and can be read here, never edited or removed."""
+@admin.register(CollectionRole)
+class CollectionRoleAdmin(ReadOnlyAdmin):
+    """Grants change through governance's roles pages and API (audited), so the admin only lists them."""
 
-    list_display = ("created_at", "actor", "action", "asset", "object_type", "object_id", "ip_address")
-    list_filter = ("action",)
-    search_fields = ("action", "object_id", "asset__title")
-    list_select_related = ("actor", "asset")
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["collection", "user", "group", "role", "granted_by", "created_at"]
+    list_filter = ["role", "collection"]
+    search_fields = ["user__username", "group__name", "collection__name"]

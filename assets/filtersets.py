@@ -2,13 +2,14 @@
 import json
 
 from django import forms
-from django.db.models import DateField, DateTimeField, Exists, JSONField, OuterRef, Q, TextField, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models import DateField, DateTimeField, Exists, F, JSONField, OuterRef, Q, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Left, Lower, TruncDate
 from django.utils.datastructures import MultiValueDict
 
+from assets import permissions
 from assets.models import Asset, Collection
-from assets.services.inspect import ACCEPTED_FORMATS
+from assets.services.inspect import STORED_FORMATS
 
 TAKEN_AT = KeyTextTransform("taken_at", "current_version__metadata")
 
@@ -46,8 +47,8 @@ class AssetFilterForm(forms.Form):
     q = forms.CharField(label="Title or caption contains", required=False, max_length=200)
     format = forms.MultipleChoiceField(
         label="Format", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(key, key.upper()) for key in ACCEPTED_FORMATS],
-        error_messages={"invalid_choice": "Unknown format “%(value)s”; use one of: " + ", ".join(ACCEPTED_FORMATS) + "."},
+        choices=list(STORED_FORMATS.items()),
+        error_messages={"invalid_choice": "Unknown format “%(value)s”; use one of: " + ", ".join(STORED_FORMATS) + "."},
     )
     date_from = forms.DateField(
         label="Taken on or after", required=False, input_formats=["%Y-%m-%d"],
@@ -92,11 +93,13 @@ class AssetFilter:
     """``AssetFilter(request.GET, queryset).qs``: valid filters are applied, invalid ones reported in ``.errors``.
 
     The queryset should already have passed ``assets.permissions.visible_assets``; this only narrows it.
-    ``request`` is kept for parity with django-filter, so callers can pass it without caring.
+    With a ``request``, the collection filter offers and accepts only the collections its user has a role on.
     """
 
     def __init__(self, params=None, queryset=None, *, request=None):
         self.form = AssetFilterForm(_as_multi_value(params or {}))
+        if request is not None:  # the caller's collections only: others' names are neither offered nor confirmed
+            self.form.fields["collection"].queryset = permissions.collections_with_role(request.user, "viewer")
         self.queryset = Asset.objects.all() if queryset is None else queryset
         self.request = request
 
@@ -129,7 +132,7 @@ class AssetFilter:
         if values.get("date_to"):
             queryset = queryset.filter(captured_on__lte=values["date_to"])
         if values.get("keyword"):
-            queryset = queryset.alias(keywords_lower=_lowercase_json(KeyTransform("keywords", "current_version__metadata")))
+            queryset = queryset.alias(keywords_lower=_lowercase_json(F("keywords")))
             queryset = queryset.filter(keywords_lower__contains=_lowercase_json(Value(json.dumps([values["keyword"]], ensure_ascii=False))))
         if values.get("collection"):
             memberships = Asset.collections.through.objects.filter(asset_id=OuterRef("pk"), collection=values["collection"])

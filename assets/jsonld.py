@@ -7,8 +7,8 @@ import re
 from django.conf import settings
 from django.urls import reverse
 
+from assets.signals import answers, image_object_properties
 from assets.templatetags.asset_images import rendition_url
-from governance.services.rights import jsonld_rights
 
 THUMBNAIL_SPEC = "width-320|format-jpeg"
 PIXEL = "E37"  # UN/CEFACT unit code for "pixel", as schema.org's QuantitativeValue expects
@@ -21,7 +21,7 @@ def absolute_url(path, request=None):
 def image_object(asset, request=None):
     version = asset.current_version
     metadata = version.metadata if version else {}
-    creator = _person(metadata.get("creator"))
+    creator = _person(asset.creator)
     data = {
         "@context": "https://schema.org",
         "@type": "ImageObject",
@@ -30,13 +30,14 @@ def image_object(asset, request=None):
         "name": asset.title,
         "caption": asset.caption,
         "description": asset.caption,
+        "accessibilitySummary": asset.alt_text,
         "creator": creator,
-        "creditText": metadata.get("credit"),
-        "copyrightNotice": metadata.get("copyright"),
-        "copyrightHolder": _copyright_holder(metadata.get("copyright"), creator),
+        "creditText": asset.credit,
+        "copyrightNotice": asset.copyright,
+        "copyrightHolder": _copyright_holder(asset.copyright, creator),
         **rights_properties(metadata.get("rights_usage_terms")),
         "dateCreated": metadata.get("taken_at"),
-        "keywords": metadata.get("keywords"),
+        "keywords": asset.keywords,
         "contentLocation": _place(metadata),
         "exifData": _exif_properties(metadata),
     }
@@ -52,7 +53,8 @@ def image_object(asset, request=None):
             "contentSize": f"{version.bytes} B",
             "uploadDate": version.created_at.isoformat(),
         })
-    data.update(jsonld_rights(asset))  # rights recorded in the DAM outrank what the file claims
+    for properties in answers(image_object_properties, asset=asset):
+        data.update(properties)  # e.g. rights recorded in the DAM, which outrank what the file claims
     return _compact(data)
 
 

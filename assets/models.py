@@ -1,13 +1,15 @@
-"""Assets, their versions and renditions, collections, and the append-only audit log."""
+"""Assets, their versions and renditions, collections and the roles granted on them."""
 import hashlib
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models import Q
 
 
 class Collection(models.Model):
-    """A named group of assets; the unit that access roles will be granted on."""
+    """A named group of assets; the unit access roles are granted on (``CollectionRole``)."""
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
@@ -23,6 +25,54 @@ class Collection(models.Model):
         return self.name
 
 
+class Role(models.TextChoices):
+    """Ordered: each role can do everything the roles before it can (see ``roles_at_least``)."""
+
+    VIEWER = "viewer", "Viewer: see and download"
+    CONTRIBUTOR = "contributor", "Contributor: also upload into the collection"
+    EDITOR = "editor", "Editor: also change, trash and set rights of any asset"
+    MODERATOR = "moderator", "Moderator: also see flagged assets, approve and reject"
+    ADMIN = "admin", "Admin: also grant roles on the collection"
+
+
+def roles_at_least(role):
+    order = list(Role.values)
+    return order[order.index(role):]
+
+
+class CollectionRole(models.Model):
+    """One grant: a user or a group holds ``role`` on ``collection``; one grant per principal and collection."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="collection_roles")
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="collection_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["collection", "role", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False),
+                name="role_for_user_xor_group",
+            ),
+            models.UniqueConstraint(fields=["collection", "user"], condition=Q(user__isnull=False),
+                                    name="one_role_per_user_and_collection"),
+            models.UniqueConstraint(fields=["collection", "group"], condition=Q(group__isnull=False),
+                                    name="one_role_per_group_and_collection"),
+        ]
+
+    @property
+    def principal(self):
+        return self.user if self.user_id else self.group
+
+    def __str__(self):
+        return f"{self.principal} is {self.role} of {self.collection}"
+
+
 class Asset(models.Model):
     """A logical image; its bytes live in versions, the current one is what people see."""
 
@@ -32,8 +82,18 @@ class Asset(models.Model):
         FAILED = "failed", "Failed"
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # What the image shows and who made it: read from the first file at upload, then edited by people
+    # (assets.services.editing); search indexes it and downloaded files carry it (assets.services.embedding).
     title = models.CharField(max_length=500, blank=True)
     caption = models.TextField(blank=True)
+    alt_text = models.CharField(max_length=1000, blank=True, help_text="Text read out in place of the image.")
+    keywords = models.JSONField(default=list, blank=True)
+    creator = models.CharField(max_length=300, blank=True)
+    credit = models.CharField(max_length=300, blank=True)
+    copyright = models.CharField(max_length=500, blank=True, help_text="Copyright notice, e.g. “© 2024 Ada Lovelace”.")
+    # Bumped whenever what a downloaded file carries changes (the fields above, usage rights), so the
+    # content tokens of rendition URLs change with it and no browser keeps an outdated copy for good.
+    metadata_revision = models.PositiveIntegerField(default=0)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="assets")
     collections = models.ManyToManyField(Collection, related_name="assets", blank=True)
     current_version = models.OneToOneField(
@@ -54,7 +114,7 @@ class Asset(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Retention (assets.services.retention): trashed assets are hidden everywhere but the trash;
+    # Retention (governance.services.retention): trashed assets are hidden everywhere but the trash;
     # a legal hold blocks trash and purge; access_epoch is bumped to void signed URLs.
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -64,9 +124,16 @@ class Asset(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Library-wide pages read one page of these (keyset pages, assets.pagination), at any size.
+        indexes = [models.Index(fields=["created_at", "id"], name="asset_created_id"),
+                   models.Index(fields=["title", "id"], name="asset_title_id")]
 
     def __str__(self):
         return self.title or f"Asset {self.uid}"
+
+    def requires_face_blur(self):
+        """The face policy: the upload asked for blurred faces, or a collection holding the asset does."""
+        return self.anonymise_faces or self.collections.filter(anonymise_faces=True).exists()
 
 
 def version_upload_path(version, filename):
@@ -128,27 +195,10 @@ class Rendition(models.Model):
     @property
     def content_token(self):
         """Changes whenever the file behind this spec may have: the row is re-made (e.g. blurred under
-        the face policy) or points at another file. URLs carry it, so what a browser cached for a year
-        under one token is never what the asset shows now."""
-        return hashlib.sha256(f"{self.pk}:{self.file.name}".encode()).hexdigest()[:16]
+        the face policy), points at another file, or the metadata written into it changed. URLs carry it,
+        so what a browser cached for a year under one token is never what the asset shows now."""
+        return self.token_for(self.version.asset)
 
-
-class AuditEntry(models.Model):
-    """Append-only record of one mutation: who did what to which object, before and after."""
-
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=60, db_index=True)
-    asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries")
-    object_type = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "audit entries"
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+    def token_for(self, asset):
+        """``content_token`` with the asset at hand (grids have it loaded; ``self.version.asset`` is a query)."""
+        return hashlib.sha256(f"{self.pk}:{self.file.name}:{asset.metadata_revision}".encode()).hexdigest()[:16]

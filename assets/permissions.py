@@ -3,7 +3,7 @@
 Rules (one Q-expression per action, built by ``_rule``, so querysets and single checks cannot disagree):
 
 - Site admins (``is_superuser``) may do everything; inactive and anonymous users nothing.
-- Roles are granted per collection to users or groups (``governance.models.CollectionRole``) and are
+- Roles are granted per collection to users or groups (``assets.models.CollectionRole``) and are
   ordered viewer < contributor < editor < moderator < admin; an asset in several collections takes the
   best role the user holds on any of them.
 - view/download: the owner (uploader), or a viewer+ of one of the asset's collections.
@@ -14,11 +14,14 @@ Rules (one Q-expression per action, built by ``_rule``, so querysets and single 
 - Trashed assets are invisible to every action above; ``restore`` applies to them with the delete rule
   and ``purge`` (irreversible) needs admin+. Legal hold is a state, enforced by the retention service.
 """
+import uuid
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from assets.models import Asset, Collection
+from assets.models import Asset, Collection, CollectionRole, Role, roles_at_least
 
 LIVE_ACTIONS = ("view", "download", "change", "delete", "moderate", "manage_rights", "manage_roles")
 TRASH_ACTIONS = ("restore", "purge")
@@ -32,8 +35,6 @@ def _is_active(user):
 
 def collection_ids_with_role(user, role):
     """Subquery of ids of collections where ``user`` holds ``role`` or better, directly or through a group."""
-    from governance.models import CollectionRole, roles_at_least
-
     # The user's groups as a subquery of their own, not joins: the gate is part of every search
     # statement, and joins through auth_group cost the planner about a millisecond per use.
     groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
@@ -101,12 +102,31 @@ def can(user, action, asset):
 
 
 def asset_for_action_or_404(user, action, uid, queryset=None):
-    """The asset ``uid`` a page is about to act on: 404 unless ``user`` sees it (so it stays hidden),
-    PermissionDenied (403) if they see it but may not do ``action``."""
-    asset = get_object_or_404(visible_assets(user, queryset), uid=uid)
+    """The asset ``uid`` a page or endpoint is about to act on: 404 unless ``user`` sees it (so it stays
+    hidden; trashed assets are seen, for restore and purge, by those who may restore them), PermissionDenied
+    (403) with ``refusal_text`` if they see it but may not do ``action``."""
+    seen = trashed_assets(user, queryset) if action in TRASH_ACTIONS else visible_assets(user, queryset)
+    asset = get_object_or_404(seen, uid=uid_or_404(uid))
     if not can(user, action, asset):
-        raise PermissionDenied
+        raise PermissionDenied(refusal_text(action))
     return asset
+
+
+def uid_or_404(uid):
+    """An asset uid from a URL: API routes take any text, and text that is no UUID names no asset."""
+    try:
+        return uuid.UUID(str(uid))
+    except ValueError:
+        raise Http404("No such asset.")
+
+
+def is_uid(value):
+    """Whether ``value`` (query-string text) can name an asset at all; lookups skip what cannot."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def administered_collection_or_404(user, slug):
@@ -116,6 +136,25 @@ def administered_collection_or_404(user, slug):
     if not can_manage_roles(user, collection):
         raise PermissionDenied("You may not manage roles on this collection.")
     return collection
+
+
+def authorise(actor, action, asset):
+    """Services re-check the gate for people; system jobs (``core.audit.SYSTEM``, no user) act on policy alone."""
+    if actor.user is not None and not can(actor.user, action, asset):
+        raise PermissionDenied(refusal_text(action))
+
+
+REFUSALS = {
+    "view": "see this asset", "download": "download this asset", "change": "change this asset",
+    "delete": "move this asset to the trash", "moderate": "moderate this asset",
+    "manage_rights": "set the usage rights of this asset", "manage_roles": "manage roles on this asset's collections",
+    "restore": "restore this asset", "purge": "purge this asset",
+}
+
+
+def refusal_text(action):
+    """What a person who may not do ``action`` to an asset is told, by pages and the API alike."""
+    return f"You may not {REFUSALS[action]}."
 
 
 def can_view(user, asset):
@@ -146,8 +185,6 @@ def is_site_admin(user):
 def roles_somewhere(user):
     """Every role ``user`` holds, or outranks, on at least one collection (all roles for site admins), in one query:
     "moderator" in it opens the moderation queue, "admin" the roles pages, and the header shows their links by it."""
-    from governance.models import CollectionRole, Role, roles_at_least
-
     if not _is_active(user):
         return frozenset()
     if user.is_superuser:

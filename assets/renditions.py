@@ -3,7 +3,9 @@
 ``width-640|format-webp``, ``max-800x600|format-jpeg|jpegquality-90``, ``fill-400x300|format-avif``,
 ``original|format-jpeg``: one resize operation (default ``original``), one output format (default
 ``jpeg``) and optionally that format's quality. ``str(spec)`` is the canonical form stored in
-``Rendition.spec``, so equivalent spellings share one row. Nothing is ever upscaled.
+``Rendition.spec``, so equivalent spellings share one row. Nothing is ever upscaled, and every rendition
+fits its format (WebP stops at 16,383 pixels a side): a ``width-`` rendition is also at most
+``MAX_DIMENSION`` tall, so a 200×20000 strip still gets previews (41×4096), not an encoder error.
 
 A version's original is decoded once per batch of specs, already shrunk to the largest size any of
 them needs (libvips shrink-on-load; Pillow for HEIC and for files libvips refuses), upright, in sRGB
@@ -23,11 +25,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 from assets.models import Rendition
 from assets.services.medical import MEDICAL_FORMATS, decode_preview
-from assets.storage import read_stored
+from assets.services.metadata import pending_orientation
+from core.storage import read_stored
 
 logger = logging.getLogger(__name__)
 logging.getLogger("pyvips").setLevel(logging.WARNING)  # libvips narrates every thumbnail at INFO
@@ -40,6 +43,10 @@ MAX_DIMENSION = 4096
 VIPS_MAX_DIMENSION = 10_000_000
 VIPS_FORMATS = {"jpeg", "png", "webp", "gif", "tiff", "avif"}
 LANCZOS = Image.Resampling.LANCZOS
+# EXIF orientation -> the transposition that makes the pixels upright (as ImageOps.exif_transpose does)
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
 
 
 @dataclass(frozen=True)
@@ -47,16 +54,18 @@ class OutputFormat:
     extension: str
     mime_type: str
     default_quality: int | None
+    max_dimension: int  # the encoder's limit on either side, in pixels
     options: dict = field(default_factory=dict)
 
 
 # AVIF at aom speed 9 / quality 65 costs about what WebP costs and is the smallest of the three
 # (measured on the camera JPEGs, see docs/benchmarks.md), so AVIF renditions are made eagerly.
+# The limits are libjpeg's, libwebp's and AV1's (libaom refuses 65,537).
 OUTPUT_FORMATS = {
-    "jpeg": OutputFormat("jpg", "image/jpeg", 82, {"optimize": True, "progressive": True}),
-    "webp": OutputFormat("webp", "image/webp", 80, {"method": 4}),
-    "avif": OutputFormat("avif", "image/avif", 65, {"speed": 9}),
-    "png": OutputFormat("png", "image/png", None),
+    "jpeg": OutputFormat("jpg", "image/jpeg", 82, 65_500, {"optimize": True, "progressive": True}),
+    "webp": OutputFormat("webp", "image/webp", 80, 16_383, {"method": 4}),
+    "avif": OutputFormat("avif", "image/avif", 65, 65_536, {"speed": 9}),
+    "png": OutputFormat("png", "image/png", None, 2**31 - 1),
 }
 
 
@@ -166,7 +175,8 @@ class RenditionSpec:
         return self.resize != "fill"
 
     def plan(self, width, height):
-        """Crop and size on a ``width``×``height`` upright source; the result is never larger than the source."""
+        """Crop and size on a ``width``×``height`` upright source; the result is never larger than the source,
+        nor than its format allows; a ``width-`` one is at most ``MAX_DIMENSION`` tall."""
         if self.resize == "fill":
             crop_width = min(width, height * self.width / self.height)
             crop_height = min(height, width * self.height / self.width)
@@ -176,11 +186,12 @@ class RenditionSpec:
                 return Plan(box, (self.width, self.height))
             return Plan(box, (max(1, round(crop_width)), max(1, round(crop_height))))
         if self.resize == "width":
-            scale = min(1, self.width / width)
+            scale = min(1, self.width / width, MAX_DIMENSION / height)
         elif self.resize == "max":
             scale = min(1, self.width / width, self.height / height)
         else:
             scale = 1
+        scale = min(scale, self.output.max_dimension / max(width, height))
         return Plan(None, (max(1, round(width * scale)), max(1, round(height * scale))))
 
     def file_stem(self, plan):
@@ -301,18 +312,25 @@ def decode(version, width):
 
     Raises ``SourceUnavailable`` when storage cannot be read now (retried), RenditionError when the bytes are bad.
     """
-    data = read_stored(version.file.storage, version.file.name)
-    if version.format in VIPS_FORMATS:
+    return decode_original(read_stored(version.file.storage, version.file.name), version.format, width)
+
+
+def decode_original(data, fmt, width):
+    """``decode`` for bytes of format ``fmt``; inspection calls it too, so what ingest accepts renditions can read.
+
+    RenditionError's message is for people; what the decoder said is its ``__cause__`` (logged by the caller).
+    """
+    if fmt in VIPS_FORMATS:
         try:
             return _decode_with_vips(data, width)
         except pyvips.Error as exc:
-            logger.info("libvips could not decode version %s, trying Pillow: %s", version.pk, str(exc).strip())
+            logger.info("libvips could not decode a %s original, trying Pillow: %s", fmt, str(exc).strip())
     try:
-        if version.format in MEDICAL_FORMATS:  # DICOM and NIfTI are seen through their preview image
-            return decode_preview(version.format, data, width)
+        if fmt in MEDICAL_FORMATS:  # DICOM and NIfTI are seen through their preview image
+            return decode_preview(fmt, data, width)
         return _decode_with_pillow(data, width)
     except Exception as exc:  # noqa: BLE001 - malformed files raise all sorts from Pillow's plugins
-        raise RenditionError(f"the {version.format.upper()} original cannot be decoded ({exc})") from exc
+        raise RenditionError(f"the {fmt.upper()} original cannot be decoded") from exc
 
 
 def _decode_with_vips(data, width):
@@ -330,12 +348,14 @@ def _decode_with_vips(data, width):
 
 def _decode_with_pillow(data, width):
     image = Image.open(io.BytesIO(data))
+    orientation = pending_orientation(image)
     if image.format == "JPEG":
         stored_width, stored_height = image.size
-        upright_swapped = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-        scale = width / (stored_height if upright_swapped else stored_width)
+        scale = width / (stored_height if orientation in (5, 6, 7, 8) else stored_width)
         image.draft(None, (math.ceil(stored_width * scale), math.ceil(stored_height * scale)))
-    image = _resizable(ImageOps.exif_transpose(image))
+    if orientation in UPRIGHT:
+        image = image.transpose(UPRIGHT[orientation])
+    image = _resizable(image)
     if image.width > width:  # before colour conversion, which costs per pixel
         image = image.resize((width, max(1, round(image.height * width / image.width))), LANCZOS, reducing_gap=3.0)
     image = _to_srgb(image)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("assets/<uuid:uid>/", views.detail, name="detail"),
     path("assets/status/", views.statuses, name="statuses"),
     path("assets/<uuid:uid>/status/", views.status, name="status"),
+    path("assets/<uuid:uid>/edit/", views.edit, name="edit"),
     path("assets/<uuid:uid>/versions/", views.new_version, name="new_version"),
     path("assets/<uuid:uid>/versions/<int:number>/restore/", views.restore, name="restore"),
     path("upload/", views.upload, name="upload"),

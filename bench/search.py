@@ -15,9 +15,7 @@ The generator and loader are also used by tests/search/test_vectors.py at a smal
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import statistics
 import sys
 import time
@@ -98,10 +96,15 @@ class Dataset:
 
 
 def make_dataset(rows, dims=512, *, clusters=1000, concepts=300, collections=100, seed=0):
-    """Labels: one from the cluster's own concept half of the time, the rest at random (3 per row)."""
-    space = VectorSpace(dims, clusters, seed)
+    """Labels: one from the cluster's own concept half of the time, the rest at random (3 per row).
+
+    ``dims=0``: no vectors (the pages benchmark reads none), the same clusters, labels and collections."""
+    space = VectorSpace(max(dims, 1), clusters, seed)
     rng = np.random.default_rng(seed + 1)
-    vectors, cluster = space.sample(rows, rng)
+    if dims:
+        vectors, cluster = space.sample(rows, rng)
+    else:
+        vectors, cluster = np.empty((rows, 0), dtype=np.float32), rng.choice(clusters, size=rows, p=space.weights)
     labels = rng.integers(0, concepts, size=(rows, 3))
     own = rng.random(rows) < 0.5
     labels[own, 0] = cluster[own] % concepts
@@ -241,18 +244,21 @@ def load_dataset(dataset, *, owner, tag="bench"):
             [dataset.collection_count, first_collection, tag])
         base = max((Asset.objects.aggregate(m=Max("id"))["m"] or 0),
                    (AssetVersion.objects.aggregate(m=Max("id"))["m"] or 0)) + 1
+        # Uploaded one a minute up to now, in id order (as a library grows), so sorting by date has no ties.
+        uploaded = "now() - (%s - i) * interval '1 minute'"
         _insert_select(cursor, Asset, {
             "id": "base + i", "uid": "gen_random_uuid()", "title": "'Image ' || i", "owner_id": "owner",
-            "current_version_id": "base + i", "status": "'ready'", "created_at": "now()", "updated_at": "now()",
-            "moderation_state": "CASE WHEN pending THEN 'pending' ELSE 'clear' END",
+            "current_version_id": "base + i", "status": "'ready'", "created_at": uploaded % "total",
+            "updated_at": "now()", "moderation_state": "CASE WHEN pending THEN 'pending' ELSE 'clear' END",
         }, "FROM unnest(%s::boolean[]) WITH ORDINALITY AS m(pending, n), "
-           "LATERAL (SELECT n - 1 AS i, %s::bigint AS base, %s::bigint AS owner) AS c",
-            [dataset.pending.tolist(), base, owner.pk])
+           "LATERAL (SELECT n - 1 AS i, %s::bigint AS base, %s::bigint AS owner, %s::bigint AS total) AS c",
+            [dataset.pending.tolist(), base, owner.pk, rows])
         _insert_select(cursor, AssetVersion, {
             "id": "base + i", "asset_id": "base + i", "number": "1", "file": "'bench/' || i || '.jpg'",
             "sha256": "md5(i::text) || md5((-i)::text)", "format": "'jpeg'", "mime_type": "'image/jpeg'",
-            "width": "1024", "height": "768", "bytes": "100000", "created_at": "now()",
-        }, "FROM generate_series(0, %s - 1) AS i, (SELECT %s::bigint AS base) AS c", [rows, base])
+            "width": "1024", "height": "768", "bytes": "100000", "created_at": uploaded % "c.total",
+        }, "FROM generate_series(0, %s - 1) AS i, (SELECT %s::bigint AS base, %s::bigint AS total) AS c",
+            [rows, base, rows])
         members = np.flatnonzero(dataset.collections.ravel() >= 0)
         cursor.execute(
             f"INSERT INTO {Asset.collections.through._meta.db_table} (asset_id, collection_id) "
@@ -270,7 +276,8 @@ def load_dataset(dataset, *, owner, tag="bench"):
              confidence.tolist()],
         )
         version_ids = np.arange(base, base + rows, dtype=np.int64)
-        _copy_vectors(cursor, version_ids, vector_model.pk, dataset.vectors)
+        if dataset.vectors.shape[1]:
+            _copy_vectors(cursor, version_ids, vector_model.pk, dataset.vectors)
         for model in (Collection, Asset, AssetVersion):
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "
                            f"{model._meta.db_table}))", [model._meta.db_table])
@@ -566,9 +573,8 @@ def prepare(rows, url, var_dir):
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from assets.models import Collection
+    from assets.models import Collection, CollectionRole
     from enrichment.models import Embedding, ModelRun
-    from governance.models import CollectionRole
     from search.vectors import ensure_concept_indexes, ensure_vector_indexes
 
     use_database(url, f"bench_{rows}")
@@ -621,7 +627,7 @@ def run(rows, url, var_dir, queries_count, baseline_queries, service_queries):
     import faiss
 
     from assets.models import Asset
-    from search.service import VECTOR_MAX_DISTANCE
+    from search.statement import VECTOR_MAX_DISTANCE
     from search.vectors import EF_SEARCH
 
     space, dataset, loaded, users, timings = prepare(rows, url, var_dir)
@@ -721,20 +727,13 @@ TABLE_HEAD = ("| rows | case | method | p50 ms | p95 ms | CPU p50 ms | CPU p95 m
 
 def machine():
     from django.db import connection
+    from harness import machine as machine_and_load  # run as a script: bench/ is on the path
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT split_part(version(), ' on ', 1), "
                        "(SELECT default_version FROM pg_available_extensions WHERE name = 'vector')")
         postgres, pgvector = cursor.fetchone()
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    return {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "cpus": os.cpu_count(), "cpu": cpu, "ram": f"{memory:.0f} GB",
-        "postgres": postgres, "pgvector": pgvector,
-        "load average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-    }
+    return machine_and_load(postgres=postgres, pgvector=pgvector)
 
 
 def report(results, timings, machine_before, machine_after):
@@ -771,8 +770,13 @@ def main():
     var_dir.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dam.settings")
+    # Latency, not budgets: one user sends hundreds of searches a minute here.
+    os.environ.update({f"LUMEN_THROTTLE_{scope}": "off" for scope in ("ANON", "USER", "TOKEN", "SEARCH")})
     url = start_server(var_dir)
     os.environ["DATABASE_URL"] = url
+    from dam.embedded import prepare_environment
+
+    prepare_environment(var_dir)
     import django
 
     django.setup()

@@ -1,18 +1,18 @@
-"""Lumen DAM settings: everything comes from environment variables with safe defaults.
+"""Lumen DAM settings: everything comes from environment variables with safe defaults, and importing
+them starts nothing and writes nothing.
 
-With no environment at all the app runs on embedded services (see ``dam.embedded``):
-Postgres+pgvector under ``var/pgdata``, the local or an embedded Redis, files under
-``var/media``. Set ``DATABASE_URL``, ``REDIS_URL`` and ``S3_BUCKET`` for real servers.
+The database URL and the secret key have no default here: the entry points (``manage.py``, so
+``make run``; the test suite; the benchmarks) export embedded ones when they are not set
+(``dam.embedded``): Postgres+pgvector under ``var/pgdata``, the local or an embedded Redis, keys
+kept under ``var/``. Set ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``S3_BUCKET`` for real servers.
 """
 import os
-import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from cryptography.fernet import Fernet
-
-from dam import embedded
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,27 +33,24 @@ def envlist(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def required(name, advice):
+    """A variable without a safe default: say what to do instead of starting half-configured."""
+    value = env(name)
+    if not value:
+        raise ImproperlyConfigured(f"{name} is not set. {advice}")
+    return value
+
+
+STARTED_BY = "`make run` (manage.py) sets it up for a local run;"
 VAR_DIR = Path(env("LUMEN_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _persistent_secret_key():
-    """A random key kept under var/ so sessions survive restarts without any set-up."""
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = env("SECRET_KEY") or _persistent_secret_key()
+SECRET_KEY = required("SECRET_KEY", f"{STARTED_BY} in production set a long random value.")
 DEBUG = envbool("DEBUG")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_site.LumenAdminConfig",  # django.contrib.admin, with a 403 page for signed-in non-staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,6 +60,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "core",
     "assets",
     "ontology",
     "enrichment",
@@ -71,15 +71,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "governance.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.metrics.RequestTimingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.RefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dam.urls"
@@ -100,12 +104,31 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env("DATABASE_URL") or embedded.postgres_url(VAR_DIR)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+DATABASE_URL = required("DATABASE_URL", f"{STARTED_BY} elsewhere point it at a Postgres with the vector extension.")
+# Health checks: a kept connection is tested (SELECT 1) before a request or task reuses it, so after a Postgres
+# restart the next request reconnects instead of failing once with "connection closed".
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+                                              conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL") or embedded.redis_url(VAR_DIR, db=envint("LUMEN_REDIS_DB", 0))
+REDIS_URL = env("REDIS_URL") or f"redis://127.0.0.1:6379/{envint('LUMEN_REDIS_DB', 0)}"
+# Shared by every web process: request budgets and failed sign-ins must be counted once, not per process.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                      "LOCATION": env("CACHE_URL", REDIS_URL), "KEY_PREFIX": "lumen"}}
 
+# Failed sign-ins (login form, admin, /api/token/, wrong API tokens) lock an address out before any password is
+# hashed (core.authentication, django-axes counting in the cache above).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = envint("LUMEN_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LUMEN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = False  # else one valid account would let its holder guess others' passwords forever
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.authentication.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -139,20 +162,11 @@ def _s3_encryption():
     return {"ServerSideEncryption": mode}
 
 
-def _encryption_keys():
-    """Local files are encrypted at rest (assets.storage): LUMEN_ENCRYPTION_KEYS lists Fernet keys, newest
-    first; without it a key is made once under var/ (back it up with the files); LUMEN_ENCRYPT_AT_REST=false opts out."""
-    keys = envlist("LUMEN_ENCRYPTION_KEYS")
-    if keys or S3_BUCKET or not envbool("LUMEN_ENCRYPT_AT_REST", "true"):
-        return keys
-    key_file = VAR_DIR / "encryption_key"
-    if not key_file.exists():
-        key_file.write_text(Fernet.generate_key().decode())
-        key_file.chmod(0o600)
-    return [key_file.read_text().strip()]
-
-
-LUMEN_ENCRYPTION_KEYS = _encryption_keys()
+# Local files are encrypted at rest (core.storage): LUMEN_ENCRYPTION_KEYS lists Fernet keys, newest first
+# (`make run` keeps one under var/: back it up with the files); LUMEN_ENCRYPT_AT_REST=false opts out.
+LUMEN_ENCRYPTION_KEYS = envlist("LUMEN_ENCRYPTION_KEYS")
+if not (LUMEN_ENCRYPTION_KEYS or S3_BUCKET) and envbool("LUMEN_ENCRYPT_AT_REST", "true"):
+    required("LUMEN_ENCRYPTION_KEYS", f"{STARTED_BY} elsewhere list Fernet keys, or set LUMEN_ENCRYPT_AT_REST=false.")
 if S3_BUCKET:
     _file_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -170,7 +184,7 @@ if S3_BUCKET:
         },
     }
 elif LUMEN_ENCRYPTION_KEYS:
-    _file_storage = {"BACKEND": "assets.storage.EncryptedFileSystemStorage"}
+    _file_storage = {"BACKEND": "core.storage.EncryptedFileSystemStorage"}
 else:
     _file_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
@@ -185,15 +199,37 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # The sweeps are quick: they run on the "default" queue, not behind a long enrichment queue.
+    "assets.tasks.requeue_stalled_processing": {"queue": "default"},
+    "enrichment.tasks.requeue_unqueued_enrichment": {"queue": "default"},
     "assets.tasks.*": {"queue": "renditions"},
     "enrichment.tasks.*": {"queue": "enrichment"},
 }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER")
+# Bounds on one task (docs/enrichment.md, "Bounded inputs"). Each worker child may allocate at most
+# LUMEN_WORKER_MEMORY_LIMIT_MB (RLIMIT_DATA, set by dam.celery when the child starts): an allocation past it fails
+# that model call, whose job fails with a reason, instead of the kernel killing the child and Redis delivering the
+# message again and again. A child still holding more than LUMEN_WORKER_MAX_RSS_MB after a task is replaced (its
+# message already acknowledged, so nothing is lost). A task is interrupted after the soft limit (its step fails
+# with a reason) and its child is ended after the hard one.
+LUMEN_WORKER_MEMORY_LIMIT_MB = envint("LUMEN_WORKER_MEMORY_LIMIT_MB", 3072)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("LUMEN_WORKER_MAX_RSS_MB", 1536) * 1024  # KiB
+CELERY_TASK_SOFT_TIME_LIMIT = envint("LUMEN_TASK_SOFT_TIME_LIMIT", 600)
+CELERY_TASK_TIME_LIMIT = envint("LUMEN_TASK_TIME_LIMIT", 660)
 # Passing errors (database, broker, storage reads) are retried this often, backing off up to the maximum
-# seconds between tries (dam.retries); then the job or asset is marked failed with the reason.
+# seconds between tries (core.retries); then the job or asset is marked failed with the reason.
 LUMEN_TASK_MAX_RETRIES = envint("LUMEN_TASK_MAX_RETRIES", 6)
 LUMEN_TASK_RETRY_BACKOFF_MAX = envint("LUMEN_TASK_RETRY_BACKOFF_MAX", 300)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A message a worker took stays in Redis until acknowledged (acks_late); Redis gives it to another worker when
+# it has not been acknowledged for the visibility timeout. Workers renew that lease on every message they hold
+# (dam.celery.RenewDeliveryLeases), so a long task or a retry waiting for its countdown is never handed out
+# twice, and a dead worker's messages run again within timeout + restore interval (~35 s; docs/reliability.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 30),
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 5,  # a broker host that is away fails an upload's publish in seconds, not minutes
+}
 # Celery's Django fixup closes the database connection around every task unless this is set; a new
 # connection (a forked backend with cold catalog caches) cost ~10 ms of every enrichment task. With it
 # set, dam.celery applies Django's own rule around tasks instead (DB_CONN_MAX_AGE, broken connections).
@@ -202,13 +238,27 @@ CELERY_DB_REUSE_MAX = 1_000_000
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.LockoutTokenAuthentication",
     ],
+    # Requests per address (anonymous), per signed-in user, per API token, and the stricter scopes of uploads,
+    # searches and token creation (core.throttling); "off" lifts a limit.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonThrottle", "core.throttling.UserThrottle",
+                                 "core.throttling.TokenThrottle", "core.throttling.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {scope: None if rate == "off" else rate for scope, rate in {
+        "anon": env("LUMEN_THROTTLE_ANON", "60/min"),
+        "user": env("LUMEN_THROTTLE_USER", "600/min"),
+        "token": env("LUMEN_THROTTLE_TOKEN", "600/min"),
+        "upload": env("LUMEN_THROTTLE_UPLOAD", "120/min"),
+        "search": env("LUMEN_THROTTLE_SEARCH", "60/min"),
+        "login": env("LUMEN_THROTTLE_LOGIN", "10/min"),
+    }.items()},
+    # Proxies in front of the app that set X-Forwarded-For (0: the caller's own address counts).
+    "NUM_PROXIES": envint("LUMEN_PROXY_COUNT", 0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": envint("API_PAGE_SIZE", 50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "dam.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # ?format= is an asset filter, not a renderer switch.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -217,6 +267,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest, describe, render and find images.",
     "VERSION": "0.1.0",
     "ENUM_NAME_OVERRIDES": {"AssetStatusEnum": "assets.models.Asset.Status"},
+    # Swagger UI and ReDoc from our static files (drf-spectacular-sidecar): the docs work without internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "REDOC_UI_SETTINGS": {"disableSearch": True},  # its search runs in a blob: worker the policy does not allow
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.document_errors"],
 }
 
 # Ingest limits: refuse early, with a message a person understands.
@@ -237,6 +293,10 @@ _shared_models = BASE_DIR.parent / "shared" / "models"
 LUMEN_MODEL_DIR = Path(env("LUMEN_MODEL_DIR", _shared_models))
 # Enrichment: an unsafe score at or above the threshold holds an asset for a moderator.
 LUMEN_MODERATION_THRESHOLD = float(env("LUMEN_MODERATION_THRESHOLD", "0.6"))
+# The map's base layer: country outlines shipped with the app (offline) unless a tile URL is set, e.g.
+# https://tile.openstreetmap.org/{z}/{x}/{y}.png with its attribution (the map page's policy then allows its host).
+LUMEN_MAP_TILE_URL = env("LUMEN_MAP_TILE_URL", "")
+LUMEN_MAP_TILE_ATTRIBUTION = env("LUMEN_MAP_TILE_ATTRIBUTION", "")
 # DICOM/NIfTI previews are not OCR'd unless asked: burnt-in text can identify the patient.
 LUMEN_OCR_MEDICAL_IMAGES = envbool("LUMEN_OCR_MEDICAL_IMAGES")
 # CLIP needs weights: a local checkpoint file wins over a hub tag (downloaded, so needs internet).
@@ -248,8 +308,14 @@ LUMEN_CLIP_CHECKPOINT = env("LUMEN_CLIP_CHECKPOINT", "")
 # Governance: trash retention, rights-expiry notices, signed download links, direct-to-S3 uploads.
 LUMEN_TRASH_DAYS = envint("LUMEN_TRASH_DAYS", 30)
 LUMEN_RIGHTS_WARNING_DAYS = envint("LUMEN_RIGHTS_WARNING_DAYS", 30)
+# Downloads the usage rights on record do not cover (expired, not yet valid, another channel): warn or refuse.
+LUMEN_RIGHTS_ON_DOWNLOAD = env("LUMEN_RIGHTS_ON_DOWNLOAD", "warn")
+if LUMEN_RIGHTS_ON_DOWNLOAD not in ("warn", "refuse"):
+    raise ImproperlyConfigured(f"LUMEN_RIGHTS_ON_DOWNLOAD is {LUMEN_RIGHTS_ON_DOWNLOAD!r}; use warn or refuse.")
 LUMEN_SIGNED_URL_TTL = envint("LUMEN_SIGNED_URL_TTL", 300)
 LUMEN_SIGNED_URL_MAX_TTL = envint("LUMEN_SIGNED_URL_MAX_TTL", 24 * 3600)
+LUMEN_SHARE_LINK_MAX_DAYS = envint("LUMEN_SHARE_LINK_MAX_DAYS", 90)  # longest a share link may stay valid
+LUMEN_ZIP_MAX_BYTES = envint("LUMEN_ZIP_MAX_BYTES", 2 * 1024**3)  # originals one ZIP download may hold
 S3_UPLOAD_BUCKET = env("S3_UPLOAD_BUCKET", S3_BUCKET)
 S3_UPLOAD_ENDPOINT_URL = env("S3_UPLOAD_ENDPOINT_URL", env("S3_ENDPOINT_URL"))
 S3_UPLOAD_ACCESS_KEY_ID = env("S3_UPLOAD_ACCESS_KEY_ID", env("S3_ACCESS_KEY_ID"))
@@ -265,20 +331,33 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Lumen DAM <lumen@localhost>")
+# Sweeps (beat): work stalled this long with no message in the broker is queued again (Redis was away at commit).
+LUMEN_STALLED_AFTER_SECONDS = envint("LUMEN_STALLED_AFTER_SECONDS", 600)
+LUMEN_SWEEP_INTERVAL_SECONDS = envint("LUMEN_SWEEP_INTERVAL_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
+    "requeue-stalled-processing": {"task": "assets.tasks.requeue_stalled_processing",
+                                   "schedule": LUMEN_SWEEP_INTERVAL_SECONDS},
+    "requeue-unqueued-enrichment": {"task": "enrichment.tasks.requeue_unqueued_enrichment",
+                                    "schedule": LUMEN_SWEEP_INTERVAL_SECONDS},
     "warn-expiring-rights": {"task": "governance.tasks.warn_expiring_rights", "schedule": crontab(hour=6, minute=0)},
     "purge-expired-trash": {"task": "governance.tasks.purge_expired_trash", "schedule": crontab(hour=3, minute=30)},
     "purge-abandoned-uploads": {"task": "governance.tasks.purge_abandoned_uploads",
                                 "schedule": crontab(hour=4, minute=15)},
 }
 
-# Production security: with DEBUG off and LUMEN_SECURE=true, HTTPS only (HSTS, secure cookies) and a strict CSP.
-# style-src-attr allows style="" attributes (layout values), never <style> or inline scripts.
+# Content-Security-Policy on every response (LUMEN_CSP=off removes it): our scripts and styles come from
+# /static/ only ({nonce}: a per-request value for any inline element that carries it); style-src-attr allows
+# style="" attributes (layout values), never <style> or inline scripts. ReDoc (/api/redoc/, from /static/ too)
+# writes its styles into <style> elements it makes at run time, so its path allows inline styles, not scripts.
+_csp = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+        "style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'")
+_redoc_csp = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+              "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+LUMEN_CSP = "" if env("LUMEN_CSP") == "off" else env("LUMEN_CSP", _csp)
+LUMEN_CSP_PATHS = {"/api/redoc/": _redoc_csp} if LUMEN_CSP else {}
+# Production: with DEBUG off and LUMEN_SECURE=true, HTTPS only (HSTS, secure cookies).
 LUMEN_SECURE = envbool("LUMEN_SECURE") and not DEBUG
-_default_csp = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; style-src-attr 'unsafe-inline'; "
-                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-LUMEN_CSP = env("LUMEN_CSP", _default_csp if LUMEN_SECURE else "")
-LUMEN_CSP_EXEMPT_PATHS = envlist("LUMEN_CSP_EXEMPT_PATHS", "/api/docs/")  # Swagger UI loads from a CDN
 if LUMEN_SECURE:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -290,10 +369,29 @@ if LUMEN_SECURE:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+# Observability (docs/operations.md). Metrics: every process writes to LUMEN_METRICS_DIR, /metrics adds them up;
+# scrapers need the bearer token or an address in the allowed networks (loopback: a local Prometheus).
+LUMEN_METRICS_DIR = Path(env("LUMEN_METRICS_DIR", VAR_DIR / "metrics"))
+LUMEN_METRICS_TOKEN = env("LUMEN_METRICS_TOKEN", "")
+LUMEN_METRICS_ALLOWED_NETWORKS = envlist("LUMEN_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+LUMEN_WORKER_METRICS_PORT = envint("LUMEN_WORKER_METRICS_PORT", 0)  # 0: workers share the web's directory
+# Cost per inference: CPU seconds (and GPU seconds where a GPU runs the model) at these prices per hour.
+LUMEN_CPU_HOUR_PRICE = float(env("LUMEN_CPU_HOUR_PRICE", "0.05"))
+LUMEN_GPU_HOUR_PRICE = float(env("LUMEN_GPU_HOUR_PRICE", "1.0"))
+# /health/ready: how long Redis and the worker ping may take, in seconds.
+LUMEN_HEALTH_TIMEOUT = float(env("LUMEN_HEALTH_TIMEOUT", "1.0"))
+# Logs: JSON by default, so production keeps its fields (request ids, inference events) without a setting;
+# LOG_FORMAT=text for reading in a terminal.
+LOG_FORMAT = env("LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}; use json or text.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "core.logs.JsonFormatter"}, "text": {"()": "core.logs.TextFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

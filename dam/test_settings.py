@@ -1,16 +1,8 @@
-"""Settings for the test suite: the same real services, kept apart from a developer's data.
-
-Tests get their own embedded Postgres directory (``var/test``), Redis database 15 and
-media folder, so running the suite never touches what ``make run`` serves.
-"""
+"""Settings for the test suite: the real services of ``dam.settings`` (started apart from a developer's data by
+the ``dam.test_environment`` plugin), with a fast password hasher and mail kept in files."""
 import os
-from pathlib import Path
 
-_base = Path(__file__).resolve().parent.parent
-os.environ.setdefault("LUMEN_VAR_DIR", str(_base / "var" / "test"))
-os.environ.setdefault("LUMEN_REDIS_DB", "15")
-
-from dam.settings import *  # noqa: E402,F403
+from dam.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -2,9 +2,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef
-from pgvector.django import VectorField
+from pgvector.django import HnswIndex, VectorField
 
-from assets.models import Asset, AssetVersion
+from assets.models import Asset, AssetVersion, Collection
 from ontology.models import Concept
 
 
@@ -16,7 +16,9 @@ class Capability(models.TextChoices):
     OCR = "ocr", "Text (OCR)"
     SIMILARITY = "similarity", "Similarity vector"
     CLIP = "clip", "CLIP embedding"
+    COLOURS = "colours", "Dominant colours"
     ANONYMISE = "anonymise", "Face anonymisation"
+    PEOPLE = "people", "Face recognition"
 
 
 class ModelRun(models.Model):
@@ -55,6 +57,8 @@ class EnrichmentJob(models.Model):
     model = models.ForeignKey(ModelRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     attempts = models.PositiveIntegerField(default=0)
     latency_ms = models.FloatField(null=True, blank=True)
+    cpu_ms = models.FloatField(null=True, blank=True, help_text="CPU time of the model run per image.")
+    cost = models.FloatField(null=True, blank=True, help_text="CPU (and GPU) time at the configured hourly prices.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -146,6 +150,17 @@ class OcrText(models.Model):
         constraints = [models.UniqueConstraint(fields=["version", "model"], name="unique_ocr_per_model")]
 
 
+class ColourPalette(models.Model):
+    """A version's dominant colours (CIELAB k-means, named from a fixed palette), largest share first."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="colour_palettes")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    colours = models.JSONField(default=list)  # [{"name", "share", "hex"}]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "model"], name="unique_palette_per_model")]
+
+
 class ModerationResult(models.Model):
     """Scores from the moderation model, kept in full, and the verdict they led to."""
 
@@ -168,3 +183,50 @@ class Embedding(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "model"], name="unique_embedding_per_model")]
+
+
+class RecognisedCollection(models.Model):
+    """A collection whose faces are grouped into people. Opt-in (face descriptors are biometric data): none by
+    default, and never for assets whose faces are blurred."""
+
+    collection = models.OneToOneField(Collection, on_delete=models.CASCADE, primary_key=True,
+                                      related_name="face_recognition")
+    enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    enabled_at = models.DateTimeField(auto_now_add=True)
+
+
+class Person(models.Model):
+    """Faces that the recogniser found to be one person, named (or not) by people."""
+
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name or f"Unnamed person {self.pk}"
+
+
+class FaceDescriptor(models.Model):
+    """The 128-d descriptor of one detected face and the person it belongs to; deleting the person deletes it.
+
+    A new face detection of the version (its boxes are replaced) leaves the descriptors without a detection
+    until recognition runs again: they are what the new faces are matched with first, so a named person
+    keeps their name, and then they go.
+    """
+
+    detection = models.OneToOneField(Detection, null=True, on_delete=models.SET_NULL, related_name="descriptor")
+    box = models.JSONField(help_text="[x, y, w, h] of the face in displayed pixels.")
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="face_descriptors")
+    model = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="faces")
+    vector = VectorField(dimensions=128)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "version"]), models.Index(fields=["version", "person"]),
+            # The nearest known face of a new one, without reading every descriptor.
+            HnswIndex(name="face_descriptor_nearest", fields=["vector"], opclasses=["vector_l2_ops"]),
+        ]

@@ -22,6 +22,13 @@ from ontology.models import Concept
 
 JOB_ORDER = {capability: index for index, capability in enumerate((Capability.ANONYMISE, *PIPELINE))}
 
+# The confidence from which a model's label is shown to people, per kind of model: where its labels on
+# the judged images with a subject are more often right than wrong (docs/benchmarks.md, "Retrieval":
+# classifier 0.52 at 0.5 but 0.37 at 0.3, detector 0.58 at 0.5 and 0.44 below 0.4; CLIP, unmeasured, as
+# the classifier). Weaker labels stay stored for search, which weighs them, but are not shown as what the
+# image is ("water snake 0.23" on a snowy forest).
+SHOWN_FROM = {Capability.CLASSIFY: 0.5, Capability.DETECT: 0.5, Capability.CLIP: 0.5}
+
 
 @dataclass
 class Label:
@@ -48,6 +55,11 @@ class Summary:
     moderation: list
     embeddings: list
     models: list
+    guesses: list = field(default_factory=list)  # machine labels below SHOWN_FROM, strongest first: hidden at first
+
+    @property
+    def weak_labels(self):
+        return len(self.guesses)
 
     @property
     def added(self):
@@ -73,7 +85,8 @@ def summarise(asset):
     """The summary of ``asset``'s current version (``None`` when it has no version yet).
 
     Results come from active model runs only, as search reads them; rejected machine
-    labels are included, flagged ``rejected``, so people see what they overruled.
+    labels are included, flagged ``rejected``, so people see what they overruled. Machine labels
+    below ``SHOWN_FROM`` are kept apart (``guesses``): the page lists them only when asked.
     """
     version = asset.current_version
     if version is None:
@@ -93,6 +106,7 @@ def summarise(asset):
         Label(m.concept, m.confidence, m.model, m.box, m.concept_id in rejected, _nearest_first(m.concept, broader))
         for m in sorted(machine, key=lambda m: -m.confidence)
     ]
+    shown = [label for label in labels if label.rejected or label.confidence >= SHOWN_FROM.get(label.model.capability, 0)]
     for decision in decisions:
         decision.broader = _nearest_first(decision.concept, broader)
     detections = list(
@@ -109,7 +123,7 @@ def summarise(asset):
         asset=asset,
         version=version,
         jobs=jobs,
-        labels=labels,
+        labels=shown,
         decisions=decisions,
         objects=[d for d in detections if d.kind == Detection.Kind.OBJECT],
         faces=[d for d in detections if d.kind == Detection.Kind.FACE],
@@ -117,6 +131,7 @@ def summarise(asset):
         moderation=list(ModerationResult.objects.filter(version=version, model__active=True).select_related("model")),
         embeddings=embeddings,
         models=sorted(models.values(), key=lambda run: JOB_ORDER.get(run.capability, len(JOB_ORDER))),
+        guesses=[label for label in labels if label not in shown],
     )
 
 

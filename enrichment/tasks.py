@@ -1,17 +1,20 @@
 """Celery tasks on the ``enrichment`` queue: one small idempotent task per capability, and the
 pipeline task that runs them all for a new version in one go.
 
-Transient errors (database, broker, storage) retry with exponential backoff (``dam.retries``); an
+Transient errors (database, broker, storage) retry with exponential backoff (``core.retries``); an
 image the models cannot read is recorded as a failed job with its reason and is not retried, and so
 is any error after the last retry: the job never stays pending, and the tasks after it still run.
 """
 import logging
+from datetime import timedelta
 from functools import partial
 
 from celery import Task, chain, group, shared_task
+from django.conf import settings
 
 from assets.models import AssetVersion
-from dam.retries import RETRY_POLICY, TRANSIENT_ERRORS, giving_up, record_retry
+from core.queues import queue_lost
+from core.retries import RETRY_POLICY, TRANSIENT_ERRORS, giving_up, record_retry
 from enrichment.models import Capability
 from enrichment.services import jobs
 from enrichment.services.capabilities import PIPELINE
@@ -63,8 +66,19 @@ def faces(self, version_id):
     self.run_capability(version_id)
 
 
+@capability_task(Capability.PEOPLE)
+def recognise(self, version_id):
+    """Face descriptors grouped into people (opt-in collections only), after face detection."""
+    self.run_capability(version_id)
+
+
 @capability_task(Capability.OCR)
 def ocr(self, version_id):
+    self.run_capability(version_id)
+
+
+@capability_task(Capability.COLOURS)
+def colours(self, version_id):
     self.run_capability(version_id)
 
 
@@ -73,7 +87,9 @@ def clip(self, version_id):
     self.run_capability(version_id)
 
 
-CAPABILITY_TASKS = {task.capability: task for task in (moderate, classify, detect, faces, ocr, clip)}
+CAPABILITY_TASKS = {
+    task.capability: task for task in (moderate, classify, detect, faces, recognise, ocr, colours, clip)
+}
 
 
 @shared_task(bind=True, ignore_result=True, **RETRY_POLICY)
@@ -113,7 +129,22 @@ def _run_steps(version, capabilities):
 
 
 def capability_tasks(version_id, capabilities):
-    """Moderation first, then the others in parallel, each task retrying on its own."""
+    """Moderation first, then the others in parallel, each task retrying on its own; recognition after the
+    face detection it reads."""
     first = [moderate.si(version_id)] if Capability.MODERATION in capabilities else []
-    others = [CAPABILITY_TASKS[c].si(version_id) for c in capabilities if c != Capability.MODERATION]
+    recognising = Capability.PEOPLE in capabilities
+    sequenced = (Capability.MODERATION, Capability.PEOPLE, *([Capability.FACES] if recognising else []))
+    others = [CAPABILITY_TASKS[c].si(version_id) for c in capabilities if c not in sequenced]
+    if recognising:
+        detecting = [faces.si(version_id)] if Capability.FACES in capabilities else []
+        others.append(chain(*detecting, recognise.si(version_id)))
     return chain(*first, *([group(others)] if others else []))
+
+
+@shared_task(ignore_result=True)
+def requeue_unqueued_enrichment():
+    """Beat, every ``LUMEN_SWEEP_INTERVAL_SECONDS``: queue the enrichment of versions ready for
+    ``LUMEN_STALLED_AFTER_SECONDS`` with no job and no message in the broker (renditions were made while Redis was
+    away). Enriching twice is harmless: each capability replaces its own results."""
+    queue_lost(enrich_version, jobs.never_enriched(timedelta(seconds=settings.LUMEN_STALLED_AFTER_SECONDS)),
+               "is ready but was never queued for enrichment")

@@ -1,25 +1,8 @@
-"""Read-mostly admin: grants and rights are changed through the services (audited), so admin edits are off."""
+"""Read-only admin: rights, notices and uploads change through the services (audited), so admin edits are off."""
 from django.contrib import admin
 
-from governance.models import CollectionRole, DirectUpload, RightsExpiryNotice, UsageRights
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(CollectionRole)
-class CollectionRoleAdmin(ReadOnlyAdmin):
-    list_display = ["collection", "user", "group", "role", "granted_by", "created_at"]
-    list_filter = ["role", "collection"]
-    search_fields = ["user__username", "group__name", "collection__name"]
+from core.admin import ReadOnlyAdmin
+from governance.models import DirectUpload, RightsExpiryNotice, UsageRights
 
 
 @admin.register(UsageRights)

@@ -2,15 +2,17 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from assets.models import AuditEntry
+from core.models import AuditEntry
+from governance.audit_words import action_choices
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, help_text="Username")
-    action = forms.CharField(required=False, help_text="Exact action, or a prefix ending in a dot: “rights.”")
-    asset = forms.UUIDField(required=False, label="Asset id")
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(required=False, label="Who", help_text="A username.")
+    action = forms.ChoiceField(required=False, label="What", choices=action_choices,
+                               error_messages={"invalid_choice": "Pick what kind of change to show from the list."})
+    asset = forms.UUIDField(required=False, widget=forms.HiddenInput)  # set by the asset links in the table
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_actor(self):
         username = self.cleaned_data["actor"].strip()

@@ -1,63 +1,13 @@
-"""Who may do what per collection, the usage rights of each asset, and the bookkeeping of their notices and uploads."""
-import re
+"""The usage rights of each asset, and the bookkeeping of their expiry notices and direct uploads."""
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from iso3166 import countries_by_alpha2
 
 from assets.models import Asset, Collection
-
-
-class Role(models.TextChoices):
-    """Ordered: each role can do everything the roles before it can (see ``roles_at_least``)."""
-
-    VIEWER = "viewer", "Viewer: see and download"
-    CONTRIBUTOR = "contributor", "Contributor: also upload into the collection"
-    EDITOR = "editor", "Editor: also change, trash and set rights of any asset"
-    MODERATOR = "moderator", "Moderator: also see flagged assets, approve and reject"
-    ADMIN = "admin", "Admin: also grant roles on the collection"
-
-
-def roles_at_least(role):
-    order = list(Role.values)
-    return order[order.index(role):]
-
-
-class CollectionRole(models.Model):
-    """One grant: a user or a group holds ``role`` on ``collection``; one grant per principal and collection."""
-
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="roles")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="collection_roles")
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="collection_roles")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["collection", "role", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False),
-                name="role_for_user_xor_group",
-            ),
-            models.UniqueConstraint(fields=["collection", "user"], condition=Q(user__isnull=False),
-                                    name="one_role_per_user_and_collection"),
-            models.UniqueConstraint(fields=["collection", "group"], condition=Q(group__isnull=False),
-                                    name="one_role_per_group_and_collection"),
-        ]
-
-    @property
-    def principal(self):
-        return self.user if self.user_id else self.group
-
-    def __str__(self):
-        return f"{self.principal} is {self.role} of {self.collection}"
 
 
 class Channel(models.TextChoices):
@@ -90,9 +40,30 @@ def normalise_territory(value):
     return WORLDWIDE if value.lower() == WORLDWIDE else value.upper()
 
 
+# ISO 3166-1 alpha-2: the officially assigned codes (249, as of 2024), plus XK (Kosovo, in common use).
+COUNTRY_CODES = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
+CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO
+FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE
+JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO
+MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
+PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM
+TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK
+""".split())
+
+
 def validate_territory(value):
-    if value != WORLDWIDE and not re.fullmatch(r"[A-Z]{2}", value):
-        raise ValidationError(f"“{value}” is not an ISO 3166 two-letter country code or “worldwide”.")
+    """A territory is ``worldwide`` or a country's ISO 3166 code that exists: "XX" would match no asset, silently."""
+    if value != WORLDWIDE and value not in countries_by_alpha2:
+        raise ValidationError(f"“{value}” is not an ISO 3166 two-letter country code (such as DE for Germany) or “worldwide”.")
+
+
+def territory_name(code):
+    """What people call a territory: "Germany" for DE; an unknown code as it is."""
+    if code == WORLDWIDE:
+        return "worldwide"
+    country = countries_by_alpha2.get(code.upper())
+    return country.apolitical_name if country else code
 
 
 class UsageRights(models.Model):
@@ -174,3 +145,44 @@ class DirectUpload(models.Model):
     @property
     def key(self):
         return f"{self.KEY_PREFIX}{self.uid}"
+
+
+class ShareLink(models.Model):
+    """A link that shows one asset, or the assets of one collection, to anyone who holds it, until it expires or
+    is revoked (``governance.services.sharing``). What it shows is asked of the permission gate again on every
+    request, as its creator: a creator who loses access, an asset trashed or flagged, leave the link showing
+    less. Files always pass through the app, so revoking stops them at once, on S3 too."""
+
+    asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links")
+    collection = models.ForeignKey(Collection, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="share_links")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    include_originals = models.BooleanField(default=False, help_text="Whoever holds the link may download originals.")
+    note = models.CharField(max_length=200, blank=True, help_text="For the people who manage the link.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(asset__isnull=False, collection__isnull=True)
+                | models.Q(asset__isnull=True, collection__isnull=False),
+                name="share_link_asset_xor_collection",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Share link to {self.target}"
+
+    @property
+    def target(self):
+        return self.asset if self.asset_id else self.collection
+
+    def state(self, now):
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"

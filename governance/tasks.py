@@ -3,9 +3,8 @@ removal of direct uploads never confirmed."""
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 
-from assets.services import retention
-from dam.retries import RETRY_POLICY, TRANSIENT_ERRORS
-from governance.services import rights, uploads
+from core.retries import RETRY_POLICY, TRANSIENT_ERRORS
+from governance.services import retention, rights, uploads
 
 
 @shared_task

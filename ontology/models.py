@@ -1,4 +1,5 @@
-"""The concept scheme (WordNet 3.0 plus people's own concepts) that labels point into."""
+"""The concept scheme (WordNet 3.0 plus people's own concepts) that labels point into, and its labels
+normalised for lookups."""
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -28,3 +29,19 @@ class Concept(models.Model):
 
     def __str__(self):
         return self.pref_label
+
+
+class ConceptLabel(models.Model):
+    """One normalised label of a concept (``ontology.labels``), so query phrases and suggestions are btree lookups."""
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=200)
+    label_normalised = models.CharField(max_length=200)
+    is_pref = models.BooleanField()
+    words = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [
+            # varchar_pattern_ops serves both "= phrase" and "LIKE 'prefix%'" (suggestions).
+            models.Index(fields=["label_normalised"], name="concept_label_norm", opclasses=["varchar_pattern_ops"]),
+        ]

@@ -3,7 +3,7 @@ import re
 
 from django.db import transaction
 
-from assets.services import audit
+from core import audit
 from ontology.models import Concept
 from ontology.scheme import load_scheme
 

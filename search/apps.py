@@ -6,4 +6,4 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self):
-        from search import signals  # noqa: F401 - connects the reindexing receivers
+        from search import signals  # noqa: F401 - connects the receivers that keep search's rows current

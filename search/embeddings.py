@@ -32,23 +32,25 @@ def image_vector(image):
     try:
         info = adapter.info
     except FileNotFoundError as exc:
-        raise VectorUnavailable(f"Search by image is unavailable: {exc}") from exc
+        raise VectorUnavailable("Search by image is unavailable: the image model is not installed on this "
+                                "server.") from exc
     if not _same_model(info, run):
-        raise VectorUnavailable(f"Search by image is unavailable: the library was indexed with {run}, "
-                                f"this server has {info.name} {info.version}.")
+        raise VectorUnavailable("Search by image is unavailable: the library was indexed with another image "
+                                "model than this server has; an administrator needs to index it again.")
     return adapter.features([to_rgb(image)])[0].tolist()
 
 
 def text_vector(text):
     """The CLIP text vector of ``text``, comparable with the library's CLIP image vectors."""
     if not settings.LUMEN_CLIP_ENABLED:
-        raise VectorUnavailable("Text-to-image vector search is unavailable: no CLIP weights are configured "
-                                "(LUMEN_CLIP_ENABLED); results come from concepts and text.")
+        raise VectorUnavailable("Searching by what an image looks like from words is not set up here; results "
+                                "come from concepts and text.")
     run = active_run(Capability.CLIP)
     if run is None:
-        raise VectorUnavailable("Text-to-image vector search is unavailable: no image has a CLIP vector yet.")
+        raise VectorUnavailable("Searching by what an image looks like from words is not ready: no image has "
+                                "been indexed for it yet.")
     embedder = clip_embedder()
     if not embedder.is_semantic or not _same_model(embedder.info, run):
-        raise VectorUnavailable("Text-to-image vector search is unavailable: the CLIP weights here are not "
-                                f"the ones the library was indexed with ({run}), or carry no meaning.")
+        raise VectorUnavailable("Searching by what an image looks like from words is unavailable: the library "
+                                "was indexed with another model than this server has.")
     return embedder.embed_texts([text])[0].tolist()

@@ -1,99 +1,99 @@
-"""A small judged set for search quality: shared sample photos and skimage images, queries with
-graded relevance (2 = what was asked for, 1 = partly), and nDCG@10 / MAP to compare fusions.
+"""The judged set for search quality, and the measures read on it.
 
-The judgements were made by looking at the images, not at what the models say about them, so
-misses of the models (e.g. the jack-o'-lantern that WordNet files under lanterns, not pumpkins)
-count against search as they would for a person.
+The set lives beside the tests, in ``tests/search/judged/``: ``images.json`` (each image's source,
+SHA-256, what it shows, its subjects and dominant colours, judged by looking at it, never by what the
+models say) and
+``queries.json`` (each query's kind and its graded relevant images: 2 = what was asked for, 1 =
+partly or in the background). The images themselves are not in the repository: they come from the
+shared camera samples, scikit-image's photos and Debian's wallpaper packages (which
+``scripts/bootstrap.sh --test`` installs); ``locate`` finds each one and checks its checksum.
+
+Query kinds: ``classname`` (an ImageNet class's name as a person types it), ``concept`` (a broader
+concept, as the issue's dog/vehicle/fruit), ``multi`` (several concepts), ``colour`` (a colour and a
+subject), ``related`` (words with no concept or text of their own), ``text`` (words in the image or
+its metadata, typos).
 """
+import json
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import skimage
+REPO = Path(__file__).resolve().parents[1]
+JUDGED_DIR = REPO / "tests" / "search" / "judged"
+SHARED = Path(os.environ.get("LUMEN_SHARED_DIR", REPO.parent / "shared"))
+SAMPLES = SHARED / "data" / "exif-samples"
+DEBIAN_PACKAGES = ("gnome-backgrounds", "plasma-workspace-wallpapers", "mate-backgrounds", "ukui-wallpapers")
+KINDS = ("classname", "concept", "multi", "colour", "related", "text")
 
-SKIMAGE = Path(skimage.__file__).parent / "data"
 
-# key -> path relative to the exif-samples folder, or "skimage:<file>".
-IMAGES = {
-    "chelsea": "skimage:chelsea.png",            # tabby cat
-    "coffee": "skimage:coffee.png",              # cup of coffee
-    "astronaut": "skimage:astronaut.png",        # astronaut portrait
-    "motorcycle": "skimage:motorcycle_left.png",
-    "rocket": "skimage:rocket.jpg",              # rocket on the launch pad
-    "page": "skimage:page.png",                  # printed page about segmentation
-    "cameraman": "skimage:camera.png",
-    "horse": "skimage:horse.png",                # horse silhouette
-    "iguana": "jpg/Canon_40D.jpg",
-    "agama": "jpg/Kodak_CX7530.jpg",
-    "yellow_motorbike": "jpg/Canon_DIGITAL_IXUS_400.jpg",
-    "bus": "jpg/Nikon_COOLPIX_P1.jpg",
-    "lionfish": "jpg/Olympus_C8080WZ.jpg",
-    "whippet": "jpg/exif-org/fujifilm-finepix40i.jpg",
-    "greyhound_on_rug": "jpg/exif-org/kodak-dc240.jpg",
-    "wedding": "jpg/exif-org/canon-ixus.jpg",
-    "party": "jpg/exif-org/kodak-dc210.jpg",
-    "cars_mountain": "jpg/exif-org/olympus-c960.jpg",
-    "cannon": "jpg/exif-org/nikon-e950.jpg",
-    "rose": "jpg/Pentax_K10D.jpg",
-    "frangipani": "jpg/Canon_PowerShot_S40.jpg",
-    "starfish": "jpg/exif-org/fujifilm-mx1700.jpg",
-    "salad_plate": "jpg/exif-org/sanyo-vpcsx550.jpg",
-    "griddle_food": "jpg/exif-org/fujifilm-dx10.jpg",
-    "jack_o_lantern": "jpg/exif-org/sony-powershota5.jpg",
-    "arbitro_logo": "tiff/Arbitro.tiff",
-    "jobagent_logo": "tiff/Jobagent.tiff",
-    "street": "jpg/gps/DSCN0029.jpg",
-    "ship": "jpg/mobile/HMD_Nokia_8.3_5G.jpg",
-    "phlox": "heic/IMG_5195.HEIC",
-    "harbour": "jpg/exif-org/sanyo-vpcg250.jpg",
-}
+class ImageMissing(LookupError):
+    """A judged image is not on this machine (or not the judged bytes); the reason says how to get it."""
 
-VEHICLES = {"motorcycle": 2, "yellow_motorbike": 2, "bus": 2, "cars_mountain": 2, "street": 1, "harbour": 1,
-            "ship": 1, "rocket": 1, "cannon": 1}
-ANIMALS = {"chelsea": 2, "iguana": 2, "agama": 2, "lionfish": 2, "whippet": 2, "greyhound_on_rug": 2,
-           "starfish": 2, "horse": 1}
+
+@dataclass(frozen=True)
+class JudgedImage:
+    key: str
+    source: str   # "exif-samples:<path>", "skimage:<file>" or "debian:<package>:<absolute path>"
+    sha256: str
+    shows: str    # what it shows, in a sentence
+    subjects: tuple = ()  # the words a person would search it by
+    colours: tuple = ()   # its dominant colours, by the palette's names
 
 
 @dataclass(frozen=True)
 class JudgedQuery:
-    text: str
-    relevant: dict
-    similar_to: str = ""
+    query: str
+    kind: str
+    relevant: dict = field(default_factory=dict)  # image key -> grade
+    note: str = ""
 
     @property
-    def name(self):
-        return f"{self.text} ~ {self.similar_to}" if self.similar_to else self.text
+    def found(self):
+        """Images a person would accept (grade ≥ 1)."""
+        return {key for key, grade in self.relevant.items() if grade > 0}
+
+    @property
+    def asked(self):
+        """What was asked for (grade 2)."""
+        return {key for key, grade in self.relevant.items() if grade >= 2}
 
 
-QUERIES = [
-    JudgedQuery("cat", {"chelsea": 2}),
-    JudgedQuery("cats", {"chelsea": 2}),
-    JudgedQuery("animal", ANIMALS),
-    JudgedQuery("dog", {"whippet": 2, "greyhound_on_rug": 2}),
-    JudgedQuery("lizard", {"iguana": 2, "agama": 2}),
-    JudgedQuery("motorcycle", {"motorcycle": 2, "yellow_motorbike": 2}),
-    JudgedQuery("motorcyle", {"motorcycle": 2, "yellow_motorbike": 2}),
-    JudgedQuery("vehicle", VEHICLES),
-    JudgedQuery("bus", {"bus": 2}),
-    JudgedQuery("coffee", {"coffee": 2}),
-    JudgedQuery("flowers", {"rose": 2, "frangipani": 2, "phlox": 2}),
-    JudgedQuery("food", {"salad_plate": 2, "griddle_food": 2, "coffee": 1, "jack_o_lantern": 1}),
-    JudgedQuery("people", {"wedding": 2, "party": 2, "astronaut": 2, "cameraman": 2, "griddle_food": 1,
-                           "salad_plate": 1}),
-    JudgedQuery("boat", {"ship": 2, "harbour": 1}),
-    JudgedQuery("fish", {"lionfish": 2}),
-    JudgedQuery("pumpkin", {"jack_o_lantern": 2}),
-    JudgedQuery("segmentation markers", {"page": 2}),
-    JudgedQuery("jobagent", {"jobagent_logo": 2}),
-    JudgedQuery("dog on a bed", {"greyhound_on_rug": 2, "whippet": 1}),
-    JudgedQuery("people at a table", {"griddle_food": 2, "salad_plate": 2, "wedding": 1, "party": 1}),
-    JudgedQuery("animal", {**ANIMALS, "greyhound_on_rug": 2, "chelsea": 1, "horse": 2}, similar_to="whippet"),
-    JudgedQuery("vehicle", {**VEHICLES, "yellow_motorbike": 2}, similar_to="motorcycle"),
-]
+def judged_images():
+    return [JudgedImage(**{**row, "subjects": tuple(row["subjects"]), "colours": tuple(row["colours"])})
+            for row in json.loads((JUDGED_DIR / "images.json").read_text())]
 
 
-def image_path(source, samples_dir):
-    return SKIMAGE / source.removeprefix("skimage:") if source.startswith("skimage:") else Path(samples_dir) / source
+def judged_queries():
+    return [JudgedQuery(**row) for row in json.loads((JUDGED_DIR / "queries.json").read_text())]
+
+
+def locate(image, samples_dir=SAMPLES):
+    """The file of ``image``, checked against its recorded checksum; raises ImageMissing otherwise."""
+    import hashlib
+
+    kind, _, rest = image.source.partition(":")
+    if kind == "exif-samples":
+        path = Path(samples_dir) / rest
+    elif kind == "skimage":
+        import skimage
+
+        path = Path(skimage.__file__).parent / "data" / rest
+    elif kind == "debian":
+        package, _, name = rest.partition(":")
+        path = Path(name)
+        if not path.is_file():
+            raise ImageMissing(f"{path} is missing: install Debian's {package} (scripts/bootstrap.sh --test does)")
+    else:
+        raise ValueError(f"unknown source {image.source!r}")
+    if not path.is_file():
+        raise ImageMissing(f"{path} is missing")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != image.sha256:
+        raise ImageMissing(f"{path} is not the judged file (its checksum differs)")
+    return path
+
+
+# ---------------------------------------------------------------------- measures
 
 
 def dcg(grades):
@@ -105,35 +105,53 @@ def ndcg_at(ranked, relevant, k=10):
     return dcg([relevant.get(key, 0) for key in ranked[:k]]) / ideal if ideal else 0.0
 
 
-def average_precision(ranked, relevant):
-    """Mean of precision at each relevant hit, over all relevant images (grade ≥ 1)."""
+def recall_at(ranked, wanted, k):
+    """Share of ``wanted`` within the first ``k`` (of at most ``k`` of them): R@1 is "the right one first"."""
+    return len(wanted & set(ranked[:k])) / min(k, len(wanted)) if wanted else 0.0
+
+
+def precision_at_relevant(ranked, wanted, cap=20):
+    """Precision of the first min(``cap``, number wanted): the issue's concept measure."""
+    depth = min(cap, len(wanted))
+    return len(wanted & set(ranked[:depth])) / depth if depth else 0.0
+
+
+def average_precision(ranked, wanted):
     found, total = 0, 0.0
     for position, key in enumerate(ranked, start=1):
-        if relevant.get(key, 0) > 0:
+        if key in wanted:
             found += 1
             total += found / position
-    return total / len(relevant) if relevant else 0.0
+    return total / len(wanted) if wanted else 0.0
 
 
 @dataclass
 class Score:
     query: str
+    kind: str
+    r1: float
+    r10: float
+    precision: float
     ndcg10: float
     average_precision: float
     returned: int
 
+    def row(self):
+        return {"query": self.query, "kind": self.kind, "r1": round(self.r1, 3), "r10": round(self.r10, 3),
+                "precision": round(self.precision, 3), "ndcg10": round(self.ndcg10, 3),
+                "ap": round(self.average_precision, 3), "returned": self.returned}
 
-def evaluate(search, fusions=("rrf", "weighted"), queries=QUERIES):
-    """{fusion: [Score per query]}; ``search(judged_query, fusion)`` returns image keys, best first."""
-    scores = {}
-    for fusion in fusions:
-        scores[fusion] = []
-        for judged in queries:
-            relevant = {k: g for k, g in judged.relevant.items() if k != judged.similar_to}
-            ranked = search(judged, fusion)
-            scores[fusion].append(Score(judged.name, ndcg_at(ranked, relevant), average_precision(ranked, relevant),
-                                        len(ranked)))
-    return scores
+
+def score(judged, ranked):
+    """The measures of one query's ranking (image keys, best first)."""
+    return Score(judged.query, judged.kind, recall_at(ranked, judged.asked, 1), recall_at(ranked, judged.asked, 10),
+                 precision_at_relevant(ranked, judged.found), ndcg_at(ranked, judged.relevant),
+                 average_precision(ranked, judged.found), len(ranked))
+
+
+def evaluate(search, queries=None):
+    """[Score per judged query that has relevant images]; ``search(judged_query)`` returns image keys."""
+    return [score(judged, search(judged)) for judged in (queries or judged_queries()) if judged.found]
 
 
 def mean(values):
@@ -141,21 +159,11 @@ def mean(values):
     return sum(values) / len(values) if values else 0.0
 
 
-def summary(scores):
-    """{fusion: (mean nDCG@10, MAP)}."""
-    return {fusion: (mean(s.ndcg10 for s in rows), mean(s.average_precision for s in rows))
-            for fusion, rows in scores.items()}
-
-
-def markdown_table(scores):
-    """Per-query nDCG@10 and AP for each fusion, then the means: the table for docs/benchmarks.md."""
-    fusions = list(scores)
-    header = "| query | " + " | ".join(f"{f} nDCG@10 | {f} AP" for f in fusions) + " | results |"
-    lines = [header, "|" + "---|" * (2 * len(fusions) + 2)]
-    for rows in zip(*scores.values()):
-        cells = " | ".join(f"{r.ndcg10:.3f} | {r.average_precision:.3f}" for r in rows)
-        lines.append(f"| {rows[0].query} | {cells} | {rows[0].returned} |")
-    means = summary(scores)
-    lines.append("| **mean** | " + " | ".join(f"**{means[f][0]:.3f}** | **{means[f][1]:.3f}**" for f in fusions)
-                 + " | |")
-    return "\n".join(lines)
+def by_kind(scores):
+    """{kind: {measure: mean}} over the queries of each kind, and "all"."""
+    groups = {kind: [s for s in scores if s.kind == kind] for kind in KINDS}
+    groups["all"] = list(scores)
+    return {kind: {"queries": len(rows), "r1": mean(s.r1 for s in rows), "r10": mean(s.r10 for s in rows),
+                   "precision": mean(s.precision for s in rows), "ndcg10": mean(s.ndcg10 for s in rows),
+                   "map": mean(s.average_precision for s in rows)}
+            for kind, rows in groups.items() if rows}

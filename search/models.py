@@ -1,4 +1,4 @@
-"""Search's own tables: the per-asset document, concept labels, typo vocabulary, image hashes, saved searches."""
+"""Search's own tables: the per-asset document, typo vocabulary, image hashes, saved searches."""
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -6,7 +6,6 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from assets.models import Asset, AssetVersion
-from ontology.models import Concept
 
 
 class Orientation(models.TextChoices):
@@ -19,7 +18,7 @@ class SearchDocument(models.Model):
     """What search reads of an asset's current version, kept by ``search.indexing.reindex_asset``.
 
     The tsvector weighs title A, keywords and creator B, caption C, OCR text D; the plain
-    caption and OCR text are kept for snippets, the scalar columns for filters and facets.
+    caption and OCR text are kept for snippets, the scalar columns and colours for filters and facets.
     """
 
     asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
@@ -32,6 +31,11 @@ class SearchDocument(models.Model):
     creator = models.CharField(max_length=200, blank=True)
     camera = models.CharField(max_length=200, blank=True)
     has_usage_terms = models.BooleanField(default=False)
+    latitude = models.FloatField(null=True, blank=True)  # where it was taken (GPS), for the map
+    longitude = models.FloatField(null=True, blank=True)
+    # The version's dominant colours covering at least indexing.COLOUR_MIN_SHARE, largest first, and their shares.
+    colours = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+    colour_shares = ArrayField(models.FloatField(), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -40,22 +44,9 @@ class SearchDocument(models.Model):
             models.Index(fields=["taken_at"], name="search_document_taken"),
             models.Index(fields=["creator"], name="search_document_creator"),
             models.Index(fields=["camera"], name="search_document_camera"),
-        ]
-
-
-class ConceptLabel(models.Model):
-    """One normalised label of a concept, so query phrases and suggestions are btree lookups."""
-
-    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="+")
-    label = models.CharField(max_length=200)
-    label_normalised = models.CharField(max_length=200)
-    is_pref = models.BooleanField()
-    words = models.PositiveSmallIntegerField()
-
-    class Meta:
-        indexes = [
-            # varchar_pattern_ops serves both "= phrase" and "LIKE 'prefix%'" (suggestions).
-            models.Index(fields=["label_normalised"], name="search_label_norm", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["latitude", "longitude"], name="search_document_place",
+                         condition=models.Q(latitude__isnull=False)),
+            GinIndex(fields=["colours"], name="search_document_colours"),
         ]
 
 

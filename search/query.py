@@ -6,13 +6,23 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from search.concepts import plain_text, singular
+from ontology.labels import plain_text, singular
 
 SORTS = ("relevance", "newest", "oldest", "taken")
 FUSIONS = ("rrf", "weighted")
-DEFAULT_FUSION = "weighted"  # measured better on the judged set (docs/benchmarks.md, "Search quality")
+DEFAULT_FUSION = "weighted"  # measured better on the judged set (docs/benchmarks.md, "Retrieval")
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 100
+
+# Words never matched to a concept on their own, corrected or looked for as text: they carry no subject.
+STOP_WORDS = frozenset(
+    "a about above after all an and any are as at be before behind below beside between but by can down "
+    "each few for from has have her his in into is it its just me more most my near next no not of off on "
+    "one only or other our out over some than that the their them then there these they this those three "
+    "to too two under up very was we were what when where which while who with without you your "
+    "something anything thing things kind sort lot lots "
+    "photo photos picture pictures image images".split()
+)
 
 TITLE_WEIGHTS = "ABC"  # title, keywords/creator, caption
 OCR_WEIGHTS = "D"
@@ -56,6 +66,7 @@ class SearchQuery:
     """Free text plus structured filters; built by ``search.forms.SearchForm`` for the UI and the API."""
 
     text: str = ""
+    as_typed: bool = False  # no spelling corrections: "search instead for" the words as typed
     concepts: list[str] = field(default_factory=list)
     title: str = ""
     ocr: str = ""
@@ -69,13 +80,16 @@ class SearchQuery:
     created_before: date | None = None
     has_concepts: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)  # "YYYY-MM"
     has_faces: bool | None = None
+    people: list[str] = field(default_factory=list)  # person ids or names (any case)
     min_objects: list[tuple[str, int]] = field(default_factory=list)
     collection: str = ""
     moderation: list[str] = field(default_factory=list)
     has_usage_terms: bool | None = None
     rights: RightsUse | None = None
     rights_statuses: list[str] = field(default_factory=list)
+    colours: list[str] = field(default_factory=list)
     similar_to: str = ""
     vector: list[float] | None = None
     vector_capability: str = "similarity"
@@ -107,6 +121,21 @@ def text_tsquery(text, corrections=None):
     parts = [" <-> ".join(plain_text(phrase).split()) for phrase in _PHRASE.findall(text) if plain_text(phrase).split()]
     parts += [_alternatives(word, corrections=corrections) for word in dict.fromkeys(plain_text(text).split())]
     return " | ".join(parts)
+
+
+def text_words(text, corrections=None, concept_words=frozenset()):
+    """Per content word (or quoted phrase) of ``text``: (its tsquery in people's fields, its tsquery
+    anywhere, whether OCR may count for it). OCR may not for words in ``concept_words`` (normalised):
+    a word read in the image is no evidence for the object a concept phrase names. Stop words are left
+    out, so "a dog on the beach" has two words to find."""
+    phrases = [plain_text(phrase).split() for phrase in _PHRASE.findall(text)]
+    rows = [(" <-> ".join(f"{w}:abc" for w in words), " <-> ".join(words),
+             not {singular(w) for w in words} <= concept_words) for words in phrases if words]
+    for word in dict.fromkeys(plain_text(_PHRASE.sub(" ", text)).split()):
+        if word not in STOP_WORDS:
+            rows.append((_alternatives(word, "abc", corrections), _alternatives(word, corrections=corrections),
+                         singular(word) not in concept_words and (corrections or {}).get(singular(word)) not in concept_words))
+    return rows
 
 
 def field_tsquery(text, weights):

@@ -1,10 +1,10 @@
 """Saved searches (smart collections): stored parameters that are run again, live, when opened."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.http import QueryDict
+from django.shortcuts import get_object_or_404
 
-from assets.services import audit
+from core import audit
 from search.models import SavedSearch
 
 POSITION_PARAMS = ("cursor", "page_size")

@@ -1,7 +1,47 @@
-"""Pieces for writing the search statements: a parameter-safe builder and querysets as subqueries."""
+"""Pieces for writing the search statements: the tables' names, a parameter-safe builder, querysets as
+subqueries."""
+from types import SimpleNamespace
+
 from django.core.exceptions import EmptyResultSet
 
+from assets.models import Asset, AssetVersion, Collection
 from assets.permissions import visible_assets
+from enrichment.models import (
+    ColourPalette,
+    Detection,
+    Embedding,
+    FaceDescriptor,
+    LabelDecision,
+    MachineLabel,
+    ModelRun,
+    OcrText,
+    Person,
+)
+from ontology.models import Concept, ConceptLabel
+from search.models import ImageHash, SearchDocument, SearchTerm
+
+# The tables search's SQL names, as their models name them: a table renamed by its app's migration is
+# renamed in every statement with it (tests/search/sql/ shows the new name).
+TABLES = SimpleNamespace(**{name: model._meta.db_table for name, model in {
+    "asset": Asset,
+    "asset_collections": Asset.collections.through,
+    "asset_version": AssetVersion,
+    "collection": Collection,
+    "colour_palette": ColourPalette,
+    "concept": Concept,
+    "concept_label": ConceptLabel,
+    "detection": Detection,
+    "embedding": Embedding,
+    "face_descriptor": FaceDescriptor,
+    "image_hash": ImageHash,
+    "label_decision": LabelDecision,
+    "machine_label": MachineLabel,
+    "model_run": ModelRun,
+    "ocr_text": OcrText,
+    "person": Person,
+    "search_document": SearchDocument,
+    "search_term": SearchTerm,
+}.items()})
 
 NOTHING = "SELECT NULL::bigint WHERE false"
 

@@ -29,8 +29,9 @@ The filter is checked one candidate at a time (``_Search.check``), so it must be
 a correlated ``version_id = ...`` should reach indexes, not re-aggregate a table per call.
 
 Vectors live in side tables kept by triggers on ``enrichment_embedding``, ``enrichment_machinelabel``
-and ``enrichment_labeldecision``; ``ensure_vector_indexes(model_run)`` opts a model in (creates the
-tables and triggers once, copies its vectors, builds its indexes) — no migration per model. Rows hold
+and ``enrichment_labeldecision`` (tables, view, functions and triggers come with search's migration
+0005); ``ensure_vector_indexes(model_run)`` opts a model in (copies its vectors, builds its indexes) —
+no migration per model. Rows hold
 ``halfvec`` with plain storage: 1 KB inline per 512-d vector instead of a 2 KB TOASTed ``vector``.
 
 Prepared statements: Django's psycopg backend binds parameters client-side and prepares nothing, so
@@ -44,6 +45,8 @@ import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+
+from search.sql import TABLES
 
 # Label rows ranked exactly per query (read in concept order, ~0.5 µs each when cached). At 1M rows a
 # 1% concept (10k rows) ranks exactly in 7.6 ms p50 / 9.1 ms p95 at recall 1.0, where its HNSW index
@@ -85,9 +88,6 @@ class VectorQuery:
     params: list
     settings_sql: str
     plan: str
-
-    def apply_settings(self, cursor):
-        cursor.execute(self.settings_sql)
 
     def execute(self, cursor, statement, params):
         """Run ``statement`` (which embeds ``sql``) after the settings, in one round trip.
@@ -318,120 +318,15 @@ def _registered_dims(model_id, dims=None):
     key = (connection.settings_dict["NAME"], model_id)
     if key not in _dims:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('search_vector_model') IS NOT NULL")
-            if cursor.fetchone()[0]:
-                cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
-                row = cursor.fetchone()
-                if row:
-                    _dims[key] = row[0]
+            cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
+            row = cursor.fetchone()
+            if row:
+                _dims[key] = row[0]
     if key not in _dims:
         raise VectorIndexMissing(f"model run {model_id} has no vector index: run manage.py vector_indexes")
     if dims is not None and dims != _dims[key]:
         raise ValueError(f"model run {model_id} has {_dims[key]}-d vectors, the query has {dims}")
     return _dims[key]
-
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS search_vector_model (model_id bigint PRIMARY KEY, dims integer NOT NULL);
-CREATE TABLE IF NOT EXISTS search_vector (
-    model_id bigint NOT NULL, version_id bigint NOT NULL, half halfvec STORAGE PLAIN NOT NULL,
-    PRIMARY KEY (version_id, model_id));
-CREATE TABLE IF NOT EXISTS search_vector_label (
-    model_id bigint NOT NULL, concept_id varchar(64) NOT NULL, version_id bigint NOT NULL,
-    half halfvec STORAGE PLAIN NOT NULL,
-    PRIMARY KEY (model_id, concept_id, version_id));
-CREATE INDEX IF NOT EXISTS search_vector_label_version ON search_vector_label (version_id);
-
--- The concepts of each version: its machine labels and the ones a person added to its asset.
-CREATE OR REPLACE VIEW search_vector_concept AS
-    SELECT version_id, concept_id FROM enrichment_machinelabel
-    UNION
-    SELECT av.id, d.concept_id FROM enrichment_labeldecision d JOIN assets_assetversion av ON av.asset_id = d.asset_id
-    WHERE d.decision = 'added';
-
-CREATE OR REPLACE FUNCTION search_vector_concepts(version bigint) RETURNS SETOF varchar LANGUAGE sql STABLE AS $$
-    SELECT concept_id FROM search_vector_concept WHERE version_id = version
-$$;
-
-CREATE OR REPLACE FUNCTION search_vector_forget_label(version bigint, concept varchar) RETURNS void
-LANGUAGE sql AS $$
-    DELETE FROM search_vector_label WHERE version_id = version AND concept_id = concept
-    AND concept NOT IN (SELECT search_vector_concepts(version))
-$$;
-
-CREATE OR REPLACE FUNCTION search_vector_add_label(version bigint, concept varchar) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO search_vector_label (model_id, concept_id, version_id, half)
-    SELECT model_id, concept, version, half FROM search_vector WHERE version_id = version
-    ON CONFLICT DO NOTHING
-$$;
-
-CREATE OR REPLACE FUNCTION search_vector_on_embedding() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        DELETE FROM search_vector WHERE version_id = OLD.version_id AND model_id = OLD.model_id;
-        DELETE FROM search_vector_label WHERE version_id = OLD.version_id AND model_id = OLD.model_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (SELECT 1 FROM search_vector_model WHERE model_id = NEW.model_id) THEN
-        INSERT INTO search_vector (model_id, version_id, half)
-        VALUES (NEW.model_id, NEW.version_id, NEW.vector::halfvec);
-        INSERT INTO search_vector_label (model_id, concept_id, version_id, half)
-        SELECT NEW.model_id, c, NEW.version_id, NEW.vector::halfvec FROM search_vector_concepts(NEW.version_id) AS c;
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION search_vector_on_label() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM search_vector_forget_label(OLD.version_id, OLD.concept_id);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM search_vector_add_label(NEW.version_id, NEW.concept_id);
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION search_vector_on_decision() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM search_vector_forget_label(av.id, OLD.concept_id) FROM assets_assetversion av
-        WHERE av.asset_id = OLD.asset_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.decision = 'added' THEN
-        PERFORM search_vector_add_label(av.id, NEW.concept_id) FROM assets_assetversion av
-        WHERE av.asset_id = NEW.asset_id;
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION search_vector_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_TABLE_NAME = 'enrichment_embedding' THEN
-        TRUNCATE search_vector, search_vector_label;
-    ELSE
-        TRUNCATE search_vector_label;
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE TRIGGER search_vector_sync AFTER INSERT OR DELETE OR UPDATE OF vector, version_id, model_id
-    ON enrichment_embedding FOR EACH ROW EXECUTE FUNCTION search_vector_on_embedding();
-CREATE OR REPLACE TRIGGER search_vector_sync AFTER INSERT OR DELETE OR UPDATE OF version_id, concept_id
-    ON enrichment_machinelabel FOR EACH ROW EXECUTE FUNCTION search_vector_on_label();
-CREATE OR REPLACE TRIGGER search_vector_sync AFTER INSERT OR DELETE OR UPDATE OF decision, asset_id, concept_id
-    ON enrichment_labeldecision FOR EACH ROW EXECUTE FUNCTION search_vector_on_decision();
-CREATE OR REPLACE TRIGGER search_vector_truncate AFTER TRUNCATE ON enrichment_embedding
-    FOR EACH STATEMENT EXECUTE FUNCTION search_vector_on_truncate();
-CREATE OR REPLACE TRIGGER search_vector_truncate AFTER TRUNCATE ON enrichment_machinelabel
-    FOR EACH STATEMENT EXECUTE FUNCTION search_vector_on_truncate();
-"""
-
-
-def install_schema(cursor):
-    """Side tables, functions and triggers; idempotent. Serialised by an advisory lock."""
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('search_vector_schema'))")
-    cursor.execute(SCHEMA)
 
 
 def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True, concurrently=None):
@@ -446,8 +341,10 @@ def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True, concurr
     """
     model_id = int(getattr(model_run, "pk", model_run))
     with transaction.atomic(), connection.cursor() as cursor:
-        install_schema(cursor)
-        cursor.execute("LOCK TABLE enrichment_embedding, enrichment_machinelabel, enrichment_labeldecision "
+        # One registration at a time (the table locks below are shared: two registrations of a model would
+        # both find it unregistered); the lock's name is the one it had when it also guarded creating the schema.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('search_vector_schema'))")
+        cursor.execute(f"LOCK TABLE {TABLES.embedding}, {TABLES.machine_label}, {TABLES.label_decision} "
                        "IN SHARE MODE")
         cursor.execute("SELECT dims FROM search_vector_model WHERE model_id = %s", [model_id])
         row = cursor.fetchone()
@@ -455,7 +352,7 @@ def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True, concurr
             dims = row[0]
         else:
             if dims is None:
-                cursor.execute("SELECT vector_dims(vector) FROM enrichment_embedding WHERE model_id = %s LIMIT 1",
+                cursor.execute(f"SELECT vector_dims(vector) FROM {TABLES.embedding} WHERE model_id = %s LIMIT 1",
                                [model_id])
                 row = cursor.fetchone()
                 if row is None:
@@ -472,7 +369,7 @@ def ensure_vector_indexes(model_run, *, dims=None, concept_indexes=True, concurr
 def _copy_vectors(cursor, model_id):
     cursor.execute(
         "INSERT INTO search_vector (model_id, version_id, half) "
-        "SELECT model_id, version_id, vector::halfvec FROM enrichment_embedding WHERE model_id = %s "
+        f"SELECT model_id, version_id, vector::halfvec FROM {TABLES.embedding} WHERE model_id = %s "
         "ON CONFLICT DO NOTHING", [model_id])
     # Written in (concept, version) order: the rows of one concept share pages, read sequentially.
     cursor.execute(
@@ -561,9 +458,6 @@ def drop_vector_indexes(model_run):
     """Opt a model out: its side rows and its HNSW index go (e.g. after the model is retired)."""
     model_id = int(getattr(model_run, "pk", model_run))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('search_vector_model') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return
         cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE %s OR relname = %s",
                        [f"search_vector_label_m{model_id}\\_%", hnsw_index_name(model_id)])
         for (name,) in cursor.fetchall():

@@ -1,5 +1,7 @@
-"""Suite-wide fixtures: shared sample files, users, and a real Celery worker process."""
+"""Suite-wide fixtures: shared sample files, users, collections with role grants, real ingested assets, and a
+real Celery worker process."""
 import io
+import itertools
 import os
 import socket
 import subprocess
@@ -8,8 +10,13 @@ import uuid
 
 import pytest
 from django.conf import settings
+from PIL import Image
 
-from support import REPO, SAMPLES, wait_for
+from assets.models import Collection
+from assets.services.ingest import ingest_file
+from core.audit import SYSTEM, Actor
+from governance.services.roles import grant_role
+from support import REPO, SAMPLES, free_port, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +24,18 @@ def samples():
     if not SAMPLES.is_dir():
         pytest.skip(f"shared sample images not found at {SAMPLES}")
     return SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def unspent_request_budgets():
+    """Request budgets and failed sign-ins live in the shared Redis cache, across tests too: each test starts
+    with none spent (only the cache's keys go; the broker's queues in the same database stay)."""
+    from django.core.cache import cache
+
+    redis = cache._cache.get_client(write=True)
+    stale = list(redis.scan_iter(f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+    if stale:
+        redis.delete(*stale)
 
 
 @pytest.fixture
@@ -31,9 +50,73 @@ def admin_user(django_user_model):
 
 @pytest.fixture
 def actor(user):
-    from assets.services.audit import Actor
-
     return Actor(user=user, ip_address="127.0.0.1")
+
+
+_colours = itertools.count(1)
+
+
+def image_bytes(fmt="PNG", size=(40, 30)):
+    """A small image whose bytes differ on every call, so ingest never returns a twin."""
+    n = next(_colours)
+    buffer = io.BytesIO()
+    Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def new_image():
+    """``new_image("PNG")``: bytes of a small image no other test has uploaded."""
+    return image_bytes
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(name, **extra):
+        return django_user_model.objects.create_user(name, f"{name}@example.com", "correct-horse-battery", **extra)
+    return make
+
+
+@pytest.fixture
+def make_collection(db):
+    def make(name, **grants):
+        """``grants``: username or group name -> role, e.g. ``make_collection("News", bob="editor")``."""
+        collection = Collection.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+        for who, role in grants.items():
+            _grant(collection, who, role)
+        return collection
+    return make
+
+
+@pytest.fixture
+def grant(db):
+    """``grant(collection, "bob", "viewer")``: through the service, so grants are audited like real ones."""
+    return _grant
+
+
+def _grant(collection, who, role):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.filter(username=who).first()
+    group = None if user else Group.objects.get(name=who)
+    return grant_role(collection, role, actor=SYSTEM, user=user, group=group)
+
+
+@pytest.fixture
+def make_asset(db):
+    def make(owner, *, collections=(), fmt="PNG", title=""):
+        data = image_bytes(fmt)
+        return ingest_file(io.BytesIO(data), filename=f"upload.{fmt.lower()}", actor=Actor(user=owner),
+                           collections=collections, title=title).asset
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+    return sign_in
 
 
 @pytest.fixture
@@ -50,7 +133,8 @@ def concepts(db):
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real worker process on the real broker, reading the test database (``.nodename`` set)."""
+    """A real worker process on the real broker, reading the test database (``.nodename``, ``.log_path`` and
+    ``.metrics_port``, its worker-side metrics endpoint, set)."""
     from django.db import connection
 
     from dam.celery import app
@@ -63,6 +147,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         LUMEN_TEST_DB_NAME=connection.settings_dict["NAME"],
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_URL=settings.REDIS_URL,
+        LUMEN_WORKER_METRICS_PORT=str(free_port()),
     )
     app.control.purge()
     with open(log_path, "w") as log:
@@ -77,6 +162,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         if process.poll() is not None:
             raise RuntimeError(f"Celery worker died at start:\n{log_path.read_text()[-4000:]}")
         process.nodename = name.replace("%h", socket.gethostname())
+        process.log_path = log_path
+        process.metrics_port = int(env["LUMEN_WORKER_METRICS_PORT"])
         yield process
     finally:
         process.terminate()

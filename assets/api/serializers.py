@@ -1,4 +1,7 @@
 """API representations of assets, versions, renditions and collections, and the shapes of upload requests."""
+import uuid
+from functools import cached_property
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -6,12 +9,19 @@ from rest_framework import serializers
 
 from assets.jsonld import absolute_url
 from assets.models import Asset, AssetVersion, Collection, Rendition
+from assets.services.downloads import downloads
+from assets.signals import lookalikes
+from core.links import url_for
 
 MISSING_FILE = "Attach the image as a multipart/form-data field named “file”."
 
 
+def api_url(name, request, **kwargs):
+    return absolute_url(reverse(f"api:{name}", kwargs=kwargs), request)
+
+
 def _api_url(serializer, name, **kwargs):
-    return absolute_url(reverse(f"api:{name}", kwargs=kwargs), serializer.context.get("request"))
+    return absolute_url(url_for(f"api:{name}", **kwargs), serializer.context.get("request"))
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -52,7 +62,46 @@ class RenditionSerializer(serializers.ModelSerializer):
         return f"{url}?f={rendition.content_token}"  # cacheable for good only under this file's token
 
 
+class FileChoiceSerializer(serializers.Serializer):
+    format = serializers.CharField(help_text="As people name it: JPEG, WebP, AVIF…")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class SizeChoiceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Large, Medium or Small")
+    label = serializers.CharField(help_text="e.g. “Large · 1280 × 853”")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    files = FileChoiceSerializer(many=True)
+
+
+class DownloadsSerializer(serializers.Serializer):
+    """What can be downloaded (``assets.services.downloads``): the original, and the renditions by size."""
+
+    original = FileChoiceSerializer(allow_null=True)
+    sizes = SizeChoiceSerializer(many=True)
+
+
+def api_downloads(asset, context, *, with_original):
+    """The downloads of ``asset``'s current version with the API's file URLs (token or session alike)."""
+    request = context.get("request")
+
+    def rendition_url(rendition):
+        return RenditionSerializer(rendition, context=context).data["url"]
+
+    def original_url(version):
+        return api_url("asset-download", request, uid=asset.uid) + f"?version={version.number}"
+
+    found = downloads(asset.current_version, rendition_url=rendition_url,
+                      original_url=original_url if with_original else None)
+    return DownloadsSerializer(found).data
+
+
 class AssetSerializer(serializers.ModelSerializer):
+    keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
     collections = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     current_version = VersionSerializer(read_only=True)
     renditions = serializers.SerializerMethodField()
@@ -60,14 +109,19 @@ class AssetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Asset
-        fields = ["uid", "title", "caption", "status", "status_detail", "anonymise_faces", "collections",
-                  "current_version", "renditions", "urls", "created_at", "updated_at"]
+        fields = ["uid", "title", "caption", "alt_text", "keywords", "creator", "credit", "copyright", "status",
+                  "status_detail", "anonymise_faces", "collections", "current_version", "renditions", "urls",
+                  "created_at", "updated_at"]
+
+    @cached_property
+    def _rendition_serializer(self):
+        """One for every asset of a page (a new serializer per asset built its fields again each time)."""
+        return RenditionSerializer(context=self.context)
 
     @extend_schema_field(RenditionSerializer(many=True))
     def get_renditions(self, asset):
         version = asset.current_version
-        renditions = version.renditions.all() if version else []
-        return RenditionSerializer(renditions, many=True, context=self.context).data
+        return [self._rendition_serializer.to_representation(r) for r in version.renditions.all()] if version else []
 
     @extend_schema_field(inline_serializer("AssetUrls", {
         name: serializers.URLField() for name in ("self", "page", "jsonld", "metadata", "versions", "download")
@@ -75,7 +129,7 @@ class AssetSerializer(serializers.ModelSerializer):
     def get_urls(self, asset):
         return {
             "self": _api_url(self, "asset-detail", uid=asset.uid),
-            "page": absolute_url(reverse("assets:detail", kwargs={"uid": asset.uid}), self.context.get("request")),
+            "page": absolute_url(url_for("assets:detail", uid=asset.uid), self.context.get("request")),
             "jsonld": _api_url(self, "asset-jsonld", uid=asset.uid),
             "metadata": _api_url(self, "asset-metadata", uid=asset.uid),
             "versions": _api_url(self, "asset-versions", uid=asset.uid),
@@ -84,15 +138,61 @@ class AssetSerializer(serializers.ModelSerializer):
 
 
 class UploadedAssetSerializer(AssetSerializer):
-    """The upload response: the asset, and whether these bytes were already in the library."""
+    """The upload response: the asset, and whether these bytes were already in the library (then the asset is the
+    one that had them, and the collections asked for say whether it was filed into them). Needs the
+    ``IngestResult`` as ``context["ingested"]``."""
 
-    duplicate = serializers.SerializerMethodField()
+    duplicate = serializers.SerializerMethodField(help_text="True when the library already had these bytes.")
+    duplicate_of = serializers.SerializerMethodField(
+        help_text="The uid of the asset that already had these bytes (this asset), or null for a new asset.")
+    added_to_collections = serializers.SerializerMethodField(
+        help_text="Slugs of the collections asked for that the existing asset was added to now.")
+    not_added_to_collections = serializers.SerializerMethodField(
+        help_text="Slugs of the collections asked for that the existing asset was not added to: the uploader may "
+                  "not change it.")
+    message = serializers.SerializerMethodField(help_text="For a duplicate, what happened, in words; else blank.")
+    possible_duplicates = serializers.SerializerMethodField(
+        help_text="Assets you can see that look like this new one (near-duplicates): uid, title, url.")
 
     class Meta(AssetSerializer.Meta):
-        fields = [*AssetSerializer.Meta.fields, "duplicate"]
+        fields = [*AssetSerializer.Meta.fields, "duplicate", "duplicate_of", "added_to_collections",
+                  "not_added_to_collections", "message", "possible_duplicates"]
 
     def get_duplicate(self, asset) -> bool:
-        return self.context["duplicate"]
+        return not self.context["ingested"].created
+
+    def get_duplicate_of(self, asset) -> uuid.UUID | None:
+        return None if self.context["ingested"].created else asset.uid
+
+    def get_added_to_collections(self, asset) -> list[str]:
+        return [collection.slug for collection in self.context["ingested"].added_to]
+
+    def get_not_added_to_collections(self, asset) -> list[str]:
+        return [collection.slug for collection in self.context["ingested"].not_added_to]
+
+    def get_message(self, asset) -> str:
+        return self.context["ingested"].duplicate_message
+
+    def get_possible_duplicates(self, asset) -> list[dict]:
+        if not self.context["ingested"].created:
+            return []
+        return [{"uid": str(found.uid), "title": str(found), "url": _api_url(self, "asset-detail", uid=found.uid)}
+                for found in lookalikes(asset, self.context["request"].user)]
+
+
+class AssetEditSerializer(serializers.Serializer):
+    """``PATCH /api/assets/<uid>/``: any of the descriptive fields; downloads and search follow at once."""
+
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
+    caption = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    alt_text = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                     help_text="What the image shows, for people who cannot see it.")
+    keywords = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False,
+                                     help_text="The whole list: it replaces the asset's keywords.")
+    creator = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    credit = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    copyright = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                      help_text="Copyright notice, e.g. “© 2024 Ada Lovelace”.")
 
 
 class MetadataSerializer(serializers.ModelSerializer):
@@ -116,7 +216,7 @@ class CollectionSerializer(serializers.ModelSerializer):
         read_only_fields = ["slug", "created_at"]
 
     def get_assets_url(self, collection) -> str:
-        return absolute_url(reverse("api:asset-list"), self.context.get("request")) + f"?collection={collection.slug}"
+        return absolute_url(url_for("api:asset-list"), self.context.get("request")) + f"?collection={collection.slug}"
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
@@ -136,6 +236,12 @@ class AssetUploadSerializer(serializers.Serializer):
     )
     anonymise_faces = serializers.BooleanField(required=False, default=False,
                                                help_text="Blur faces in every rendition of this upload.")
+    keywords = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                     help_text="Added to those the file carries; repeat the field for several.")
+    rights = serializers.JSONField(required=False, default=None, help_text=(
+        "Usage rights for the new asset, as JSON with the fields of PUT /api/assets/{uid}/rights/ "
+        '(e.g. {"licence_type": "royalty_free", "holder": "Ada", "channels": ["web"]}); send the same with '
+        "every file of a batch. A file the library already has keeps its rights."))
 
 
 class VersionUploadSerializer(serializers.Serializer):
@@ -147,14 +253,20 @@ class CollectionMembershipSerializer(serializers.Serializer):
     collection = serializers.SlugRelatedField(slug_field="slug", queryset=Collection.objects.all())
 
 
-class DownloadQuerySerializer(serializers.Serializer):
+class ZipRequestSerializer(serializers.Serializer):
+    assets = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500,
+                                   help_text="The uids of the assets whose current originals go into the ZIP.")
+
+
+class DownloadUseSerializer(serializers.Serializer):
+    channel = serializers.SlugField(required=False, max_length=20, help_text=(
+        "What the file is for (web, print, social, broadcast, outdoor, advertising, editorial, internal): when the "
+        "usage rights do not cover it (or have expired), X-Rights-Warning says so, or the download is refused "
+        "(451) where the server is set to refuse."))
+
+
+class DownloadQuerySerializer(DownloadUseSerializer):
     version = serializers.IntegerField(required=False, min_value=1, help_text="Version number; default: current.")
-
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every API error has this shape (see dam.api.exception_handler)."""
-
-    error = serializers.CharField(help_text="Stable machine code, e.g. too_large or not_found.")
-    message = serializers.CharField(help_text="What went wrong, for a person.")
-    details = serializers.JSONField(required=False, help_text="Per-field problems, for validation errors.")
+    untouched = serializers.BooleanField(required=False, default=False, help_text=(
+        "The stored bytes exactly as uploaded (their SHA-256 is the version's), without the current metadata "
+        "written in; for those who may change the asset."))

@@ -1,8 +1,8 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from assets.api import views
+from core.api import ObtainAuthTokenView
 
 router = DefaultRouter()
 router.register("assets", views.AssetViewSet, basename="asset")
@@ -10,6 +10,6 @@ router.register("collections", views.CollectionViewSet, basename="collection")
 
 app_name = "api"
 urlpatterns = [
-    path("token/", obtain_auth_token, name="token"),
+    path("token/", ObtainAuthTokenView.as_view(), name="token"),
     *router.urls,
 ]

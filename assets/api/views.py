@@ -11,27 +11,37 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from assets import delivery, permissions
+from assets import permissions
+from assets.api.mixins import AssetForActionMixin, require_filing
 from assets.api.serializers import (
+    AssetEditSerializer,
     AssetSerializer,
     AssetUploadSerializer,
     CollectionMembershipSerializer,
     CollectionSerializer,
     DownloadQuerySerializer,
-    ErrorSerializer,
+    DownloadsSerializer,
+    DownloadUseSerializer,
     MetadataSerializer,
     RenditionSerializer,
     UploadedAssetSerializer,
     VersionDetailSerializer,
     VersionUploadSerializer,
+    ZipRequestSerializer,
+    api_downloads,
 )
-from assets.filtersets import AssetFilter, AssetFilterForm
+from assets.delivery import serve_original, serve_rendition, zip_response
+from assets.filtersets import DEFAULT_ORDERING, AssetFilter, AssetFilterForm
 from assets.jsonld import image_object
-from assets.models import Asset, Collection, Rendition
-from assets.services import ingest
-from assets.services.audit import Actor
+from assets.models import Asset, Rendition
+from assets.pagination import COUNT_CAP, KEYSET_ORDERINGS, CappedPaginator, InvalidCursor, keyset_page
+from assets.services import archive, delivery, ingest
 from assets.services.collections import add_to_collection, create_collection
+from assets.services.editing import edit_metadata
+from core.api import ErrorSerializer
+from core.audit import Actor
 
 REFUSED_UPLOAD = {status: ErrorSerializer for status in (400, 403, 409, 413, 415)}
 
@@ -70,8 +80,58 @@ def _parameter_schema(field):
 
 
 class AssetPagination(PageNumberPagination):
+    """Page numbers with a total that stops counting at ``COUNT_CAP`` (``count_is_exact`` false past it);
+    orderings an index serves link ``next`` by a keyset ``cursor``, which costs the same on any page."""
+
+    django_paginator_class = CappedPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.ordering = request.query_params.get("ordering") or DEFAULT_ORDERING
+        self.cursor = request.query_params.get(self.cursor_query_param)
+        self.count_paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        if self.ordering not in KEYSET_ORDERINGS or (self.page_query_param in request.query_params and not self.cursor):
+            self.next_cursor = None
+            return super().paginate_queryset(queryset, request, view)
+        self.page = None
+        try:
+            rows, self.next_cursor = keyset_page(queryset, self.ordering, self.cursor, self.get_page_size(request))
+        except InvalidCursor:
+            raise NotFound("This cursor is not one this list gave out; start again from the first page.") from None
+        return rows
+
+    def get_next_link(self):
+        if self.page is not None:
+            return super().get_next_link()
+        if self.next_cursor is None:
+            return None
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, self.next_cursor)
+
+    def get_previous_link(self):
+        return super().get_previous_link() if self.page is not None else None
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator if self.page is not None else self.count_paginator
+        return Response({"count": paginator.capped_count,
+                         "count_is_exact": paginator.count_is_exact, "next": self.get_next_link(),
+                         "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count_is_exact"] = {
+            "type": "boolean", "description": f"false: there are more than {COUNT_CAP:,} (counting stopped there)"}
+        response["properties"]["count"]["description"] = f"how many match, up to {COUNT_CAP:,}"
+        return response
+
+    def get_schema_operation_parameters(self, view):
+        return [*super().get_schema_operation_parameters(view), {
+            "name": self.cursor_query_param, "in": "query", "required": False, "schema": {"type": "string"},
+            "description": "Where the page starts: the cursor in the previous page's `next` link.",
+        }]
 
 
 class JSONLDRenderer(JSONRenderer):
@@ -85,19 +145,13 @@ def _current_version_of(asset):
     return asset.current_version
 
 
-def _require_filing(user, collection, verb):
-    """Putting an asset into a collection needs the same right as uploading into it (contributor or better)."""
-    if not permissions.can_upload(user, collection):
-        raise PermissionDenied(f"You may not {verb} “{collection.name}”.")
-
-
 def _validated(serializer_class, data):
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
-class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Images in the library that the caller may see (every read passes ``assets.permissions.visible_assets``)."""
 
     serializer_class = AssetSerializer
@@ -105,22 +159,23 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filter_backends = [AssetFilterBackend]
     pagination_class = AssetPagination
 
+    @property
+    def throttle_scope(self):
+        """Uploads spend the stricter ``upload`` budget (core.throttling)."""
+        return "upload" if self.action in ("create", "upload_version") else None
+
     def get_queryset(self):
+        user = self.request.user
         assets = Asset.objects.select_related("current_version__asset").prefetch_related(
-            "collections",
+            # An asset lists only the collections the caller has a role on: others' names stay unknown.
+            Prefetch("collections", queryset=permissions.collections_with_role(user, "viewer")),
             Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width")),
         )
-        return permissions.visible_assets(self.request.user, assets)
+        return permissions.visible_assets(user, assets)
 
     def filter_queryset(self, queryset):
         """Query-string filters narrow the list; a detail URL names one asset and ignores them."""
         return super().filter_queryset(queryset) if self.action == "list" else queryset
-
-    def _changeable_asset(self):
-        asset = self.get_object()
-        if not permissions.can_change(self.request.user, asset):
-            raise PermissionDenied("You may not change this asset.")
-        return asset
 
     def _fresh(self, asset):
         """The asset re-read with everything the serializer needs, after a service changed it."""
@@ -138,14 +193,23 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if not permissions.can_upload(request.user):
             raise PermissionDenied("You may not upload.")
         for collection in collections:
-            _require_filing(request.user, collection, "upload into")
+            require_filing(request.user, collection, "upload into", "collections")
         result = ingest.ingest_file(
             upload["file"], filename=upload["file"].name, actor=Actor.from_request(request),
             collections=collections, title=upload.get("title", ""), anonymise_faces=upload["anonymise_faces"],
+            keywords=upload["keywords"], rights=upload["rights"],
         )
-        context = {**self.get_serializer_context(), "duplicate": not result.created}
+        context = {**self.get_serializer_context(), "ingested": result}
         body = UploadedAssetSerializer(self._fresh(result.asset), context=context).data
         return Response(body, status=201 if result.created else 200, headers={"Location": body["urls"]["self"]})
+
+    @extend_schema(summary="Edit the asset's details (title, caption, alt text, keywords, creator, credit, copyright)",
+                   request=AssetEditSerializer,
+                   responses={200: AssetSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
+    def partial_update(self, request, uid=None):
+        asset = self.asset_for(uid, "change")
+        edit_metadata(asset, actor=Actor.from_request(request), **_validated(AssetEditSerializer, request.data))
+        return Response(self.get_serializer(self._fresh(asset)).data)
 
     @extend_schema(summary="Version history, newest first", responses=VersionDetailSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -160,7 +224,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @versions.mapping.post
     def upload_version(self, request, uid=None):
-        asset = self._changeable_asset()
+        asset = self.asset_for(uid, "change")
         upload = _validated(VersionUploadSerializer, request.data)
         version = ingest.add_version(asset, upload["file"], filename=upload["file"].name,
                                      actor=Actor.from_request(request), comment=upload.get("comment", ""))
@@ -170,7 +234,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={200: AssetSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/restore")
     def restore(self, request, uid=None, number=None):
-        asset = self._changeable_asset()
+        asset = self.asset_for(uid, "change")
         version = get_object_or_404(asset.versions, number=number)
         ingest.restore_version(asset, version, actor=Actor.from_request(request))
         return Response(self.get_serializer(self._fresh(asset)).data)
@@ -179,9 +243,9 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={200: AssetSerializer, 400: ErrorSerializer, 403: ErrorSerializer})
     @action(detail=True, methods=["post"], url_path="collections")
     def add_collection(self, request, uid=None):
-        asset = self._changeable_asset()
+        asset = self.asset_for(uid, "change")
         collection = _validated(CollectionMembershipSerializer, request.data)["collection"]
-        _require_filing(request.user, collection, "file assets into")
+        require_filing(request.user, collection, "file assets into", "collection")
         add_to_collection(asset, collection, actor=Actor.from_request(request))
         return Response(self.get_serializer(self._fresh(asset)).data)
 
@@ -205,34 +269,69 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         renditions = _current_version_of(self.get_object()).renditions.all()
         return Response(RenditionSerializer(renditions, many=True, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="A rendition file", responses={(200, "image/*"): OpenApiTypes.BINARY, 404: ErrorSerializer})
+    @extend_schema(summary="What can be downloaded, by size and format",
+                   description="The original (for those who may download it) and every rendition that exists, "
+                               "grouped by the size it comes out at, with the URLs to fetch them.",
+                   responses=DownloadsSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def downloads(self, request, uid=None):
+        asset = self.get_object()
+        return Response(api_downloads(asset, self.get_serializer_context(),
+                                      with_original=permissions.can(request.user, "download", asset)))
+
+    @extend_schema(summary="A rendition file, carrying the asset's current metadata", parameters=[DownloadUseSerializer],
+                   responses={(200, "image/*"): OpenApiTypes.BINARY, 404: ErrorSerializer, 451: ErrorSerializer})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)/renditions/(?P<spec>[^/]+)",
             filter_backends=[])
     def rendition_file(self, request, uid=None, number=None, spec=None):
-        """Served by ``assets.delivery`` (same permission gate and caching), so token clients get files too."""
-        response = delivery.rendition(request._request, uid=self.get_object().uid, number=int(number), spec=spec)
-        if response.status_code == 404:
-            raise NotFound(response.content.decode())
-        return response
+        """Served like the asset pages' rendition URLs (same gate, caching and headers), for token clients."""
+        version = delivery.permitted_version(request.user, "view", uid, int(number))
+        channel = _validated(DownloadUseSerializer, request.query_params).get("channel")
+        return serve_rendition(request, delivery.find_rendition(version, spec),
+                               warnings=delivery.download_warnings(version.asset, channel))
 
     @extend_schema(
-        summary="Download the original file", parameters=[DownloadQuerySerializer],
-        responses={(200, "image/*"): OpenApiTypes.BINARY, 400: ErrorSerializer, 404: ErrorSerializer},
+        summary="Download the original file, carrying the asset's current metadata", parameters=[DownloadQuerySerializer],
+        responses={(200, "image/*"): OpenApiTypes.BINARY, 400: ErrorSerializer, 403: ErrorSerializer,
+                   404: ErrorSerializer, 451: ErrorSerializer},
     )
     @action(detail=True, methods=["get"])
     def download(self, request, uid=None):
-        """Served (and audit-logged) by ``assets.delivery``, the one place originals leave the store."""
-        asset = self.get_object()
-        version = _current_version_of(asset)
-        number = _validated(DownloadQuerySerializer, request.query_params).get("version", version.number)
-        return delivery.original(request._request, uid=asset.uid, number=number)
+        """Served (with the asset's metadata written in, and audit-logged) like the asset page's download."""
+        query = _validated(DownloadQuerySerializer, request.query_params)
+        asset = self.asset_for(uid, "change" if query["untouched"] else "download")
+        version = get_object_or_404(asset.versions, number=query["version"]) if "version" in query \
+            else _current_version_of(asset)
+        channel = query.get("channel")
+        return serve_original(request, version, actor=Actor.from_request(request), untouched=query["untouched"],
+                              channel=channel, warnings=delivery.download_warnings(asset, channel))
+
+
+    @extend_schema(
+        summary="Download the originals of many assets as one ZIP",
+        description="All or nothing: if the caller may not download any one of them, nothing is packed (403, or "
+                    "404 for assets they cannot see) and the message says how many. At most 500 assets and "
+                    "LUMEN_ZIP_MAX_BYTES of originals (413). Each original is stamped and audit-logged as a single "
+                    "download is.",
+        request=ZipRequestSerializer,
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ErrorSerializer, 403: ErrorSerializer,
+                   404: ErrorSerializer, 413: ErrorSerializer},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def zip(self, request):
+        uids = _validated(ZipRequestSerializer, request.data)["assets"]
+        return zip_response(archive.originals_zip(uids, actor=Actor.from_request(request)))
 
 
 class CollectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         viewsets.GenericViewSet):
-    queryset = Collection.objects.all()
+    """Collections the caller has a role on (site admins: all); any other is a 404, as if it did not exist."""
+
     serializer_class = CollectionSerializer
     lookup_field = "slug"
+
+    def get_queryset(self):
+        return permissions.collections_with_role(self.request.user, "viewer").order_by("name", "pk")
 
     def perform_create(self, serializer):
         if not permissions.can_upload(self.request.user):

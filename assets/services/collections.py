@@ -2,10 +2,9 @@
 from django.db import transaction
 from django.utils.text import slugify
 
-from assets.models import Asset, Collection
-from assets.services import audit
-from assets.services.processing import apply_face_policy
-from enrichment.services.anonymise import anonymisation_applies
+from assets.models import Collection, CollectionRole, Role
+from assets.services.face_policy import apply_face_policy
+from core import audit
 
 
 def _unique_slug(name):
@@ -17,17 +16,24 @@ def _unique_slug(name):
     return slug
 
 
-def create_collection(name, *, actor, description=""):
-    """Create a collection administered by its creator (roles live in governance)."""
-    from governance.services.roles import make_creator_admin
+def describe_grant(grant):
+    """A role grant as the audit log keeps it."""
+    return {"collection": grant.collection.slug, "user": grant.user.get_username() if grant.user_id else None,
+            "group": grant.group.name if grant.group_id else None, "role": grant.role}
 
+
+def create_collection(name, *, actor, description=""):
+    """Create a collection administered by its creator: otherwise they could not even file into it."""
     with transaction.atomic():
         collection = Collection.objects.create(
             name=name, slug=_unique_slug(name), description=description, created_by=actor.user
         )
         audit.record(actor, "collection.create", obj=collection,
                      after={"name": collection.name, "slug": collection.slug, "description": description})
-        make_creator_admin(collection, actor=actor)
+        if actor.user is not None:
+            grant = CollectionRole.objects.create(collection=collection, user=actor.user, role=Role.ADMIN,
+                                                  granted_by=actor.user)
+            audit.record(actor, "role.grant", obj=grant, after=describe_grant(grant))
     return collection
 
 
@@ -37,7 +43,7 @@ def add_to_collection(asset, collection, *, actor):
     with transaction.atomic():
         if asset.collections.filter(pk=collection.pk).exists():
             return False
-        was_covered = anonymisation_applies(asset)
+        was_covered = asset.requires_face_blur()
         asset.collections.add(collection)
         audit.record(actor, "asset.add_to_collection", asset=asset, obj=collection, after={"collection": collection.slug})
         if collection.anonymise_faces and not was_covered:
@@ -45,21 +51,13 @@ def add_to_collection(asset, collection, *, actor):
     return True
 
 
-def set_face_policy(collection, required, *, actor):
-    """Require (or stop requiring) blurred faces in the collection's renditions; turning it on re-makes
-    the renditions of the assets it newly covers. Turning it off leaves blurred renditions as they are."""
+def remove_from_collection(asset, collection, *, actor):
+    """Returns False (and logs nothing) when the asset was not in the collection. Blurred renditions stay blurred:
+    turning a face policy off never un-blurs either (``set_face_policy``)."""
     with transaction.atomic():
-        collection = Collection.objects.select_for_update().get(pk=collection.pk)
-        if collection.anonymise_faces == required:
-            return collection
-        newly_covered = list(
-            Asset.objects.filter(collections=collection, anonymise_faces=False)
-            .exclude(collections__anonymise_faces=True)
-        ) if required else []
-        collection.anonymise_faces = required
-        collection.save(update_fields=["anonymise_faces"])
-        audit.record(actor, "collection.face_policy", obj=collection,
-                     before={"anonymise_faces": not required}, after={"anonymise_faces": required})
-        for asset in newly_covered:
-            apply_face_policy(asset, actor=actor)
-    return collection
+        if not asset.collections.filter(pk=collection.pk).exists():
+            return False
+        asset.collections.remove(collection)
+        audit.record(actor, "asset.remove_from_collection", asset=asset, obj=collection,
+                     before={"collection": collection.slug})
+    return True

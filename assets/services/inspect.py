@@ -2,30 +2,30 @@
 
 Nothing here trusts the filename or the client's content type: the type comes from
 the file's leading bytes, and Pillow only sees files whose signature we recognise.
+An accepted file has been decoded by the renditions' own decoder (at thumbnail size), so
+every accepted file gets previews; one that cannot be is refused here, saying why in words.
 """
 import hashlib
 import io
+import logging
 import re
 import warnings
-from dataclasses import dataclass, field
 
 import pillow_heif
 from django.conf import settings
 from PIL import Image
 
-from assets.services.metadata import extract_metadata
+from assets.renditions import RenditionError, decode_original
+from assets.services.facts import ImageFacts, check_size, decoder_said, too_many_pixels
+from assets.services.medical import inspect_medical, sniff_medical
+from assets.services.metadata import extract_metadata, pending_orientation
+from core.refusals import Refused
 
+logger = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
 
-
-class IngestError(Exception):
-    """A file was refused; ``message`` is shown to the person who sent it."""
-
-    def __init__(self, message, code="invalid", status=400):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
+# Decoding a thumbnail this wide proves the file decodes (libvips shrinks JPEGs on load, so it stays cheap).
+PROOF_WIDTH = 64
 
 
 # format key -> (Pillow format names accepted, MIME type)
@@ -39,6 +39,10 @@ ACCEPTED_FORMATS = {
     "avif": ({"AVIF", "HEIF"}, "image/avif"),
 }
 ACCEPTED_LABEL = "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF, AVIF, DICOM or NIfTI (.nii, .nii.gz)"
+FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "gif": "GIF", "tiff": "TIFF", "heif": "HEIC/HEIF",
+                "avif": "AVIF"}
+# Every format a stored version can have, named for people: what the format filters and facets offer.
+STORED_FORMATS = {**FORMAT_NAMES, "dicom": "DICOM", "nifti": "NIfTI"}
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -85,102 +89,81 @@ def describe_unaccepted(head):
     return "This file is not an image type we accept."
 
 
-@dataclass
-class ImageFacts:
-    """What ingest needs to know about an accepted file."""
-
-    format: str
-    mime_type: str
-    width: int
-    height: int
-    sha256: str
-    size: int
-    metadata: dict = field(default_factory=dict)
-    raw_metadata: dict = field(default_factory=dict)
-
-
 def _refuse_hidden_payloads(data):
     """Polyglots: an image that is also HTML/script or a ZIP must not reach storage."""
     if _MARKUP.search(data):
-        raise IngestError(
+        raise Refused(
             "The file contains embedded HTML or script markup (a possible polyglot) and was refused.",
             code="hostile",
         )
     if b"PK\x05\x06" in data[-65_557:] and b"PK\x03\x04" in data:
-        raise IngestError("The image has a ZIP archive attached (a possible polyglot) and was refused.", code="hostile")
+        raise Refused("The image has a ZIP archive attached (a possible polyglot) and was refused.", code="hostile")
 
 
-def _check_size(size):
-    limit = settings.LUMEN_MAX_UPLOAD_BYTES
-    if size > limit:
-        raise IngestError(
-            f"The file is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB.",
-            code="too_large",
-            status=413,
+def _open_header(data, fmt):
+    """Pillow reads the header only: sizes past the pixel limit are refused before anything is decoded."""
+    try:
+        with warnings.catch_warnings():  # Pillow's own limit (89 Mpx) would only warn; ours is LUMEN_MAX_PIXELS
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise too_many_pixels("larger than this server will decode")
+    except Exception as exc:  # noqa: BLE001 - damaged headers raise all sorts from Pillow's plugins
+        raise unreadable(fmt, exc, "its header is damaged")
+    width, height = image.size
+    if width * height > settings.LUMEN_MAX_PIXELS or width <= 0 or height <= 0:
+        raise too_many_pixels(f"{width}×{height} pixels")
+    if image.format not in ACCEPTED_FORMATS[fmt][0]:
+        raise Refused(
+            f"The file starts like {FORMAT_NAMES[fmt]} but its contents are {image.format}; refused as mislabelled.",
+            code="mislabelled",
         )
+    return image
 
 
-def _too_many_pixels(size_text):
-    return IngestError(
-        f"The image is {size_text}; the limit is {settings.LUMEN_MAX_PIXELS / 1e6:.0f} megapixels "
-        "(a possible decompression bomb).",
-        code="too_many_pixels",
-        status=413,
+def _prove_decodable(data, fmt):
+    """Decode a thumbnail the way renditions will decode the original: what passes here gets previews."""
+    try:
+        decode_original(data, fmt, PROOF_WIDTH)
+    except RenditionError as exc:
+        raise unreadable(fmt, exc.__cause__ or exc, "its image data is damaged or incomplete")
+
+
+def unreadable(fmt, exc, what):
+    """The refusal of a file that starts like ``fmt`` but cannot be read; the decoder's words go to the log and to
+    ``expert_details``, not into the message."""
+    details = decoder_said(exc)
+    logger.info("refused a %s upload that cannot be decoded: %s", fmt, details)
+    hint = (" (or it uses a HEIF feature this server cannot decode, such as an unusual codec)"
+            if fmt in ("heif", "avif") else "")
+    return Refused(
+        f"This {FORMAT_NAMES[fmt]} file cannot be read: {what}{hint}. Files are often damaged when a copy or "
+        "download is cut short: upload the original again, or open it in an image editor and save a new copy.",
+        code="corrupt", expert_details=details,
     )
 
 
-def _open_checked(data, fmt):
-    """Open with Pillow, refusing bombs before decoding and truncated data after."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > settings.LUMEN_MAX_PIXELS or width <= 0 or height <= 0:
-                raise _too_many_pixels(f"{width}×{height} pixels")
-            if image.format not in ACCEPTED_FORMATS[fmt][0]:
-                raise IngestError(
-                    f"The file starts like {fmt.upper()} but decodes as {image.format}; refused as mislabelled.",
-                    code="mislabelled",
-                )
-            if image.format == "JPEG":
-                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            image.load()
-    except IngestError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels("larger than Pillow will decode")
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, RuntimeError) as exc:
-        raise IngestError(f"The image data is corrupt or truncated and cannot be read ({exc}).", code="corrupt")
-    return Image.open(io.BytesIO(data))
-
-
 def _displayed_size(image):
-    """Size as a person sees it: EXIF orientations 5-8 swap width and height."""
-    try:
-        orientation = int(image.getexif().get(0x0112, 1))
-    except (ValueError, TypeError, OSError, SyntaxError):
-        orientation = 1
+    """Size as a person sees it: EXIF orientations 5-8 swap width and height (HEIF comes upright already)."""
     width, height = image.size
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    return (height, width) if pending_orientation(image) in (5, 6, 7, 8) else (width, height)
 
 
 def inspect_image(data):
-    """Validate ``data`` and return its facts; raise IngestError with a readable message otherwise."""
-    _check_size(len(data))
-    from assets.services.medical import inspect_medical, sniff_medical  # it builds on IngestError and ImageFacts
-
+    """Validate ``data`` and return its facts; raise Refused with a readable message otherwise."""
+    check_size(len(data))
     medical = sniff_medical(data)  # first: DICOM files may start with a TIFF header in their preamble
     if medical:
         _refuse_hidden_payloads(data)
         return inspect_medical(data, medical)
     fmt = sniff_format(data[:64])
     if fmt is None:
-        raise IngestError(
+        raise Refused(
             f"{describe_unaccepted(data[:512])} Accepted types: {ACCEPTED_LABEL}.", code="unsupported_type", status=415
         )
     _refuse_hidden_payloads(data)
-    image = _open_checked(data, fmt)
+    image = _open_header(data, fmt)
+    _prove_decodable(data, fmt)
     metadata, raw = extract_metadata(image)
     width, height = _displayed_size(image)
     return ImageFacts(

@@ -27,6 +27,9 @@ SKIPPED_EXIF_TAGS = {
 }
 XP_TAGS = {Tag.XPTitle, Tag.XPComment, Tag.XPAuthor, Tag.XPKeywords, Tag.XPSubject}
 
+# IPTC 1:90 "coded character set" (ISO 2022 escapes): what the file says its text datasets are in.
+IPTC_CHARSETS = {b"\x1b%G": "utf-8", b"\x1b-A": "latin-1", b"\x1b.A": "latin-1"}
+
 IPTC_FIELDS = {
     (2, 5): "title", (2, 120): "caption", (2, 25): "keywords", (2, 80): "creator",
     (2, 116): "copyright", (2, 110): "credit", (2, 90): "city", (2, 101): "country",
@@ -77,40 +80,42 @@ def _read_exif(image):
     exif = image.getexif()
     tags = dict(exif) | exif.get_ifd(ExifTags.IFD.Exif)
     fields = {
-        "camera_make": _clean_text(tags.get(Tag.Make)),
-        "camera_model": _clean_text(tags.get(Tag.Model)),
-        "lens": _clean_text(tags.get(Tag.LensModel)),
+        "camera_make": exif_text(tags.get(Tag.Make)),
+        "camera_model": exif_text(tags.get(Tag.Model)),
+        "lens": exif_text(tags.get(Tag.LensModel)),
         "exposure_time": _exposure_time(tags.get(Tag.ExposureTime)),
         "f_number": _positive_number(tags.get(Tag.FNumber)),
         "iso": _as_int(_positive_number(tags.get(Tag.ISOSpeedRatings))),
         "focal_length_mm": _positive_number(tags.get(Tag.FocalLength)),
         "taken_at": _parse_datetime(tags.get(Tag.DateTimeOriginal), tags.get(Tag.OffsetTimeOriginal))
         or _parse_datetime(tags.get(Tag.DateTimeDigitized), tags.get(Tag.OffsetTimeDigitized)),
-        "orientation": _orientation(tags.get(Tag.Orientation)),
-        "software": _clean_text(tags.get(Tag.Software)),
+        "orientation": _orientation(image.info.get("original_orientation")) or _orientation(tags.get(Tag.Orientation)),
+        "software": exif_text(tags.get(Tag.Software)),
         "title": _xp_text(tags.get(Tag.XPTitle)),
-        "caption": _clean_text(tags.get(Tag.ImageDescription)) or _xp_text(tags.get(Tag.XPComment)),
+        "caption": exif_text(tags.get(Tag.ImageDescription)) or _xp_text(tags.get(Tag.XPComment)),
         "keywords": _unique((_xp_text(tags.get(Tag.XPKeywords)) or "").split(";")),
-        "creator": _clean_text(tags.get(Tag.Artist)) or _xp_text(tags.get(Tag.XPAuthor)),
-        "copyright": _clean_text(tags.get(Tag.Copyright)),
+        "creator": exif_text(tags.get(Tag.Artist)) or _xp_text(tags.get(Tag.XPAuthor)),
+        "copyright": clean_text(_as_bytes(tags.get(Tag.Copyright))),  # "photographer NUL editor", both kept
     }
-    return _compact(fields), _raw_exif_tags(tags, ExifTags.TAGS)
+    return compact(fields), _raw_exif_tags(tags, ExifTags.TAGS)
 
 
 def _read_gps(image):
     gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    return _compact({"gps": _gps_position(gps)}), _raw_exif_tags(gps, ExifTags.GPSTAGS)
+    return compact({"gps": _gps_position(gps)}), _raw_exif_tags(gps, ExifTags.GPSTAGS)
 
 
 def _read_iptc(image):
     datasets = IptcImagePlugin.getiptcinfo(image) or {}
+    charset = IPTC_CHARSETS.get(next(iter(_as_list(datasets.get((1, 90)))), b""))
     fields = {}
     for key, field in IPTC_FIELDS.items():
-        texts = _unique(_clean_text(value) for value in _as_list(datasets.get(key)))
+        texts = _unique(clean_text(decode_text(value, charset)) for value in _as_list(datasets.get(key))
+                        if isinstance(value, bytes))
         fields[field] = texts if field == "keywords" else ", ".join(texts)
-    raw = _raw_section((f"{record}:{number}", _as_list(values))
+    raw = raw_section((f"{record}:{number}", _as_list(values))
                        for (record, number), values in datasets.items())
-    return _compact(fields), raw
+    return compact(fields), raw
 
 
 def _read_xmp(image):
@@ -130,7 +135,7 @@ def _read_xmp(image):
         "taken_at": _parse_datetime(_xmp_text(properties.get("DateTimeOriginal")))
         or _parse_datetime(_xmp_text(properties.get("DateCreated"))),
     }
-    return _compact(fields), _raw_section(properties.items())
+    return compact(fields), raw_section(properties.items())
 
 
 # (source named in errors, raw section it fills, reader returning (fields, raw values))
@@ -165,7 +170,7 @@ def _xmp_values(value):
         if isinstance(container, dict):
             return _xmp_values(container.get("li"))
         return _xmp_values(value.get("text"))
-    text = _clean_text(value)
+    text = clean_text(value)
     return [text] if text else []
 
 
@@ -201,7 +206,7 @@ def _gps_coordinate(parts, ref, negative_ref, limit):
     degrees = sum(value / 60**index for index, value in enumerate(values))
     if abs(degrees) > limit:
         return None
-    if (_clean_text(ref) or "").upper().startswith(negative_ref):
+    if (clean_text(ref) or "").upper().startswith(negative_ref):
         degrees = -abs(degrees)
     return round(degrees, 7)
 
@@ -220,7 +225,7 @@ def _exposure_time(value):
 
 def _parse_datetime(value, offset=None):
     """ISO 8601 text, aware when an offset is known; junk such as "0000:00:00" gives None."""
-    match = DATETIME.match(_clean_text(value) or "")
+    match = DATETIME.match(clean_text(value) or "")
     if not match:
         return None
     *parts, zone = match.groups()
@@ -233,9 +238,21 @@ def _parse_datetime(value, offset=None):
 
 def _utc_offset(value):
     try:
-        return datetime.strptime(_clean_text(value) or "", "%z").tzinfo
+        return datetime.strptime(clean_text(value) or "", "%z").tzinfo
     except ValueError:
         return None
+
+
+def pending_orientation(image):
+    """The EXIF orientation still to apply to ``image``'s decoded pixels: 1 for HEIF, whose decoder applies the
+    file's rotation and mirroring itself (pillow_heif then rewrites the EXIF tag to 1, keeping the camera's value
+    as ``original_orientation``), and 1 when the EXIF block cannot be read."""
+    if image.format == "HEIF":
+        return 1
+    try:
+        return _orientation(image.getexif().get(Tag.Orientation)) or 1
+    except Exception:  # noqa: BLE001 - a broken EXIF block ("not a TIFF file") must not cost the picture
+        return 1
 
 
 def _orientation(value):
@@ -265,40 +282,62 @@ def _as_int(number):
     return round(number) if number is not None else None
 
 
-def _clean_text(value):
+def clean_text(value):
     """Text without NULs (padding, or separators in EXIF Copyright) and surrounding blanks."""
     if isinstance(value, bytes):
-        value = _decode(value)
+        value = decode_text(value)
     if not isinstance(value, str):
         return None
     return " ".join(part.strip() for part in value.split("\x00") if part.strip()) or None
+
+
+def exif_text(value):
+    """An EXIF ASCII string ends at its first NUL: what follows is left-over buffer ("ION230\\0F" is "ION230").
+    Pillow decodes it as Latin-1; cameras and phones write UTF-8, so the bytes are decoded again."""
+    data = _as_bytes(value)
+    return clean_text(data.split(b"\x00", 1)[0]) if isinstance(data, bytes) else None
+
+
+def _as_bytes(value):
+    """Pillow's Latin-1 text back to the file's bytes (a lossless round trip); other values unchanged."""
+    return value.encode("latin-1", errors="replace") if isinstance(value, str) else value
+
+
+def decode_text(data, charset=None):
+    """Text of ``data`` in ``charset`` when the file declares one; else UTF-8 when the bytes are UTF-8, or mostly
+    (one damaged or cut-off character does not make the rest Latin-1 mojibake); else Windows-1252, what older
+    editors write, whose few unassigned bytes become U+FFFD."""
+    if charset:
+        return data.decode(charset, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    damaged = text.count("\ufffd")
+    if sum(1 for char in text if char > "\x7f") - damaged > damaged:
+        return text
+    return data.decode("cp1252", errors="replace")
 
 
 def _xp_text(value):
     """Windows XP* tags are UTF-16LE bytes, which Pillow may hand over as a tuple of ints."""
     try:
         data = bytes(value) if isinstance(value, (tuple, list)) else value
-        return _clean_text(data.decode("utf-16-le", errors="replace"))
+        return clean_text(data.decode("utf-16-le", errors="replace"))
     except (TypeError, ValueError, AttributeError):
         return None
 
 
-def _decode(data):
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def _raw_exif_tags(tags, names):
-    return _raw_section(
+    return raw_section(
         (names.get(tag, f"0x{tag:04x}"), _xp_text(value) if tag in XP_TAGS else value)
         for tag, value in tags.items()
         if tag not in SKIPPED_EXIF_TAGS
     )
 
 
-def _raw_section(items):
+def raw_section(items):
     """JSON-ready entries; values too big to be worth a database row are left out."""
     section = {}
     for name, value in items:
@@ -325,7 +364,7 @@ def _jsonable(value):
 
 def _bytes_for_json(data):
     """Text when the bytes are text, short hex otherwise; larger binary blobs are dropped."""
-    text = _decode(data).replace("\x00", "")
+    text = decode_text(data).replace("\x00", "")
     if all(char.isprintable() or char in "\t\r\n" for char in text):
         return text[:MAX_TEXT_CHARS]
     return data.hex() if len(data) <= MAX_HEX_BYTES else None
@@ -341,5 +380,5 @@ def _unique(values):
     return list(dict.fromkeys(text.strip() for text in values if text and text.strip()))
 
 
-def _compact(fields):
+def compact(fields):
     return {name: value for name, value in fields.items() if value not in (None, "", [])}

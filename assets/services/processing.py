@@ -1,21 +1,25 @@
-"""After-ingest processing of a version: faces first when they must be blurred, renditions, then enrichment."""
+"""After-ingest processing of a version: faces first when they must be blurred, renditions, then the word that
+they are ready (enrichment listens: ``assets.signals.renditions_ready``)."""
 import logging
 
 from django.db import transaction
 from django.utils import timezone
 
+from assets import signals
 from assets.models import Asset
 from assets.renditions import delete_unused_files, ensure_default_renditions, files_locked, untransformed
-from assets.services import audit
-from assets.storage import SourceUnavailable
-from enrichment.services.pipeline import enrich_after_renditions, face_redactor
+from core.storage import SourceUnavailable
 
 logger = logging.getLogger(__name__)
 
 
+class FaceBlurUnavailable(Exception):
+    """The asset's faces must be blurred but nothing installed can find them, so no rendition may be made."""
+
+
 def process_version(version):
     """Create missing renditions (faces blurred when the policy applies), mark the asset ready
-    or failed with the reason, and queue enrichment of the renditions.
+    or failed with the reason, and announce the renditions.
 
     Under the face policy, renditions made before it applied are discarded first and their files
     deleted; the lock keeps a run that started before the policy from adding unblurred ones back.
@@ -34,33 +38,26 @@ def process_version(version):
             mark_failed(version, exc)
             return
     _set_status(version, Asset.Status.READY, "")
-    enrich_after_renditions(version)
+    signals.renditions_ready.send(sender=None, version=version)
 
 
-def apply_face_policy(asset, *, actor):
-    """The face policy has just come to cover ``asset`` (call inside that change's transaction).
+def face_redactor(version):
+    """The transform that finds and blurs faces in the image renditions are made from, when the policy
+    covers the asset (``None`` otherwise); a receiver of ``face_redactor_wanted`` provides it."""
+    if not version.asset.requires_face_blur():
+        return None
+    redactors = signals.answers(signals.face_redactor_wanted, version=version)
+    if not redactors:
+        raise FaceBlurUnavailable("Faces must be blurred in this asset's previews, but no face detector is installed.")
+    return redactors[0]
 
-    Renditions made without blurring are taken down at once, for every version; the current
-    version's are queued to be re-made blurred and enriched again from the blurred pixels, and
-    the workers delete the old files.
-    """
-    from assets.tasks import delete_unused_renditions, process_version as process_version_task
 
-    discarded = {}
-    for version in asset.versions.all():
-        specs = sorted(untransformed(version).values_list("spec", flat=True))
-        if specs:
-            untransformed(version).delete()
-            discarded[f"v{version.number}"] = specs
-            if version.pk != asset.current_version_id:
-                transaction.on_commit(lambda sha256=version.sha256: delete_unused_renditions.delay(sha256))
-    if discarded:
-        audit.record(actor, "asset.discard_renditions", asset=asset, obj=asset,
-                     before={"renditions": discarded}, after={"reason": "faces must be blurred"})
-    current = asset.current_version_id
-    if current:
-        Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.PROCESSING, status_detail="", updated_at=timezone.now())
-        transaction.on_commit(lambda: process_version_task.delay(current))
+def stalled_versions(older_than):
+    """Current versions of assets still processing ``older_than`` (a timedelta) after their last change: either
+    their message waits its turn in a long queue, or it never reached the broker; the sweep tells which."""
+    cutoff = timezone.now() - older_than
+    return list(Asset.objects.filter(status=Asset.Status.PROCESSING, updated_at__lt=cutoff,
+                                     current_version__isnull=False).values_list("current_version_id", flat=True))
 
 
 def note_retry(version_id, exc):

@@ -4,11 +4,11 @@ For grids, load assets with ``select_related("current_version")`` and prefetch
 ``current_version__renditions``: the tags then run no query at all.
 """
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from assets.models import Asset, AssetVersion, Rendition
 from assets.renditions import OUTPUT_FORMATS, RenditionSpec
+from core.links import url_for
 
 register = template.Library()
 
@@ -19,8 +19,20 @@ FALLBACK_WIDTH = 640  # the <img src> for browsers without srcset: the JPEG clos
 
 def _url(uid, number, spec, token=None):
     """With the rendition's ``token`` the URL is served as immutable; without it, revalidated each time."""
-    url = reverse("assets:rendition", kwargs={"uid": uid, "number": number, "spec": str(spec)})
+    url = url_for("assets:rendition", uid=uid, number=number, spec=str(spec))
     return f"{url}?f={token}" if token else url
+
+
+@register.filter
+def detail_url(asset):
+    """The asset page's URL, for grids: ``{{ asset|detail_url }}`` (no resolver walk per tile)."""
+    return url_for("assets:detail", uid=asset.uid)
+
+
+@register.filter
+def downloads_url(asset):
+    """Where the lightbox reads an asset's downloads by size and format: ``{{ asset|downloads_url }}``."""
+    return url_for("api:asset-downloads", uid=asset.uid)
 
 
 @register.simple_tag
@@ -37,16 +49,19 @@ def rendition_url(target, spec=None):
     return _url(version.asset.uid, version.number, RenditionSpec.parse(spec))
 
 
-def _candidates(asset, version):
+def _candidates(asset, version, url_for):
     """Per format, ``(width, height, url)`` of the whole-image renditions, one per distinct width, narrowest first."""
     by_format = {}
     for rendition in sorted(version.renditions.all(), key=lambda r: r.spec):  # same URL on every page
         if not RenditionSpec.parse(rendition.spec).keeps_aspect:
             continue
         widths = by_format.setdefault(rendition.format, {})
-        widths.setdefault(rendition.width, (rendition.width, rendition.height, _url(asset.uid, version.number, rendition.spec,
-                                                                      rendition.content_token)))
+        widths.setdefault(rendition.width, (rendition.width, rendition.height, url_for(asset, version, rendition)))
     return {fmt: sorted(widths.values()) for fmt, widths in by_format.items()}
+
+
+def _page_url(asset, version, rendition):
+    return _url(asset.uid, version.number, rendition.spec, rendition.token_for(asset))
 
 
 def _srcset(candidates):
@@ -61,8 +76,13 @@ def _placeholder(asset):
 @register.simple_tag
 def asset_srcset(asset, sizes="100vw"):
     """A responsive ``<picture>`` (AVIF, WebP, JPEG) of the current version, or a neutral placeholder."""
+    return picture(asset, sizes, _page_url)
+
+
+def picture(asset, sizes, url_for):
+    """``asset_srcset`` with the file URLs of another route: ``url_for(asset, version, rendition)`` (shared pages)."""
     version = asset.current_version
-    candidates = _candidates(asset, version) if version else {}
+    candidates = _candidates(asset, version, url_for) if version else {}
     if FALLBACK_FORMAT not in candidates:
         return _placeholder(asset)
     fallback = candidates[FALLBACK_FORMAT]
@@ -74,5 +94,5 @@ def asset_srcset(asset, sizes="100vw"):
     return format_html(
         '<picture>{}<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" loading="lazy" decoding="async">'
         "</picture>",
-        sources, src, _srcset(fallback), sizes, width, height, asset.title,
+        sources, src, _srcset(fallback), sizes, width, height, asset.alt_text or asset.title,
     )

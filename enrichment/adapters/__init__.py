@@ -11,7 +11,9 @@ from importlib import import_module
 
 _EXPORTS = {
     "ClipEmbedder": "clip",
+    "ColourAnalyser": "colours",
     "Detection": "base",
+    "FaceDescriber": "face_descriptors",
     "FaceDetector": "faces",
     "ImageClassifier": "classifier",
     "ModelInfo": "base",

@@ -18,6 +18,8 @@ from pathlib import Path
 import onnxruntime as ort
 
 THREADS_ENV = "LUMEN_ONNX_THREADS"
+# What every ONNX session runs on. A GPU provider first would make inference GPU time, priced per GPU-hour.
+PROVIDERS = ("CPUExecutionProvider",)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,12 @@ def session_options() -> ort.SessionOptions:
 def onnx_session(model: Path | bytes) -> ort.InferenceSession:
     """A CPU inference session for a model file or serialized (possibly edited) model bytes."""
     source = str(model) if isinstance(model, Path) else model
-    return ort.InferenceSession(source, sess_options=session_options(), providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(source, sess_options=session_options(), providers=list(PROVIDERS))
+
+
+def runs_on_gpu() -> bool:
+    """Whether the models' time is GPU time (cost per inference counts it at the GPU-hour price)."""
+    return PROVIDERS[0] != "CPUExecutionProvider"
 
 
 def read_lines(path: Path) -> tuple[str, ...]:

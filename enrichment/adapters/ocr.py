@@ -29,6 +29,12 @@ MODEL_FILES = {
 }
 
 Point = tuple[float, float]
+# The text-presence check: the detector alone, on the image as it is (never enlarged, at most this long), with
+# thresholds low enough to keep faint or small text. On photos it costs ~30 ms of CPU where the full reader
+# (detector on the image enlarged to 736 px on its short side, then recognition) costs ~350 ms, and it finds
+# every image the reader finds words on except single stray characters (docs/benchmarks.md, "Pipeline").
+PRESENCE_CHECK = {"Det.limit_type": "max", "Det.limit_side_len": 960, "Det.thresh": 0.15, "Det.box_thresh": 0.2,
+                  "Global.use_cls": False, "Global.use_rec": False}
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,15 @@ class TextLine:
 
 
 @lru_cache(maxsize=None)
-def _load(models_dir: Path) -> RapidOCR:
+def _load(models_dir: Path, presence_check: bool = False) -> RapidOCR:
     params = {f"{stage}.model_path": str(models_dir / name) for stage, name in MODEL_FILES.items()}
     params["Global.log_level"] = "error"  # it warns on every image without text
-    engine = RapidOCR(params=params)
-    # RapidOCR's config cannot carry session options, so its three engines are loaded now and their
+    engine = RapidOCR(params=params | (PRESENCE_CHECK if presence_check else {}))
+    # RapidOCR's config cannot carry session options, so its engines are loaded now and their
     # sessions replaced by ones with the adapters' options (threads, no spinning between runs).
-    for stage, load in (("Det", engine._load_det_model), ("Cls", engine._load_cls_model),
-                        ("Rec", engine._load_rec_model)):
+    stages = (("Det", engine._load_det_model),) if presence_check else (
+        ("Det", engine._load_det_model), ("Cls", engine._load_cls_model), ("Rec", engine._load_rec_model))
+    for stage, load in stages:
         load().session.session = onnx_session(models_dir / MODEL_FILES[stage])
     return engine
 
@@ -72,6 +79,8 @@ class TextRecognizer:
 
     def read(self, image: Image.Image) -> list[TextLine]:
         bgr = np.ascontiguousarray(rgb_array(image)[:, :, ::-1])
+        if not self.shows_text(bgr):
+            return []
         result = _load(self.models_dir)(bgr)
         if result.txts is None:
             return []
@@ -79,6 +88,11 @@ class TextRecognizer:
             TextLine(text, float(score), tuple((float(x), float(y)) for x, y in corners))
             for text, score, corners in zip(result.txts, result.scores, result.boxes)
         ]
+
+    def shows_text(self, bgr: np.ndarray) -> bool:
+        """Whether the cheap detector-only pass finds any text region: most photos have none, and then
+        the full reader does not run."""
+        return _load(self.models_dir, presence_check=True)(bgr).boxes is not None
 
     def read_batch(self, images: list[Image.Image]) -> list[list[TextLine]]:
         """RapidOCR works image by image (detected lines are batched inside it)."""

@@ -1,7 +1,17 @@
-"""Read shapes of the enrichment summary, and the one input shape (a concept id)."""
+"""Read shapes of the enrichment summary and of people; the input shapes (a concept id, a name, merges, splits)."""
+from django.urls import reverse
 from rest_framework import serializers
 
-from enrichment.models import Detection, EnrichmentJob, LabelDecision, ModelRun, ModerationResult, OcrText
+from enrichment.models import (
+    Detection,
+    EnrichmentJob,
+    FaceDescriptor,
+    LabelDecision,
+    ModelRun,
+    ModerationResult,
+    OcrText,
+    Person,
+)
 from ontology.models import Concept
 
 
@@ -24,7 +34,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EnrichmentJob
-        fields = ["capability", "status", "detail", "attempts", "latency_ms", "model", "updated_at"]
+        fields = ["capability", "status", "detail", "attempts", "latency_ms", "cpu_ms", "cost", "model", "updated_at"]
 
 
 class MachineLabelSerializer(serializers.Serializer):
@@ -82,7 +92,11 @@ class EnrichmentSerializer(serializers.Serializer):
     version = serializers.IntegerField(source="version.number")
     moderation_state = serializers.CharField(source="asset.moderation_state")
     jobs = JobSerializer(many=True)
-    labels = MachineLabelSerializer(many=True)
+    labels = MachineLabelSerializer(many=True, help_text="Machine labels people are shown (strong enough, or rejected).")
+    weak_labels = serializers.IntegerField(help_text="How many weaker machine labels there are (``guesses``).")
+    guesses = MachineLabelSerializer(many=True, help_text="Weaker machine labels, strongest first: the asset page "
+                                                           "hides them until asked to show all guesses; search still "
+                                                           "weighs them.")
     decisions = LabelDecisionSerializer(many=True)
     implied = ConceptRefSerializer(many=True)
     objects = DetectionSerializer(many=True)
@@ -95,3 +109,62 @@ class EnrichmentSerializer(serializers.Serializer):
 
 class ConceptInputSerializer(serializers.Serializer):
     concept = serializers.PrimaryKeyRelatedField(queryset=Concept.objects.all(), help_text='Concept id, e.g. "n02121808".')
+
+
+def _absolute(serializer, name, **kwargs):
+    return serializer.context["request"].build_absolute_uri(reverse(name, kwargs=kwargs))
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """A person as the caller sees them: counts and the cover face are of the images they may see."""
+
+    image_count = serializers.IntegerField(read_only=True)
+    cover_url = serializers.SerializerMethodField()
+    search_url = serializers.SerializerMethodField()
+    html_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "image_count", "cover_url", "search_url", "html_url"]
+
+    def get_cover_url(self, person) -> str:
+        return _absolute(self, "enrichment:face_image", pk=person.cover)
+
+    def get_search_url(self, person) -> str:
+        return _absolute(self, "search-api:search") + f"?person={person.pk}"
+
+    def get_html_url(self, person) -> str:
+        return _absolute(self, "enrichment:person", pk=person.pk)
+
+
+class PersonNameSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=True)
+
+
+class FaceSerializer(serializers.ModelSerializer):
+    asset = serializers.UUIDField(source="version.asset.uid")
+    box = serializers.JSONField(help_text="[x, y, w, h] in the image's displayed pixels.")
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FaceDescriptor
+        fields = ["id", "asset", "box", "image_url"]
+
+    def get_image_url(self, face) -> str:
+        return _absolute(self, "enrichment:face_image", pk=face.pk)
+
+
+class MergeSerializer(serializers.Serializer):
+    people = serializers.ListField(child=serializers.IntegerField(), allow_empty=False,
+                                   help_text="Ids of the people who are this person too; they go.")
+
+
+class SplitSerializer(serializers.Serializer):
+    faces = serializers.ListField(child=serializers.IntegerField(), allow_empty=False,
+                                  help_text="Ids of this person's faces that are someone else.")
+    name = serializers.CharField(allow_blank=True, max_length=200, required=False, default="")
+
+
+class FaceRecognitionSerializer(serializers.Serializer):
+    collection = serializers.SlugField(read_only=True)
+    enabled = serializers.BooleanField(help_text="Group the faces of its images into people (opt-in).")

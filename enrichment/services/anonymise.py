@@ -1,13 +1,9 @@
-"""Face anonymisation policy: which assets it covers, and how a face region is made unrecognisable."""
+"""Face anonymisation: how a face region is made unrecognisable (which assets it covers is
+``Asset.requires_face_blur``)."""
 from PIL import Image, ImageFilter
 
 PADDING = 0.2  # of the box size, on each side: detectors box the face tightly, hair and ears identify too
 PIXEL_BLOCKS = 8  # a padded face becomes at most 8x8 blocks before the blur
-
-
-def anonymisation_applies(asset):
-    """The upload asked for it, or any collection holding the asset has the policy."""
-    return asset.anonymise_faces or asset.collections.filter(anonymise_faces=True).exists()
 
 
 def padded(box, width, height, padding=PADDING):

@@ -13,20 +13,42 @@ from django.conf import settings
 from django.db.models import Q
 
 from assets.models import Asset, AssetVersion
-from assets.services import audit
 from assets.services.medical import MEDICAL_FORMATS
-from enrichment.adapters import FaceDetector, ImageClassifier, ModerationClassifier, ObjectDetector, TextRecognizer
-from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
-from enrichment.services.anonymise import anonymisation_applies
+from core import audit
+from enrichment.adapters import (
+    ColourAnalyser,
+    FaceDescriber,
+    FaceDetector,
+    ImageClassifier,
+    ModerationClassifier,
+    ObjectDetector,
+    TextRecognizer,
+)
+from enrichment.models import (
+    Capability,
+    ColourPalette,
+    Detection,
+    Embedding,
+    EnrichmentJob,
+    MachineLabel,
+    ModerationResult,
+    OcrText,
+)
+from enrichment.services import recognition
 from enrichment.services.model_runs import model_run
-from enrichment.services.working_image import load_original, load_working_image
+from enrichment.services.working_image import WorkingImage, load_original, load_working_image
 from ontology.models import Concept
 
-TOP_K = 5
-MIN_LABEL_SCORE = 0.05
+# What the classifier knows, not only its top guesses: every class with at least this probability,
+# at most CLASS_LIMIT of them. A concept's score is the summed probability of its classes, and a class
+# name typed as a query ranks photos by that class's probability even where it was not the top label
+# (docs/benchmarks.md, "Retrieval": 43 classes per judged image on average, 3.1 at the old 0.05).
+MIN_CLASS_PROBABILITY = 0.001
+CLASS_LIMIT = 64
+TOP_K = 5  # CLIP's zero-shot labels
 CLIP_MIN_LABEL_SCORE = 0.10
 CLIP_LOGIT_SCALE = 100.0  # what trained CLIP models learn (open_clip clamps logit_scale at ln 100)
-CLIP_DISABLED = "CLIP disabled / no weights configured (set LUMEN_CLIP_ENABLED and a checkpoint or pretrained tag)."
+CLIP_DISABLED = "Not set up on this server (an administrator can turn it on: see the README's Configuration)."
 
 Status = EnrichmentJob.Status
 
@@ -54,6 +76,11 @@ def object_detector():
 @cache
 def face_detector():
     return FaceDetector(settings.LUMEN_MODEL_DIR)
+
+
+@cache
+def face_describer():
+    return FaceDescriber()
 
 
 @cache
@@ -118,6 +145,10 @@ class Step:
 
     def load(self, version):
         return load_working_image(version)
+
+    def model_input(self, working):
+        """What ``analyse`` gets of a loaded ``WorkingImage``: the picture itself, for most models."""
+        return working.image
 
     def runs(self, adapter):
         return {self.capability: model_run(self.capability, adapter.info)}
@@ -184,13 +215,13 @@ class Classify(Step):
         }
 
     def analyse(self, adapter, images):
-        top, vectors = adapter.classify_and_embed(images, top_k=TOP_K)
+        top, vectors = adapter.classify_and_embed(images, top_k=CLASS_LIMIT)
         positions = _imagenet_positions(adapter.labels)
         return [([(positions[wnid], score) for wnid, score in row], vector) for row, vector in zip(top, vectors)]
 
     def store(self, version, working, result, runs):
         top, vector = result
-        kept = [(index, score) for index, score in top if score >= MIN_LABEL_SCORE]
+        kept = [(index, score) for index, score in top if score >= MIN_CLASS_PROBABILITY]
         concepts = dict(Concept.objects.filter(imagenet_index__in=[i for i, _ in kept]).values_list("imagenet_index", "pk"))
         replace_labels(version, runs[self.capability], {concepts[i]: (score, None) for i, score in kept if i in concepts})
         upsert(Embedding(version=version, model=runs[Capability.SIMILARITY], vector=vector.tolist()))
@@ -226,7 +257,7 @@ class Faces(Step):
         return face_detector()
 
     def load(self, version):
-        return load_original(version) if anonymisation_applies(version.asset) else load_working_image(version)
+        return load_original(version) if version.asset.requires_face_blur() else load_working_image(version)
 
     def analyse(self, adapter, images):
         return adapter.detect(images)
@@ -236,13 +267,56 @@ class Faces(Step):
         return Outcome(Status.DONE, f"{counted(len(found), 'face')}.")
 
 
+@dataclass(frozen=True)
+class FacesToDescribe(WorkingImage):
+    """The working image and the version's faces (detections of the active face model) worth describing."""
+
+    faces: tuple = ()
+
+
+class People(Step):
+    """Face descriptors of the faces found, each joined to a person; only where a collection opted in."""
+
+    capability = Capability.PEOPLE
+
+    def skip_reason(self, version):
+        return recognition.recognition_refusal(version.asset)
+
+    def adapter(self):
+        return face_describer()
+
+    def load(self, version):
+        working = load_working_image(version)
+        faces = Detection.objects.filter(version=version, kind=Detection.Kind.FACE, model__active=True,
+                                         model__capability=Capability.FACES)
+        big_enough = tuple(face for face in faces if min(face.w / working.scale_x, face.h / working.scale_y)
+                           >= recognition.MIN_FACE_SIDE)
+        return FacesToDescribe(working.image, working.scale_x, working.scale_y, big_enough)
+
+    def model_input(self, working):
+        boxes = [(f.x / working.scale_x, f.y / working.scale_y, f.w / working.scale_x, f.h / working.scale_y)
+                 for f in working.faces]
+        return working.image, boxes
+
+    def analyse(self, adapter, items):
+        return adapter.describe(items)
+
+    def store(self, version, working, vectors, runs):
+        if not working.faces:
+            recognition.store_faces(version, runs[self.capability], [], [])
+            return Outcome(Status.SKIPPED, "No face large enough to recognise.")
+        stored = recognition.store_faces(version, runs[self.capability], working.faces, vectors)
+        people = len({face.person_id for face in stored})
+        return Outcome(Status.DONE, f"{counted(len(stored), 'face')} of {people} {'person' if people == 1 else 'people'}.")
+
+
 class Ocr(Step):
     capability = Capability.OCR
 
     def skip_reason(self, version):
         if version.format in MEDICAL_FORMATS and not settings.LUMEN_OCR_MEDICAL_IMAGES:
             return ("Medical images are not read for text: text burnt into the pixels can name the patient "
-                    "(LUMEN_OCR_MEDICAL_IMAGES turns it on).")
+                    "(an administrator can turn this on).")  # LUMEN_OCR_MEDICAL_IMAGES
         return None
 
     def adapter(self):
@@ -263,6 +337,23 @@ class Ocr(Step):
             "lines": [{"text": line.text, "score": line.score, "box": working.to_displayed(line.box)} for line in lines],
         })
         return Outcome(Status.DONE, f"{counted(len(lines), 'line')} of text.")
+
+
+class Colours(Step):
+    """Dominant colours, for colour words in queries ("red car") and the colour filter and facet."""
+
+    capability = Capability.COLOURS
+
+    def adapter(self):
+        return ColourAnalyser()
+
+    def analyse(self, adapter, images):
+        return adapter.analyse(images)
+
+    def store(self, version, working, colours, runs):
+        ColourPalette.objects.update_or_create(version=version, model=runs[self.capability], defaults={
+            "colours": [{"name": c.name, "share": c.share, "hex": c.hex} for c in colours]})
+        return Outcome(Status.DONE, ", ".join(f"{c.name} {c.share:.0%}" for c in colours[:4]) + ".")
 
 
 @lru_cache(maxsize=2)
@@ -308,5 +399,8 @@ class Clip(Step):
         return Outcome(Status.DONE, f"{len(vector)}-d vector, {counted(len(labels), 'zero-shot label')}.")
 
 
-STEPS = {step.capability: step for step in (Moderation(), Classify(), Detect(), Faces(), Ocr(), Clip())}
+STEPS = {
+    step.capability: step
+    for step in (Moderation(), Classify(), Detect(), Faces(), People(), Ocr(), Colours(), Clip())
+}
 PIPELINE = tuple(STEPS)

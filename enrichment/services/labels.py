@@ -1,7 +1,7 @@
 """People's decisions on labels: they are kept apart from machine labels, so re-runs never overwrite them."""
 from django.db import transaction
 
-from assets.services import audit
+from core import audit
 from enrichment.models import LabelDecision
 
 

@@ -1,7 +1,7 @@
 """Which model produced a result, and which models search reads (side-by-side re-indexing)."""
 from django.db import transaction
 
-from assets.services import audit
+from core import audit
 from enrichment.models import ModelRun
 
 

@@ -1,13 +1,19 @@
-"""What happens to a version around its renditions: faces blurred first when the policy says so, enrichment after."""
+"""What happens to a version around its renditions: faces blurred first when the policy says so, enrichment after.
+
+Assets' processing asks for both through its signals (``assets.signals``); the receivers here are connected
+in ``EnrichmentConfig.ready``.
+"""
 import time
 from functools import partial
 
 from django.db import transaction
+from django.dispatch import receiver
 
+from assets.signals import face_redactor_wanted, renditions_ready
 from enrichment.adapters import to_rgb
 from enrichment.models import Capability, Detection, EnrichmentJob
 from enrichment.services import jobs
-from enrichment.services.anonymise import anonymisation_applies, blur_regions
+from enrichment.services.anonymise import blur_regions
 from enrichment.services.capabilities import PIPELINE, counted
 from enrichment.services.working_image import displayed_image
 from enrichment.tasks import enrich_version
@@ -17,11 +23,10 @@ class AnonymisationFailed(Exception):
     """Faces could not be looked for, so no rendition may be made (it could show them)."""
 
 
-def face_redactor(version):
-    """The transform that finds and blurs faces in the image renditions are made from, when the
-    policy covers the asset; ``None`` otherwise.
-    """
-    return partial(redact_faces, version) if anonymisation_applies(version.asset) else None
+@receiver(face_redactor_wanted, dispatch_uid="enrichment.face_redactor")
+def face_redactor(sender, version, **kwargs):
+    """The transform that finds and blurs faces in the image renditions of ``version`` are made from."""
+    return partial(redact_faces, version)
 
 
 def redact_faces(version, image):
@@ -50,7 +55,8 @@ def blur_faces(image, *, boxes, displayed_size):
     return blur_regions(image, [(x * scale_x, y * scale_y, w * scale_x, h * scale_y) for x, y, w, h in boxes])
 
 
-def enrich_after_renditions(version):
+@receiver(renditions_ready, dispatch_uid="enrichment.enrich_after_renditions")
+def enrich_after_renditions(sender, version, **kwargs):
     """Queue the enrichment pipeline once the renditions (its input) are committed; faces already
     found for blurring are not looked for again.
     """
@@ -58,4 +64,4 @@ def enrich_after_renditions(version):
         version=version, capability=Capability.ANONYMISE, status=EnrichmentJob.Status.DONE
     ).exists()
     capabilities = [c for c in PIPELINE if not (faces_done and c == Capability.FACES)]
-    transaction.on_commit(lambda: enrich_version.delay(version.pk, capabilities))
+    transaction.on_commit(lambda: enrich_version.delay(version.pk, capabilities), robust=True)  # else the sweep

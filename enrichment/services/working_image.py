@@ -13,15 +13,26 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from assets.services.medical import MEDICAL_FORMATS, preview_image
-from assets.storage import read_stored
+from core.storage import read_stored
 from enrichment.adapters import to_rgb
 
 WORKING_FORMATS = ("jpeg", "webp")
+# What any model is handed (docs/enrichment.md, "Bounded inputs"). Models scale their input to a fixed short side
+# (OCR's detector to 736 px), so a 450x1 strip became a 736x331,200 tensor and a worker passed 10 GB: shapes are
+# settled here, before any model sees them.
+MIN_MODEL_SIDE = 8  # px; thinner holds nothing a model can see
+MAX_MODEL_ASPECT = 4  # longer : shorter side; longer strips are padded with white up to this
+MAX_MODEL_PIXELS = 2048 * 2048  # larger images (an original read for faces) are scaled down to this
+PADDING = (255, 255, 255)
 pillow_heif.register_heif_opener()  # originals may be HEIF/AVIF (read only for face anonymisation)
 
 
 class BadInput(Exception):
     """The version cannot be analysed as it is; retrying will not change that."""
+
+
+class TooThin(Exception):
+    """The image is too thin for any model: its jobs are skipped with this reason."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,28 @@ class WorkingImage:
 def displayed_image(version, image):
     """Wrap an upright image of ``version`` (any size) so boxes found on it map to displayed pixels."""
     return WorkingImage(image, version.width / image.width, version.height / image.height)
+
+
+def fit_for_models(working):
+    """``working`` bounded for the models: scaled down to at most ``MAX_MODEL_PIXELS``, padded (right or bottom,
+    so boxes keep their place) to at most ``MAX_MODEL_ASPECT``; raises :class:`TooThin` below ``MIN_MODEL_SIDE``."""
+    image, scale_x, scale_y = working.image, working.scale_x, working.scale_y
+    if min(image.size) < MIN_MODEL_SIDE:
+        raise TooThin(f"The image is {image.width}x{image.height} pixels: too thin for the models to see anything.")
+    if image.width * image.height > MAX_MODEL_PIXELS:
+        shrink = (MAX_MODEL_PIXELS / (image.width * image.height)) ** 0.5
+        size = (max(MIN_MODEL_SIDE, int(image.width * shrink)), max(MIN_MODEL_SIDE, int(image.height * shrink)))
+        scale_x, scale_y = scale_x * image.width / size[0], scale_y * image.height / size[1]
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    longer, shorter = max(image.size), min(image.size)
+    if longer > MAX_MODEL_ASPECT * shorter:
+        padded = Image.new("RGB", (max(image.width, -(-longer // MAX_MODEL_ASPECT)),
+                                   max(image.height, -(-longer // MAX_MODEL_ASPECT))), PADDING)
+        padded.paste(image, (0, 0))
+        image = padded
+    if image is working.image:
+        return working
+    return WorkingImage(image, scale_x, scale_y)
 
 
 def working_rendition(version):

@@ -9,6 +9,18 @@ from enrichment.summary import summarise
 
 register = template.Library()
 
+# What each step does, in a person's words (the capability's name, e.g. "CLIP embedding", is for experts).
+STEP_WORDS = {
+    "moderation": "Check for unsafe content", "classify": "Recognise what is shown", "detect": "Find objects",
+    "faces": "Find faces", "ocr": "Read text in the image", "similarity": "Find look-alikes",
+    "clip": "Find it by description", "anonymise": "Blur faces",
+}
+
+
+@register.filter
+def step_words(capability):
+    return STEP_WORDS.get(capability, str(capability).replace("_", " ").capitalize())
+
 
 def _placed(detection, version):
     """Box position in % of the displayed image, so it scales with the preview."""

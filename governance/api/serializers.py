@@ -1,12 +1,24 @@
-"""API shapes of usage rights, role grants, moderation and trash actions, signed links and direct uploads."""
+"""API shapes of usage rights, role grants, people, moderation and trash actions, signed and share links, direct
+uploads, bulk actions."""
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from assets.models import Asset, Collection
-from governance.models import Channel, CollectionRole, DirectUpload, UsageRights, normalise_territory
+from assets.models import Asset, Collection, CollectionRole
+from governance.models import (
+    Channel,
+    DirectUpload,
+    ShareLink,
+    UsageRights,
+    normalise_territory,
+    validate_territory,
+)
+from governance.services import bulk, people, sharing
 
 
 class UsageRightsSerializer(serializers.ModelSerializer):
@@ -25,7 +37,13 @@ class UsageRightsSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
     def validate_territories(self, value):
-        return [normalise_territory(item) for item in value]
+        territories = [normalise_territory(item) for item in value if item.strip()]
+        for territory in territories:
+            try:
+                validate_territory(territory)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        return territories
 
     def get_usable_today(self, rights) -> bool:
         return rights.usable_on(None, None, timezone.localdate())
@@ -33,7 +51,9 @@ class UsageRightsSerializer(serializers.ModelSerializer):
 
 class RoleGrantSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", required=False, allow_null=True,
-                                        queryset=get_user_model().objects.filter(is_active=True))
+                                        queryset=get_user_model().objects.filter(is_active=True),
+                                        error_messages={"does_not_exist": "There is no active user named “{value}”."},
+                                        help_text="A username (GET /api/users/lookup/?q= finds them).")
     group = serializers.SlugRelatedField(slug_field="name", required=False, allow_null=True,
                                          queryset=Group.objects.all())
     granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -92,6 +112,10 @@ class SignedUrlRequestSerializer(serializers.Serializer):
 class SignedUrlSerializer(serializers.Serializer):
     url = serializers.URLField()
     expires_in = serializers.IntegerField()
+    revocable = serializers.BooleanField(
+        help_text="False on S3: the store's presigned URL works until it expires, whatever happens to the asset "
+                  "(make a share link for a revocable one). True on local storage: trashing or rejecting the asset, "
+                  "or the issuer losing access, stops it.")
 
 
 class UploadRequestSerializer(serializers.Serializer):
@@ -123,3 +147,153 @@ class UploadTicketSerializer(serializers.ModelSerializer):
 
 class UploadConfirmSerializer(serializers.Serializer):
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$")
+
+
+class BulkActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(bulk.ACTIONS))
+    assets = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=bulk.MAX_ASSETS,
+                                   help_text="The uids of the assets to act on.")
+    collection = serializers.SlugRelatedField(slug_field="slug", queryset=Collection.objects.all(), required=False,
+                                              help_text="For add_to_collection and remove_from_collection.")
+    keywords = serializers.ListField(child=serializers.CharField(max_length=100), required=False,
+                                     help_text="For add_keywords: added to those each asset has (ignoring case).")
+    rights = serializers.DictField(required=False, help_text="For set_rights: usage-rights fields as in "
+                                   "PATCH /api/assets/{uid}/rights/; the fields given are set, the others kept.")
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                   help_text="For trash: kept in the audit log.")
+
+    def validate(self, data):
+        needed = {"add_to_collection": "collection", "remove_from_collection": "collection",
+                  "add_keywords": "keywords", "set_rights": "rights"}.get(data["action"])
+        if needed and not data.get(needed):
+            raise serializers.ValidationError({needed: [f"{data['action']} needs {needed}."]})
+        return data
+
+
+class BulkItemSerializer(serializers.Serializer):
+    uid = serializers.CharField()
+    ok = serializers.BooleanField(help_text="Done, or already so.")
+    changed = serializers.BooleanField(help_text="Whether anything changed (false: it already was so).")
+    error = serializers.CharField(help_text="Why not, for programs: not_found, permission_denied, legal_hold…")
+    message = serializers.CharField(help_text="Why not, for people.")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    done = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    results = BulkItemSerializer(many=True)
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    """A share link (``governance.services.sharing``): give ``asset`` or ``collection``, and ``expires_at`` or
+    ``days``."""
+
+    asset = serializers.SlugRelatedField(slug_field="uid", queryset=Asset.objects.all(), required=False,
+                                         allow_null=True, help_text="The asset's uid, to share one image.")
+    collection = serializers.SlugRelatedField(slug_field="slug", queryset=Collection.objects.all(), required=False,
+                                              allow_null=True, help_text="A collection's slug, to share its images.")
+    days = serializers.IntegerField(write_only=True, required=False, min_value=1,
+                                    help_text="Valid for this many days (or give expires_at).")
+    url = serializers.SerializerMethodField(help_text="The address to send; works without signing in.")
+    state = serializers.SerializerMethodField(help_text="active, expired or revoked")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ShareLink
+        fields = ["id", "asset", "collection", "expires_at", "days", "include_originals", "note", "url", "state",
+                  "created_by", "created_at", "revoked_at", "revoked_by"]
+        read_only_fields = ["id", "created_at", "revoked_at"]
+        extra_kwargs = {"expires_at": {"required": False}}
+
+    def validate(self, data):
+        if bool(data.get("asset")) == bool(data.get("collection")):
+            raise serializers.ValidationError("Share either an asset or a collection.")
+        if "days" in data:
+            data["expires_at"] = timezone.now() + timedelta(days=data.pop("days"))
+        if "expires_at" not in data:
+            raise serializers.ValidationError({"expires_at": ["Say until when the link works (expires_at or days)."]})
+        return data
+
+    def get_url(self, link) -> str:
+        request = self.context.get("request")
+        address = sharing.address_of(link)
+        return request.build_absolute_uri(address) if request else address
+
+    def get_state(self, link) -> str:
+        return link.state(timezone.now())
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """A person as site admins see and change them (``governance.services.people``)."""
+
+    site_admin = serializers.BooleanField(source="is_superuser", required=False,
+                                          help_text="Every collection, the people and audit pages.")
+    active = serializers.BooleanField(source="is_active", required=False,
+                                      help_text="False: no sign-in, no API token; their share links show nothing.")
+    status = serializers.SerializerMethodField(help_text="active, invited (no password chosen yet) or deactivated")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "first_name", "last_name", "email", "site_admin", "active", "status",
+                  "date_joined", "last_login"]
+        read_only_fields = ["id", "username", "date_joined", "last_login"]
+
+    def get_status(self, person) -> str:
+        return people.status_of(person)
+
+
+class NewPersonSerializer(PersonSerializer):
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True, trim_whitespace=False,
+                                     style={"input_type": "password"},
+                                     help_text="Omit to invite them: the answer's invitation.url lets them choose one.")
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "password"]
+        read_only_fields = ["id", "date_joined", "last_login"]
+        extra_kwargs = {"username": {"validators": []}}  # taken names are refused by the service, case-insensitively
+
+
+class InvitationSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="A one-time link to choose a password; give it to the person.")
+    emailed = serializers.BooleanField(help_text="Also mailed (the person has an email address).")
+
+
+class NewPersonResultSerializer(PersonSerializer):
+    invitation = InvitationSerializer(allow_null=True, help_text="When no password was given.")
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "invitation"]
+
+
+class PersonNameSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "name"]
+
+
+class ReportedRightsSerializer(serializers.ModelSerializer):
+    """One row of the rights report: whose rights, which licence, until when."""
+
+    uid = serializers.UUIDField(source="asset.uid")
+    title = serializers.CharField(source="asset.__str__")
+    licence = serializers.CharField(source="get_licence_type_display")
+
+    class Meta:
+        model = UsageRights
+        fields = ["uid", "title", "licence_type", "licence", "holder", "channels", "territories", "expires_on"]
+
+
+class RightsReportQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(required=False, min_value=0, max_value=3650,
+                                    default=lambda: settings.LUMEN_RIGHTS_WARNING_DAYS,
+                                    help_text="How far ahead “expiring” looks (default LUMEN_RIGHTS_WARNING_DAYS).")
+
+
+class RightsReportSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    expiring = ReportedRightsSerializer(many=True, help_text="Expire within ``days``, soonest first.")
+    expired = ReportedRightsSerializer(many=True, help_text="Already expired, latest first.")

@@ -2,9 +2,10 @@
 from django.db import transaction
 from django.db.models import F
 
+from assets import permissions
 from assets.models import Asset
-from assets.services import audit
-from governance.services import ActionRefused, authorise
+from core import audit
+from core.refusals import Refused
 
 Moderation = Asset.Moderation
 
@@ -26,22 +27,22 @@ def _set_state(asset, state, *, actor, action, reason):
 def flag(asset, *, actor, reason):
     """Report an asset: it waits for a moderator, hidden from everyone but moderators and its owner."""
     if not reason.strip():
-        raise ActionRefused("Say why this asset should be reviewed.", code="reason_required", status=400)
-    authorise(actor, "view", asset)
+        raise Refused("Say why this asset should be reviewed.", code="reason_required", status=400)
+    permissions.authorise(actor, "view", asset)
     return _set_state(asset, Moderation.PENDING, actor=actor, action="moderation.flag", reason=reason.strip())
 
 
 def approve(asset, *, actor, reason=""):
-    authorise(actor, "moderate", asset)
+    permissions.authorise(actor, "moderate", asset)
     return _set_state(asset, Moderation.APPROVED, actor=actor, action="moderation.approve", reason=reason.strip())
 
 
 def reject(asset, *, actor, reason):
     """Rejected assets are hidden from all but moderators and admins, and their signed URLs stop working."""
     if not reason.strip():
-        raise ActionRefused("Give the reason for rejecting, for the owner and the audit log.",
-                            code="reason_required", status=400)
-    authorise(actor, "moderate", asset)
+        raise Refused("Give the reason for rejecting, for the owner and the audit log.",
+                      code="reason_required", status=400)
+    permissions.authorise(actor, "moderate", asset)
     return _set_state(asset, Moderation.REJECTED, actor=actor, action="moderation.reject", reason=reason.strip())
 
 

@@ -1,24 +1,25 @@
 """Usage rights: set them (audited), ask in SQL which assets are usable, warn owners before rights expire,
-and carry the rights out with the asset (JSON-LD fields, XMP written into downloaded originals)."""
-import hashlib
-import json
+and carry the rights out with the asset, answering assets' signals (connected in ``GovernanceConfig.ready``):
+JSON-LD fields (``image_object_properties``), the fields written into downloaded files (``embedded_properties``),
+warnings about downloads the rights do not cover (``download_warnings``). Rights given with an upload are
+checked in ``governance.upload_rights``."""
 import logging
 from datetime import date, timedelta
-from xml.etree import ElementTree
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as parse_xml
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
 from assets import permissions
-from assets.services import audit
-from governance.models import WORLDWIDE, RightsExpiryNotice, UsageRights, normalise_territory
-from governance.services import authorise, xmp
+from assets.models import Asset
+from assets.signals import download_warnings, embedded_properties, image_object_properties
+from core import audit
+from core.refusals import Refused
+from governance.models import WORLDWIDE, Channel, RightsExpiryNotice, UsageRights, normalise_territory
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def set_rights(asset, *, actor, **fields):
         raise TypeError(f"unknown usage-rights fields: {', '.join(sorted(unknown))}")
     if "territories" in fields:
         fields["territories"] = sorted({normalise_territory(t) for t in fields["territories"] if t.strip()})
-    authorise(actor, "manage_rights", asset)
+    permissions.authorise(actor, "manage_rights", asset)
     with transaction.atomic():
         rights = UsageRights.objects.select_for_update().filter(asset=asset).first()
         before = _snapshot(rights) if rights else None
@@ -52,6 +53,8 @@ def set_rights(asset, *, actor, **fields):
         if after != before:
             rights.updated_by = actor.user
             rights.save()
+            # Downloads carry the rights: renditions' URLs change with them (assets.models.Rendition.token_for).
+            Asset.objects.filter(pk=asset.pk).update(metadata_revision=F("metadata_revision") + 1)
             audit.record(actor, "rights.set", asset=asset, obj=rights, before=before, after=after)
     return rights
 
@@ -93,6 +96,17 @@ def expired(queryset, *, today=None):
     return queryset.filter(expires_on__lt=today or timezone.localdate())
 
 
+def rights_report(user, days):
+    """What the rights report shows ``user`` (page and API): rights of visible assets that expire within ``days``,
+    soonest first, and those already expired, latest first."""
+    visible = UsageRights.objects.filter(asset__in=permissions.visible_assets(user)).select_related("asset")
+    return {
+        "days": days,
+        "expiring": expiring_within(visible, days).order_by("expires_on", "pk"),
+        "expired": expired(visible).order_by("-expires_on", "pk"),
+    }
+
+
 def _notice_text(rights):
     asset = rights.asset
     url = settings.SITE_URL.rstrip("/") + reverse("assets:detail", kwargs={"uid": asset.uid})
@@ -130,7 +144,8 @@ def _rights_of(asset):
         return None
 
 
-def jsonld_rights(asset):
+@receiver(image_object_properties, dispatch_uid="governance.jsonld_rights")
+def jsonld_rights(sender=None, *, asset, **kwargs):
     """Schema.org ImageObject licence fields (what Google Images reads), only those that are known."""
     rights = _rights_of(asset)
     if rights is None:
@@ -144,12 +159,14 @@ def jsonld_rights(asset):
     return {key: value for key, value in fields.items() if value}
 
 
-def rights_fingerprint(asset):
-    """Part of a download's ETag: the served copy changes whenever the rights written into it change."""
+@receiver(embedded_properties, dispatch_uid="governance.embedded_rights")
+def embedded_rights(sender=None, *, asset, **kwargs):
+    """Downloaded files carry the usage rights on record: they outrank the asset's own credit and copyright."""
     rights = _rights_of(asset)
     if rights is None:
-        return ""
-    return "-r" + hashlib.sha256(json.dumps(_snapshot(rights), sort_keys=True).encode()).hexdigest()[:16]
+        return None
+    return {"copyright": rights.copyright_notice, "credit": rights.credit_line, "usage_terms": usage_terms(rights),
+            "web_statement": rights.licence_url or rights.acquire_licence_url, "marked": True}
 
 
 def usage_terms(rights):
@@ -168,88 +185,28 @@ def usage_terms(rights):
     return "; ".join(parts)[:4000]
 
 
-NS = {
-    "x": "adobe:ns:meta/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "xmpRights": "http://ns.adobe.com/xap/1.0/rights/",
-    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
-}
-for _prefix, _uri in NS.items():
-    ElementTree.register_namespace(_prefix, _uri)
+def uncovered_use(rights, channel=None, *, today=None):
+    """Why the rights do not cover using the asset in ``channel`` today, in a sentence; "" when they do."""
+    today = today or timezone.localdate()
+    if rights.expires_on and rights.expires_on < today:
+        return f"The licence of this image expired on {rights.expires_on:%d %B %Y}."
+    if rights.starts_on and rights.starts_on > today:
+        return f"The licence of this image starts on {rights.starts_on:%d %B %Y}."
+    if channel and rights.channels and channel not in rights.channels:
+        covered = ", ".join(Channel(name).label.lower() for name in rights.channels)
+        return f"The licence of this image does not cover {Channel(channel).label.lower()} (only {covered})."
+    return ""
 
 
-def _qname(prefix, name):
-    return f"{{{NS[prefix]}}}{name}"
-
-
-OUR_PROPERTIES = [_qname("dc", "rights"), _qname("xmpRights", "UsageTerms"), _qname("xmpRights", "WebStatement"),
-                  _qname("xmpRights", "Marked"), _qname("photoshop", "Credit")]
-
-
-def _alt(parent, prefix, name, text):
-    alt = ElementTree.SubElement(ElementTree.SubElement(parent, _qname(prefix, name)), _qname("rdf", "Alt"))
-    item = ElementTree.SubElement(alt, _qname("rdf", "li"))
-    item.set("{http://www.w3.org/XML/1998/namespace}lang", "x-default")
-    item.text = text
-
-
-def _rights_description(rights):
-    description = ElementTree.Element(_qname("rdf", "Description"), {_qname("rdf", "about"): ""})
-    if rights.copyright_notice:
-        _alt(description, "dc", "rights", rights.copyright_notice)
-    _alt(description, "xmpRights", "UsageTerms", usage_terms(rights))
-    ElementTree.SubElement(description, _qname("xmpRights", "Marked")).text = "True"
-    web_statement = rights.licence_url or rights.acquire_licence_url
-    if web_statement:
-        ElementTree.SubElement(description, _qname("xmpRights", "WebStatement")).text = web_statement
-    if rights.credit_line:
-        ElementTree.SubElement(description, _qname("photoshop", "Credit")).text = rights.credit_line
-    return description
-
-
-def _empty_xmpmeta():
-    root = ElementTree.Element(_qname("x", "xmpmeta"))
-    ElementTree.SubElement(root, _qname("rdf", "RDF"))
-    return root
-
-
-def _merged_xmp(existing, rights):
-    """The existing packet with our five properties replaced (in element or attribute form), or a new one."""
-    try:
-        root = parse_xml(existing) if existing else _empty_xmpmeta()
-    except (ElementTree.ParseError, DefusedXmlException):
-        root = _empty_xmpmeta()
-    rdf = root if root.tag == _qname("rdf", "RDF") else root.find(_qname("rdf", "RDF"))
-    if rdf is None:
-        root = _empty_xmpmeta()
-        rdf = root.find(_qname("rdf", "RDF"))
-    for description in rdf.findall(_qname("rdf", "Description")):
-        for child in [c for c in description if c.tag in OUR_PROPERTIES]:
-            description.remove(child)
-        for attribute in [a for a in description.attrib if a in OUR_PROPERTIES]:
-            del description.attrib[attribute]
-    rdf.append(_rights_description(rights))
-    return _packet(root)
-
-
-def _packet(root):
-    body = ElementTree.tostring(root, encoding="unicode")
-    return f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>{body}<?xpacket end="w"?>'.encode()
-
-
-def embed_rights(data, asset):
-    """A copy of a JPEG, PNG, WebP or TIFF original carrying the asset's rights in XMP.
-
-    Other formats, and every file when no rights are on record, come back unchanged; so does a file whose container
-    cannot be rewritten safely (logged). The stored original is never touched: downloads get this copy.
-    """
+@receiver(download_warnings, dispatch_uid="governance.rights_warnings")
+def rights_warning(sender=None, *, asset, channel=None, **kwargs):
+    """Downloading for a use the rights on record do not cover: a warning, or refused (``LUMEN_RIGHTS_ON_DOWNLOAD``).
+    Assets without rights on record are not warned about here: the asset page says they have none."""
+    if channel and channel not in Channel.values:
+        raise Refused(f"Unknown channel “{channel}”; use one of: {', '.join(Channel.values)}.", code="invalid")
     rights = _rights_of(asset)
-    if rights is None:
-        return data
-    try:
-        copy = xmp.write_xmp(data, lambda existing: _merged_xmp(existing, rights))
-    except xmp.ContainerError as exc:
-        logger.warning("rights not written into the original of asset %s, served unchanged: %s", asset.uid, exc)
-        return data
-    return data if copy is None else copy
+    warning = uncovered_use(rights, channel) if rights else ""
+    if warning and settings.LUMEN_RIGHTS_ON_DOWNLOAD == "refuse":
+        raise Refused(f"{warning} Downloads of images the licence does not cover are refused here.",
+                      code="rights_not_covered", status=451)
+    return warning or None

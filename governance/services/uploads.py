@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets import permissions
-from assets.services import audit
+from assets.services.facts import check_size
 from assets.services.ingest import ingest_file
-from assets.services.inspect import IngestError
+from core import audit
+from core.refusals import Refused
 from governance.models import DirectUpload
-from governance.services import ActionRefused
 
 DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects call takes
 
@@ -43,8 +43,8 @@ def start_upload(*, actor, content_type, filename="", title="", collections=()):
     """A ticket and the presigned POST (``{"url", "fields"}``) the client sends the file with."""
     bucket = settings.S3_UPLOAD_BUCKET
     if not bucket:
-        raise ActionRefused("Direct uploads are not configured on this server; use POST /api/assets/.",
-                            code="not_configured", status=501)
+        raise Refused("Direct uploads are not configured on this server; use POST /api/assets/.",
+                      code="not_configured", status=409)  # the server's set-up, not a fault: no 5xx
     if not all(permissions.can_upload(actor.user, collection) for collection in collections or [None]):
         raise PermissionDenied("You may not upload here.")
     ttl = settings.S3_UPLOAD_TTL
@@ -68,16 +68,19 @@ def start_upload(*, actor, content_type, filename="", title="", collections=()):
     return ticket, post
 
 
-def _fetch(ticket):
-    """The uploaded bytes, refusing before reading when the store reports an oversized object."""
-    client = incoming_client()
+def _arrived_size(ticket):
+    """The size of the uploaded object; refused (and the ticket keeps waiting) while it has not arrived."""
     try:
-        head = client.head_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)
+        head = incoming_client().head_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)
     except ClientError:
-        raise ActionRefused("The file has not arrived in the upload bucket yet.", code="not_uploaded")
-    if head["ContentLength"] > settings.LUMEN_MAX_UPLOAD_BYTES:
-        raise IngestError("The file is larger than this server accepts.", code="too_large", status=413)
-    body = client.get_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)["Body"]
+        raise Refused("The file has not arrived in the upload bucket yet.", code="not_uploaded", status=409)
+    return head["ContentLength"]
+
+
+def _fetch(ticket, size):
+    """The uploaded bytes, refusing before reading when the store reports an oversized object."""
+    check_size(size)
+    body = incoming_client().get_object(Bucket=settings.S3_UPLOAD_BUCKET, Key=ticket.key)["Body"]
     return body.read(settings.LUMEN_MAX_UPLOAD_BYTES + 1)
 
 
@@ -86,23 +89,25 @@ def _delete_incoming(ticket):
 
 
 def confirm_upload(ticket, *, actor, sha256):
-    """Verify and ingest the uploaded object; a refusal marks the ticket failed and raises ``IngestError``."""
+    """Verify and ingest the uploaded object; a refusal marks the ticket failed and raises ``Refused``."""
     refusal = result = None
     with transaction.atomic():
         ticket = DirectUpload.objects.select_for_update().filter(pk=ticket.pk).first()
         if ticket is None:  # purged as abandoned between the client's request and this lock
-            raise ActionRefused("This upload waited too long and was removed; start it again.", code="expired",
-                                status=410)
+            raise Refused("This upload waited too long and was removed; start it again.", code="expired",
+                          status=410)
         if ticket.state != DirectUpload.State.WAITING:
-            raise ActionRefused(f"This upload is already {ticket.get_state_display().lower()}.", code="not_waiting")
+            raise Refused(f"This upload is already {ticket.get_state_display().lower()}.", code="not_waiting",
+                          status=409)
+        size = _arrived_size(ticket)
         try:
-            data = _fetch(ticket)
+            data = _fetch(ticket, size)
             if hashlib.sha256(data).hexdigest() != sha256.lower():
-                raise IngestError("The uploaded file does not match the checksum you sent; upload it again.",
-                                  code="checksum_mismatch", status=422)
+                raise Refused("The uploaded file does not match the checksum you sent; upload it again.",
+                              code="checksum_mismatch", status=422)
             result = ingest_file(io.BytesIO(data), filename=ticket.filename, actor=actor,
                                  collections=list(ticket.collections.all()), title=ticket.title)
-        except IngestError as exc:
+        except Refused as exc:
             refusal = exc
         ticket.state = DirectUpload.State.FAILED if refusal else DirectUpload.State.DONE
         ticket.detail = refusal.message if refusal else ""

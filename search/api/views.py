@@ -1,20 +1,29 @@
 """Search over REST: the same form, service and statement as the page; keyset cursors, facets, explanations."""
 from django import forms
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from PIL import Image
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assets.services.audit import Actor
-from search import service
+from assets.permissions import visible_assets
+from core.audit import Actor
+from search import browse, duplicates, service
 from search.api.serializers import (
+    DuplicateAssetSerializer,
+    DuplicateGroupSerializer,
     ImageSearchSerializer,
+    KeepDuplicateSerializer,
+    PlacesSerializer,
     SavedSearchSerializer,
     SearchResponseSerializer,
+    SuggestionSerializer,
+    SuggestionsResponseSerializer,
+    TimelineSerializer,
 )
 from search.embeddings import VectorUnavailable, image_vector
 from search.forms import MultiValueField, SearchForm
@@ -59,30 +68,47 @@ def search_response(request, query):
         params = request.query_params.copy()
         params["cursor"] = results.next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    context = {"request": request, "sense_counts": {v.value: v.count for v in facets.pop("sense", [])}}
+    counted = _wants_facets(request)  # sense counts come with the facets' statement
+    senses = facets.pop("sense", [])
+    context = {"request": request, "sense_counts": {v.value: v.count for v in senses} if counted else None}
     return SearchResponseSerializer({
-        "count": results.total,
+        "count": results.shown_total,
+        "count_is_exact": results.total_is_exact,
         "next": next_url,
         "results": results.hits,
         "facets": facets,
         "interpretation": results.interpretation,
         "vector_text_search": results.vector_text_search,
+        "message": results.message,
     }, context=context).data
 
 
 class SearchView(APIView):
     """Hybrid search: concepts (with narrower ones), text, vectors, filters; only what the caller may see."""
 
+    throttle_scope = "search"
 
     @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResponseSerializer)
     def get(self, request):
         return Response(search_response(request, _valid_query(request.query_params)))
 
 
+class SuggestionsView(APIView):
+    """Concepts whose labels start with the words typed so far, those with visible images first, with counts."""
+
+    @extend_schema(parameters=[OpenApiParameter("q", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                                                description="The words typed so far (two letters or more).")],
+                   responses=SuggestionsResponseSerializer)
+    def get(self, request):
+        found = service.suggest_concepts(request.query_params.get("q", ""), request.user)
+        return Response({"suggestions": SuggestionSerializer(found, many=True).data})
+
+
 class ImageSearchView(APIView):
     """Search by an uploaded image: its similarity vector ranks the filtered library; filters go in the query string."""
 
     parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "search"
 
     @extend_schema(parameters=SEARCH_PARAMETERS, request={"multipart/form-data": ImageSearchSerializer},
                    responses=SearchResponseSerializer)
@@ -132,3 +158,65 @@ class SavedSearchResults(APIView):
     def get(self, request, pk):
         data = search_data(own_saved_search(request.user, pk).params, request.query_params)
         return Response(search_response(request, _valid_query(data)))
+
+
+class DuplicateGroupsView(APIView):
+    """Groups of near-duplicate images you can see (largest first), each asset saying whether you may trash it."""
+
+    @extend_schema(responses=DuplicateGroupSerializer(many=True))
+    def get(self, request):
+        groups = duplicates.duplicate_groups(request.user)
+        return Response(DuplicateGroupSerializer(groups, many=True, context={"request": request}).data)
+
+
+class KeepDuplicateView(APIView):
+    """Keep one image of a near-duplicate group and move the named others to the trash: all or none, each one
+    yours to change (403 otherwise), restorable from the trash."""
+
+    @extend_schema(request=KeepDuplicateSerializer, responses=DuplicateAssetSerializer(many=True))
+    def post(self, request):
+        body = KeepDuplicateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        visible = visible_assets(request.user)
+        kept = get_object_or_404(visible, uid=body.validated_data["keep"])
+        others = list(visible.filter(uid__in=body.validated_data["trash"]).exclude(pk=kept.pk))
+        if len(others) < len(set(body.validated_data["trash"]) - {kept.uid}):
+            raise NotFound("One of the images to trash does not exist or you cannot see it.")
+        trashed = duplicates.keep_one(kept, others, actor=Actor.from_request(request))
+        context = {"request": request, "trashable": set()}
+        return Response(DuplicateAssetSerializer(trashed, many=True, context=context).data)
+
+
+class TimelineView(APIView):
+    """Every month with hits, newest first (taken, or uploaded when the time taken is unknown), with counts;
+    the search parameters filter it as they filter the grid. ``search_url`` lists a month's images."""
+
+    throttle_scope = "search"
+
+    @extend_schema(parameters=SEARCH_PARAMETERS[:-1], responses=TimelineSerializer)
+    def get(self, request):
+        months = browse.months(_valid_query(request.query_params), request.user)
+        return Response(TimelineSerializer({"months": months}, context={"request": request}).data)
+
+
+class PlacesView(APIView):
+    """Images with a GPS position, grouped per grid cell of the area asked for (``bbox``, ``zoom``): what the map
+    page draws. The search parameters filter it as they filter the grid."""
+
+    throttle_scope = "search"
+
+    @extend_schema(parameters=[
+        *SEARCH_PARAMETERS[:-1],
+        OpenApiParameter("bbox", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                         description="west,south,east,north in degrees (default: the whole world)."),
+        OpenApiParameter("zoom", OpenApiTypes.INT, OpenApiParameter.QUERY,
+                         description="Map zoom level, 0 (whole world) to 18: the cells shrink as it grows."),
+    ], responses=PlacesSerializer)
+    def get(self, request):
+        try:
+            area = browse.area_from(request.query_params)
+        except ValueError as exc:
+            raise ValidationError({"bbox": [str(exc)]}) from exc
+        found = browse.clusters(_valid_query(request.query_params), request.user, area)
+        return Response(PlacesSerializer({"cell_degrees": area.cell, "clusters": found},
+                                         context={"request": request}).data)

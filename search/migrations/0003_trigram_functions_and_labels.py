@@ -22,7 +22,9 @@ DROP FUNCTION IF EXISTS search_trigrams(text);
 
 
 def fill_labels(apps, schema_editor):
-    from search.concepts import refresh_labels
+    """Fill the label table (search's then; ontology's migration 0003 renames it). Search's receiver of
+    ``ontology.signals.labels_changed`` adds the label words to the typo vocabulary."""
+    from ontology.labels import refresh_labels
 
     refresh_labels(apps.get_model("ontology", "Concept"), apps.get_model("search", "ConceptLabel"))
 

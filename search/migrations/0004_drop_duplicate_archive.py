@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    """Duplicates kept aside now go to the trash (assets.services.retention), which search already hides."""
+    """Duplicates kept aside now go to the trash (governance.services.retention), which search already hides."""
 
     dependencies = [
         ('search', '0003_trigram_functions_and_labels'),

@@ -46,6 +46,50 @@
     pump();
   }
 
+  // Over the upload budget (429): the file waits as long as the server asks, then goes again; nothing is lost.
+  function waitThenRetry(job, seconds) {
+    setOutcome(job.row, "waiting", "Many uploads at once: this one goes again in " + seconds + " s…");
+    job.row.querySelector("progress").value = 0;
+    running -= 1;
+    setTimeout(function () {
+      queue.unshift(job);
+      pump();
+    }, seconds * 1000);
+  }
+
+  // The usage-rights fields (named "rights-<field>") as one JSON object, or null when no licence type is chosen.
+  function rightsTerms() {
+    var fields = form.querySelector("[data-rights-fields]");
+    if (!fields || !form.elements["rights-licence_type"].value) return null;
+    var terms = { channels: [], territories: [] };
+    fields.querySelectorAll("input, select, textarea").forEach(function (element) {
+      var name = element.name.replace(/^rights-/, "");
+      if (name === "channels") {
+        if (element.checked) terms.channels.push(element.value);
+      } else if (name === "territories") {
+        terms.territories = element.value.split(",").map(function (part) { return part.trim(); }).filter(Boolean);
+      } else if (element.type === "checkbox") {
+        terms[name] = element.checked;
+      } else if (element.value) {
+        terms[name] = element.value;
+      }
+    });
+    return terms;
+  }
+
+  // Wrong usage rights refuse every file alike: say so once, by the fields, and send no more until corrected.
+  function stopForRights(message) {
+    var error = document.getElementById("upload-rights-error");
+    error.textContent = message;
+    error.hidden = false;
+    document.getElementById("upload-rights").open = true;
+    queue.splice(0).forEach(function (job) {
+      setOutcome(job.row, "error", "Not sent: correct the usage rights above, then choose the file again.");
+      job.row.querySelector("progress").value = 100;
+      counts.error += 1;
+    });
+  }
+
   function upload(job) {
     var row = job.row;
     var body = new FormData();
@@ -53,6 +97,9 @@
     var collection = form.elements.collection;
     if (collection && collection.value) body.append("collection", collection.value);
     if (form.elements.anonymise_faces && form.elements.anonymise_faces.checked) body.append("anonymise_faces", "on");
+    if (form.elements.keywords && form.elements.keywords.value.trim()) body.append("keywords", form.elements.keywords.value);
+    var rights = rightsTerms();
+    if (rights) body.append("rights", JSON.stringify(rights));
 
     var request = new XMLHttpRequest();
     request.open("POST", form.dataset.uploadUrl);
@@ -67,12 +114,18 @@
     });
     request.addEventListener("load", function () {
       var data = request.response;
-      if (data && data.ok && data.duplicate) {
-        finish(row, "duplicate", "Duplicate of ", { url: data.url, text: data.title });
+      if (request.status === 429) {
+        waitThenRetry(job, parseInt(request.getResponseHeader("Retry-After"), 10) || 5);
+      } else if (data && data.ok && data.duplicate) {
+        finish(row, "duplicate", data.message + " ", { url: data.url, text: "Open it" });
+      } else if (data && data.ok && data.possible_duplicates && data.possible_duplicates.length) {
+        var lookalike = data.possible_duplicates[0];
+        finish(row, "done", "Done, possible duplicate of ", { url: lookalike.url, text: lookalike.title });
       } else if (data && data.ok) {
         finish(row, "done", "Done: ", { url: data.url, text: data.title });
       } else {
         var message = (data && data.message) || "The server refused the file (HTTP " + request.status + ").";
+        if (data && data.code === "invalid_rights") stopForRights(message);
         finish(row, "error", message);
       }
     });
@@ -104,6 +157,7 @@
   }
 
   function takeChosenFiles() {
+    document.getElementById("upload-rights-error").hidden = true;
     addFiles(input.files);
     input.value = "";
   }

@@ -1,14 +1,15 @@
-"""The admin: pages render, asset and collection edits are audited, the audit log cannot be changed."""
+"""The admin: pages render, asset and collection edits are audited, role grants are only listed."""
 import io
 
 import pytest
 from django.urls import reverse
 from PIL import Image
 
-from assets.models import Asset, AuditEntry, Collection
+from assets.models import Asset, Collection
 from assets.renditions import ensure_default_renditions
-from assets.services.audit import Actor
 from assets.services.ingest import ingest_file
+from core.audit import Actor
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def asset(admin_user):
     return ingest_file(buffer, filename="red.png", actor=Actor(user=admin_user)).asset
 
 
-@pytest.mark.parametrize("name", ["collection", "asset", "auditentry"])
+@pytest.mark.parametrize("name", ["collection", "asset", "collectionrole"])
 def test_changelists_render(admin_client, asset, name):
     assert admin_client.get(reverse(f"admin:assets_{name}_changelist")).status_code == 200
 
@@ -78,12 +79,3 @@ def test_filing_an_asset_into_a_policy_collection_in_the_admin_applies_the_polic
     assert response.status_code == 302, response.content.decode()[:2000]
     assert not asset.current_version.renditions.exists()
     assert AuditEntry.objects.filter(asset=asset, action="asset.discard_renditions").exists()
-
-
-def test_audit_log_is_append_only(admin_client, asset):
-    entry = AuditEntry.objects.first()
-    assert admin_client.get(reverse("admin:assets_auditentry_add")).status_code == 403
-    assert admin_client.post(reverse("admin:assets_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
-    page = admin_client.get(reverse("admin:assets_auditentry_change", args=[entry.pk])).content.decode()
-    assert 'name="_save"' not in page
-    assert AuditEntry.objects.filter(pk=entry.pk).exists()

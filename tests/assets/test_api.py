@@ -1,4 +1,5 @@
 """The REST API end to end: real uploads of the shared samples into real Postgres, JSON errors everywhere."""
+import hashlib
 import io
 import json
 import zlib
@@ -6,15 +7,24 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from assets.models import Asset, AuditEntry
+from assets import pagination
+from assets.models import Asset
 from assets.renditions import ensure_default_renditions
-from assets.services.audit import Actor
 from assets.services.collections import create_collection
+from assets.services.facts import human_size
+from assets.services.ingest import ingest_file
+from assets.services.inspect import inspect_image
+from core.audit import Actor
+from core.models import AuditEntry
+from core.refusals import Refused
 from governance.services.roles import grant_role
+from mutations import assert_readable, mutated_uploads
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +33,7 @@ ASSETS = reverse("api:asset-list")
 
 def signed_in(user):
     client = APIClient()
-    client.login(username=user.username, password="correct-horse-battery")
+    client.force_login(user)
     return client
 
 
@@ -97,6 +107,35 @@ def test_same_bytes_again_return_the_existing_asset(api, samples):
     assert Asset.objects.count() == 1
 
 
+def test_same_bytes_uploaded_into_a_collection_add_the_existing_asset_to_it(api, user, make_collection, samples):
+    make_collection("Cameras", **{user.username: "contributor"})
+    first = upload(api, samples / "jpg" / "Nikon_D70.jpg").json()
+    assert (first["duplicate_of"], first["added_to_collections"], first["message"]) == (None, [], "")
+
+    again = upload(api, samples / "jpg" / "Nikon_D70.jpg", collections=["cameras"])
+    assert again.status_code == 200
+    body = again.json()
+    assert (body["duplicate"], body["duplicate_of"], body["uid"]) == (True, first["uid"], first["uid"])
+    assert (body["added_to_collections"], body["not_added_to_collections"]) == (["cameras"], [])
+    assert body["collections"] == ["cameras"]
+    assert body["message"] == f"This file was already in the library as “{first['title']}”; added it to “Cameras”."
+    entry = AuditEntry.objects.get(action="asset.add_to_collection")
+    assert (str(entry.asset.uid), entry.actor) == (first["uid"], user)
+
+
+def test_same_bytes_into_a_collection_leave_an_asset_the_uploader_may_not_change_where_it_is(
+        admin_api, admin_user, api, user, make_collection, samples):
+    make_collection("News", **{user.username: "viewer"})
+    make_collection("Mine", **{user.username: "contributor"})
+    first = upload(admin_api, samples / "jpg" / "Nikon_D70.jpg", collections=["news"]).json()
+
+    body = upload(api, samples / "jpg" / "Nikon_D70.jpg", collections=["mine"]).json()
+    assert (body["duplicate_of"], body["added_to_collections"], body["not_added_to_collections"]) == (
+        first["uid"], [], ["mine"])
+    assert "not added to “Mine”" in body["message"] and body["collections"] == ["news"]
+    assert not AuditEntry.objects.filter(action="asset.add_to_collection").exists()
+
+
 def test_heic_upload(api, samples):
     response = upload(api, samples / "heic" / "IMG_5195.HEIC")
     assert response.status_code == 201
@@ -130,7 +169,7 @@ def test_missing_file_field(api):
 
 @pytest.mark.parametrize("name, data, status, code, text", [
     ("notes.jpg", b"just some text, not an image\n" * 20, 415, "unsupported_type", "not an image type we accept"),
-    ("cut.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, 400, "corrupt", "corrupt or truncated"),
+    ("cut.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, 400, "corrupt", "This JPEG file cannot be read"),
     ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 415,
      "unsupported_type", "SVG"),
     ("bomb.png", png_claiming(100_000, 100_000), 413, "too_many_pixels", "decompression bomb"),
@@ -140,9 +179,30 @@ def test_refused_files_get_ingests_message(api, name, data, status, code, text):
     assert not Asset.objects.exists()
 
 
-def test_oversized_upload_is_413(api, samples, settings):
+def test_oversized_upload_is_413_with_its_real_size(api, samples, settings):
     settings.LUMEN_MAX_UPLOAD_BYTES = 4096
-    assert_error(upload(api, samples / "jpg" / "Canon_40D.jpg"), 413, "too_large", "the limit is")
+    size = human_size((samples / "jpg" / "Canon_40D.jpg").stat().st_size)
+    assert_error(upload(api, samples / "jpg" / "Canon_40D.jpg"), 413, "too_large",
+                 f"The file is {size}; the limit is 4 KB.")
+
+
+def test_damaged_uploads_get_the_words_ingest_refuses_them_with(api):
+    """The API answers the same sentence inspection refuses with, and keeps the decoder's words apart."""
+    refused = []
+    for name, data in mutated_uploads(count=40, seed=7):
+        try:
+            inspect_image(data)
+        except Refused as refusal:
+            refused.append((name, data, refusal))
+    assert len(refused) >= 10
+    for name, data, refusal in refused[:10]:
+        response = upload_bytes(api, name, data)
+        assert response.status_code == refusal.status, name
+        body = response.json()
+        assert (body["error"], body["message"]) == (refusal.code, refusal.message)
+        assert body.get("expert_details", "") == refusal.expert_details
+        assert_readable(refusal, name)
+    assert not Asset.objects.exists()
 
 
 # Versions --------------------------------------------------------------------------------------------
@@ -184,7 +244,7 @@ def test_detail_and_unknown_uids(api, samples):
     assert body["uid"] == uid and body["renditions"] == []
     assert body["urls"]["page"] == f"http://testserver{reverse('assets:detail', kwargs={'uid': uid})}"
     assert_error(api.get(detail_url("00000000-0000-0000-0000-000000000000")), 404, "not_found", "")
-    assert_error(api.get(detail_url("not-a-uuid")), 404, "not_found", "")
+    assert api.get(f"{ASSETS}not-a-uuid/").status_code == 404  # no route: the uid pattern admits UUIDs only
 
 
 def test_detail_ignores_list_filters(api, samples):
@@ -221,11 +281,13 @@ def test_download_streams_the_original_through_delivery(api, samples):
     upload(api, nikon, url=detail_url(uid, "versions"))
     download = detail_url(uid, "download")
     current = api.get(download)
-    assert current.status_code == 200 and b"".join(current.streaming_content) == nikon.read_bytes()
+    assert current.status_code == 200 and Image.open(io.BytesIO(b"".join(current.streaming_content))).size == \
+        Image.open(nikon).size, "the current metadata is written into a copy"
     assert current["Content-Type"] == "image/jpeg"
     assert current["Content-Disposition"] == 'attachment; filename="Nikon_D70.jpg"'
-    first = api.get(download, {"version": 1})
-    assert b"".join(first.streaming_content) == canon.read_bytes()
+    first = api.get(download, {"version": 1, "untouched": "true"})
+    assert b"".join(first.streaming_content) == canon.read_bytes(), "the stored bytes, for those who may change it"
+    assert first["ETag"] == f'"{hashlib.sha256(canon.read_bytes()).hexdigest()}"'
     assert AuditEntry.objects.filter(action="asset.download_original").count() == 2
     assert_error(api.get(download, {"version": "latest"}), 400, "invalid", "version:")
     assert_error(api.get(download, {"version": 9}), 404, "not_found", "")
@@ -282,6 +344,21 @@ def test_list_is_paginated_newest_first(admin_api, three_assets):
     assert_error(admin_api.get(ASSETS, {"page": 9}), 404, "not_found", "Invalid page")
 
 
+def test_list_pages_by_cursor_and_by_number(admin_api, three_assets, monkeypatch):
+    canon, tuscany, iphone = three_assets
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    first = admin_api.get(ASSETS, {"page_size": 1, "ordering": "created_at"}).json()
+    assert (first["count"], first["count_is_exact"], first["previous"]) == (2, False, None)
+    assert "cursor=" in first["next"] and "page=" not in first["next"]
+    second = admin_api.get(first["next"]).json()
+    third = admin_api.get(second["next"]).json()
+    assert [page["results"][0]["uid"] for page in (first, second, third)] == [canon, tuscany, iphone]
+    assert third["next"] is None
+    by_number = admin_api.get(ASSETS, {"page_size": 1, "page": 2, "ordering": "-taken_at"}).json()
+    assert by_number["results"][0]["uid"] == tuscany and "page=3" in by_number["next"]
+    assert_error(admin_api.get(ASSETS, {"cursor": "forged"}), 404, "not_found", "start again from the first page")
+
+
 def test_list_filters(admin_api, three_assets):
     canon, tuscany, iphone = three_assets
     assert listed(admin_api, format="heif") == [iphone]
@@ -304,6 +381,25 @@ def test_invalid_filter_is_a_400_naming_the_parameter(admin_api, three_assets):
     assert_error(response, 400, "invalid", "date_from: Enter the date as YYYY-MM-DD")
     assert "date_from" in response.json()["details"]
     assert_error(admin_api.get(ASSETS, {"format": "bmp"}), 400, "invalid", "format: Unknown format “bmp”")
+
+
+def test_list_and_detail_queries_are_as_many_for_fifty_assets_as_for_five(api, actor, new_image):
+    def queries(url, **params):
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url, params)
+        assert response.status_code == 200
+        return len(captured), response.json()
+
+    for index in range(50):
+        asset = ingest_file(io.BytesIO(new_image()), filename=f"{index}.png", actor=actor).asset
+        ensure_default_renditions(asset.current_version)
+        if index == 4:
+            five, listed_five = queries(ASSETS, page_size=50)
+            detail_of_few = queries(detail_url(asset.uid))[0]
+    fifty, listed_fifty = queries(ASSETS, page_size=50)
+    assert (len(listed_five["results"]), len(listed_fifty["results"])) == (5, 50)
+    assert all(len(asset["renditions"]) == 9 for asset in listed_fifty["results"])
+    assert fifty == five and queries(detail_url(asset.uid))[0] == detail_of_few
 
 
 def test_list_query_count_does_not_grow_with_assets(api, samples, django_assert_max_num_queries):
@@ -392,6 +488,28 @@ def test_a_viewer_may_read_but_not_change_or_file(admin_api, admin_user, bob, sa
     assert Asset.objects.count() == 1 and Asset.objects.get().versions.count() == 1
 
 
+def test_collections_are_listed_shown_and_named_only_to_those_with_a_role(admin_api, admin_user, bob, samples):
+    admin = Actor(user=admin_user)
+    travel = create_collection("Travel", actor=admin)
+    create_collection("Secret merger", actor=admin, description="Project Falcon")
+    grant_role(travel, "contributor", actor=admin, user=bob)
+    uid = upload(admin_api, samples / "jpg" / "Canon_40D.jpg", collections=["travel", "secret-merger"]).json()["uid"]
+    viewer = signed_in(bob)
+    collections = viewer.get(reverse("api:collection-list")).json()
+    assert [c["slug"] for c in collections["results"]] == ["travel"] and collections["count"] == 1
+    assert_error(viewer.get(reverse("api:collection-detail", kwargs={"slug": "secret-merger"})), 404, "not_found", "")
+    assert viewer.get(detail_url(uid)).json()["collections"] == ["travel"]
+    assert [a["collections"] for a in viewer.get(ASSETS).json()["results"]] == [["travel"]]
+    unknown, hidden = (viewer.get(ASSETS, {"collection": slug}).json() for slug in ("nowhere", "secret-merger"))
+    assert unknown["message"] == hidden["message"] == "collection: There is no collection with that slug or id."
+    filing = [upload(viewer, samples / "jpg" / "Nikon_D70.jpg", collections=[slug]) for slug in ("nowhere", "secret-merger")]
+    assert [(r.status_code, r.json()["error"]) for r in filing] == [(400, "does_not_exist")] * 2
+    assert "Secret" not in filing[1].content.decode()
+    everything = admin_api.get(reverse("api:collection-list")).json()["results"]
+    assert [c["slug"] for c in everything] == ["secret-merger", "travel"]
+    assert admin_api.get(detail_url(uid)).json()["collections"] == ["secret-merger", "travel"]
+
+
 # OpenAPI ---------------------------------------------------------------------------------------------
 
 
@@ -409,3 +527,62 @@ def test_openapi_schema_documents_uploads_and_filters(api):
     list_parameters = {p["name"] for p in schema["paths"]["/api/assets/"]["get"]["parameters"]}
     assert {"format", "date_from", "date_to", "keyword", "collection", "status", "q", "ordering"} <= list_parameters
     assert "/api/token/" in schema["paths"]
+
+
+def test_file_and_action_urls_with_a_uid_that_is_no_uuid_are_404(api):
+    rendition = reverse("api:asset-rendition-file", kwargs={"uid": "not-a-uuid", "number": 1, "spec": "width-320"})
+    assert_error(api.get(rendition), 404, "not_found", "")
+    assert_error(api.get(detail_url("not-a-uuid", "download")), 404, "not_found", "")
+    assert_error(api.post(detail_url("not-a-uuid", "add-collection"), {}), 404, "not_found", "")
+
+
+def test_patch_edits_the_details_and_only_for_those_who_may_change(api, user, make_user, make_collection, samples):
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    response = api.patch(detail_url(uid), {"title": "Portrait", "keywords": ["studio", " Studio "],
+                                          "alt_text": "A person by a window", "copyright": "© Lumen"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["title"], body["keywords"], body["alt_text"], body["copyright"]) == (
+        "Portrait", ["studio"], "A person by a window", "© Lumen")
+    assert AuditEntry.objects.get(action="asset.edit_metadata").after["title"] == "Portrait"
+    assert api.get(detail_url(uid, "jsonld")).json()["name"] == "Portrait"
+    assert_error(api.patch(detail_url(uid), {"keywords": "not a list"}, format="json"), 400, "not_a_list", "keywords:")
+    assert_error(api.patch(detail_url(uid), {"title": "x" * 501}, format="json"), 400, "max_length", "title:")
+    assert api.put(detail_url(uid), {"title": "Whole"}, format="json").status_code == 405
+    viewer = make_user("viewer")
+    Asset.objects.get(uid=uid).collections.add(make_collection("Shared", viewer="viewer"))
+    assert_error(signed_in(viewer).patch(detail_url(uid), {"title": "Mine"}, format="json"), 403,
+                 "permission_denied", "You may not change this asset.")
+
+
+def test_upload_keywords_and_rights_for_a_batch(api, user, samples):
+    rights = json.dumps({"licence_type": "cc_by", "holder": "Ada", "channels": ["web", "print"]})
+    created = upload(api, samples / "jpg" / "Canon_40D.jpg", keywords=["trip", "2024"], rights=rights)
+    assert created.status_code == 201, created.content
+    assert created.json()["keywords"][-2:] == ["trip", "2024"]
+    uid = created.json()["uid"]
+    assert api.get(reverse("governance-api:rights", kwargs={"uid": uid})).json()["holder"] == "Ada"
+    wrong = upload(api, samples / "jpg" / "Nikon_D70.jpg", rights=json.dumps({"licence_type": "cc0",
+                                                                               "territories": ["Atlantis"]}))
+    assert_error(wrong, 400, "invalid_rights", "Usage rights: territories: “ATLANTIS” is not an ISO 3166 two-letter country code")
+
+
+def test_downloads_for_a_channel_the_rights_do_not_cover_warn_in_a_header(api, user, samples, settings):
+    from datetime import date
+
+    from governance.services.rights import set_rights
+
+    uid = upload(api, samples / "jpg" / "Canon_40D.jpg").json()["uid"]
+    set_rights(Asset.objects.get(uid=uid), actor=Actor(user), licence_type="rights_managed", channels=["web"],
+               expires_on=date(2099, 1, 1))
+    assert "X-Rights-Warning" not in api.get(detail_url(uid, "download"), {"channel": "web"})
+    warned = api.get(detail_url(uid, "download"), {"channel": "print"})
+    assert warned.status_code == 200
+    assert warned["X-Rights-Warning"] == "The licence of this image does not cover print (only web)."
+    assert AuditEntry.objects.filter(action="asset.download_original").latest("pk").after == {
+        "channel": "print", "warnings": ["The licence of this image does not cover print (only web)."]}
+    assert_error(api.get(detail_url(uid, "download"), {"channel": "tv"}), 400, "invalid", "Unknown channel “tv”")
+    settings.LUMEN_RIGHTS_ON_DOWNLOAD = "refuse"
+    assert_error(api.get(detail_url(uid, "download"), {"channel": "print"}), 451, "rights_not_covered",
+                 "does not cover print")
+    assert api.get(detail_url(uid, "download"), {"channel": "web"}).status_code == 200

@@ -2,8 +2,9 @@
 import pytest
 
 from assets import permissions
-from assets.models import Asset, AuditEntry
+from assets.models import Asset
 from assets.services.collections import add_to_collection, create_collection
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

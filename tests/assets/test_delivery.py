@@ -1,4 +1,5 @@
 """File delivery and the image template tags, through Django's test client on the real database and storage."""
+import hashlib
 import io
 import re
 
@@ -7,10 +8,13 @@ from django.template import Context, Template
 from django.urls import reverse
 from PIL import Image
 
-from assets.models import Asset, AuditEntry
+from assets.models import Asset
 from assets.renditions import ensure_default_renditions
+from assets.services.editing import edit_metadata
 from assets.services.ingest import ingest_file
 from assets.templatetags.asset_images import rendition_url
+from core.models import AuditEntry
+from support import exiftool
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +67,9 @@ def test_a_rendition_url_naming_its_file_is_served_with_immutable_private_cachin
     assert response["Content-Type"] == "image/webp"
     assert response["Cache-Control"] == "private, max-age=31536000, immutable"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["ETag"] == f'"{rendition.content_token}"'
+    assert response["ETag"].startswith(f'"{rendition.content_token}-m'), "the file and the metadata written in"
     body = b"".join(response.streaming_content)
-    assert body == rendition.file.read()
+    assert Image.open(io.BytesIO(body)).tobytes() == Image.open(rendition.file).tobytes(), "the same pixels"
     assert Image.open(io.BytesIO(body)).size == (640, 427)
 
 
@@ -98,7 +102,7 @@ def test_a_matching_etag_gets_304_with_the_same_headers(signed_in, ready):
 
 def test_equivalent_spellings_serve_the_same_rendition(signed_in, ready):
     response = signed_in.get(rendition_path(ready, " Format-WEBP|width-640|webpquality-80"))
-    assert response.status_code == 200 and response["ETag"] == f'"{webp_640(ready).content_token}"'
+    assert response.status_code == 200 and response["ETag"].startswith(f'"{webp_640(ready).content_token}-m')
 
 
 def test_a_rendition_not_made_yet_is_a_short_404(signed_in, actor):
@@ -139,11 +143,12 @@ def test_original_downloads_as_an_attachment_and_is_audited(signed_in, actor, us
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["ETag"] == f'"{version.sha256}"'
+    assert response["ETag"].startswith(f'"{version.sha256}-m'), "the stored file and the metadata written in"
     assert response["Content-Disposition"] == (
         "attachment; filename*=utf-8''%C3%9Cnter_den_Linden.png"
     )
-    assert b"".join(response.streaming_content) == png("maroon", (900, 600))
+    served = b"".join(response.streaming_content)
+    assert Image.open(io.BytesIO(served)).tobytes() == Image.open(io.BytesIO(png("maroon", (900, 600)))).tobytes()
     entry = AuditEntry.objects.get(action="asset.download_original")
     assert (entry.actor, entry.asset, entry.object_id, entry.ip_address) == (user, asset, str(version.pk), "10.1.2.3")
 
@@ -212,3 +217,42 @@ def test_rendition_url_takes_an_asset_a_version_or_a_rendition(ready):
     with pytest.raises(ValueError):
         rendition_url(ready, "width-640|format-gif")
 
+
+def test_originals_and_renditions_carry_the_current_details_and_their_etags_follow(signed_in, ready, actor):
+    """One mechanism for both: edit the details, and the next download of either carries them, under a new ETag;
+    the rendition URL's token changes too, so no browser keeps the old copy for a year."""
+    jpeg = ready.current_version.renditions.get(spec="width-320|format-jpeg")
+    old_url, old_original = rendition_url(jpeg), signed_in.get(original_path(ready))
+    old_rendition = signed_in.get(old_url)
+    assert exiftool(b"".join(old_rendition.streaming_content))["XMP-dc:Title"] == "A teal square"
+    edit_metadata(ready, actor=actor, title="Teal, edited", creator="Ana Lima", copyright="© Ana Lima",
+                  keywords=["teal"])
+    jpeg = type(jpeg).objects.select_related("version__asset").get(pk=jpeg.pk)
+    new_url = rendition_url(jpeg)
+    assert new_url != old_url, "the content token names the metadata revision"
+    stale = signed_in.get(old_url)
+    assert stale["Cache-Control"] == "private, no-cache" and stale["ETag"] != old_rendition["ETag"]
+    for response in (signed_in.get(new_url), signed_in.get(original_path(ready))):
+        read = exiftool(b"".join(response.streaming_content))
+        assert (read["XMP-dc:Title"], read["IFD0:Artist"], read["IFD0:Copyright"], read["XMP-dc:Subject"]) == (
+            "Teal, edited", "Ana Lima", "© Ana Lima", ["teal"])
+    assert signed_in.get(original_path(ready))["ETag"] != old_original["ETag"]
+    assert signed_in.get(original_path(ready), HTTP_IF_NONE_MATCH=old_original["ETag"]).status_code == 200
+    current = signed_in.get(original_path(ready))["ETag"]
+    assert signed_in.get(original_path(ready), HTTP_IF_NONE_MATCH=current).status_code == 304
+
+
+def test_the_untouched_original_is_the_stored_file_for_those_who_may_change_it(signed_in, client, ready, actor,
+                                                                               make_user, make_collection):
+
+    version = ready.current_version
+    response = signed_in.get(original_path(ready), {"untouched": "1"})
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == version.sha256 and response["ETag"] == f'"{version.sha256}"'
+    entry = AuditEntry.objects.filter(action="asset.download_original").latest("pk")
+    assert entry.after == {"untouched": True}
+    viewer = make_user("viewer")
+    ready.collections.add(make_collection("Shared", viewer="viewer"))
+    client.force_login(viewer)
+    assert client.get(original_path(ready)).status_code == 200, "a viewer downloads the copy with the details"
+    assert client.get(original_path(ready), {"untouched": "1"}).status_code == 404

@@ -6,16 +6,23 @@ import zlib
 
 import numpy as np
 import pytest
-from medical_samples import (IDENTIFIERS, IDENTIFYING_VALUES, nibabel_file, pydicom_file, synthetic_dicom,
-                             synthetic_nifti)
 
-from assets.services.inspect import IngestError, inspect_image
+from assets.services.inspect import inspect_image
 from assets.services.medical import decode_preview, preview_image, sniff_medical
 from assets.services.medical.deidentify import IDENTIFIER_KEYWORDS, PROFILE_KEYWORDS
+from core.refusals import Refused
+from medical_samples import (
+    IDENTIFIERS,
+    IDENTIFYING_VALUES,
+    nibabel_file,
+    pydicom_file,
+    synthetic_dicom,
+    synthetic_nifti,
+)
 
 
 def refusal(data):
-    with pytest.raises(IngestError) as refused:
+    with pytest.raises(Refused) as refused:
         inspect_image(data)
     return refused.value
 
@@ -96,7 +103,7 @@ def test_truncated_dicom_files_are_refused_as_corrupt():
     for data in (whole[: len(whole) * 3 // 4], pydicom_file("MR_truncated.dcm").read_bytes()):
         refused = refusal(data)
         assert (refused.status, refused.code) == (400, "corrupt")
-        assert "truncated" in refused.message
+        assert "incomplete" in refused.message
 
 
 def test_truncated_nifti_files_are_refused_as_corrupt():
@@ -105,7 +112,7 @@ def test_truncated_nifti_files_are_refused_as_corrupt():
     for data in (plain[:-1000], packed[: len(packed) * 3 // 4]):
         refused = refusal(data)
         assert (refused.status, refused.code) == (400, "corrupt")
-        assert "truncated" in refused.message
+        assert "incomplete" in refused.message
 
 
 def test_compressed_pixel_data_without_a_decoder_is_refused_with_advice_not_a_crash():

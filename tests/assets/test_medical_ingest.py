@@ -8,20 +8,26 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from medical_samples import (IDENTIFIERS, IDENTIFYING_VALUES, nibabel_file, pydicom_file, synthetic_dicom,
-                             synthetic_nifti)
 from PIL import Image
 from rest_framework.test import APIClient
-from support import wait_for
 
 from assets.models import Asset, AssetVersion
 from assets.renditions import default_specs
-from assets.services.audit import Actor
 from assets.services.ingest import ingest_file
-from assets.storage import read_stored
+from core.audit import Actor
+from core.storage import read_stored
 from enrichment.models import Capability, EnrichmentJob
 from enrichment.services.working_image import load_original
 from governance.services.rights import set_rights
+from medical_samples import (
+    IDENTIFIERS,
+    IDENTIFYING_VALUES,
+    nibabel_file,
+    pydicom_file,
+    synthetic_dicom,
+    synthetic_nifti,
+)
+from support import wait_for
 
 
 def ingest(data, filename, actor):

@@ -3,18 +3,17 @@ import io
 import json
 import struct
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image, features
 from PIL.TiffImagePlugin import IFDRational
 
 from assets.services.metadata import extract_metadata
+from support import SAMPLES
 
 pillow_heif = pytest.importorskip("pillow_heif")
 pillow_heif.register_heif_opener()
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "exif-samples"
 NORMALISED_KEYS = {
     "camera_make", "camera_model", "lens", "exposure_time", "f_number", "iso",
     "focal_length_mm", "taken_at", "gps", "orientation", "title", "caption", "keywords",
@@ -285,3 +284,43 @@ def test_image_without_metadata_gives_empty_results():
     buffer = io.BytesIO()
     Image.new("P", (4, 4)).save(buffer, "GIF")
     assert extract_from_bytes(buffer.getvalue()) == ({}, {"exif": {}, "iptc": {}, "xmp": {}})
+
+
+@pytest.mark.parametrize("path", samples("jpg/WWL_(Polaroid)_ION230.jpg"))
+def test_exif_strings_end_at_their_first_nul(path):
+    """The camera wrote "ION230", a NUL, then left-over bytes; the model is what comes before the NUL."""
+    with Image.open(path) as image:
+        assert image.getexif()[Tag.Model].startswith("ION230\x00")
+    assert extract_from_file(path)[0]["camera_model"] == "ION230"
+
+
+def test_exif_strings_written_in_utf8_are_read_as_utf8():
+    exif = Image.Exif()
+    exif[Tag.ImageDescription] = "Café au lait à Zürich".encode()
+    exif[Tag.Copyright] = b"Jane Doe\x00Editor Ltd"
+    normalised = extract_from_bytes(jpeg_bytes(exif))[0]
+    assert normalised["caption"] == "Café au lait à Zürich"
+    assert normalised["copyright"] == "Jane Doe Editor Ltd", "EXIF Copyright is photographer NUL editor"
+
+
+UTF8_DECLARED = ((1, 90), b"\x1b%G")
+
+
+@pytest.mark.parametrize("datasets, caption", [
+    ([UTF8_DECLARED, ((2, 120), "Café crème".encode() + b"\xff ok")], "Café crème\ufffd ok"),
+    ([((2, 120), "Zürich Hauptbahnhof, Gleis 5 – Abfahrt 7:4".encode() + "€".encode()[:2])],
+     "Zürich Hauptbahnhof, Gleis 5 – Abfahrt 7:4\ufffd"),
+    ([((1, 90), b"\x1b-A"), ((2, 120), "Café".encode("latin-1"))], "Café"),
+    ([((2, 120), "Prix: 5 € – Café".encode("cp1252"))], "Prix: 5 € – Café"),
+], ids=["declared-utf8-with-a-bad-byte", "utf8-cut-mid-character", "declared-latin1", "windows-1252"])
+def test_iptc_text_is_decoded_by_its_declared_charset_or_sensibly(datasets, caption):
+    assert extract_from_bytes(with_iptc(jpeg_bytes(), datasets))[0]["caption"] == caption
+
+
+@pytest.mark.parametrize("path", samples("heic/mobile/iphone_13_pro_max.HEIC"))
+def test_heic_orientation_is_the_cameras_not_the_decoders(path):
+    """pillow_heif rewrites the EXIF orientation to 1 because libheif applies the rotation box as it decodes; the
+    metadata reports what the camera recorded."""
+    with Image.open(path) as image:
+        assert image.getexif()[Tag.Orientation] == 1 and image.size == (3024, 4032)
+    assert extract_from_file(path)[0]["orientation"] == 6

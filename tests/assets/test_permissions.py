@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from assets import permissions
-from assets.models import Asset, AssetVersion, Collection, Rendition
-from governance.models import CollectionRole, UsageRights
+from assets.models import Asset, AssetVersion, Collection, CollectionRole, Rendition
+from governance.models import UsageRights
 
 pytestmark = pytest.mark.django_db
 

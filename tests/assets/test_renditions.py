@@ -256,3 +256,36 @@ def test_an_undecodable_original_raises_a_clear_error(actor):
         assert not version.renditions.exists()
     finally:
         default_storage.delete(name)
+
+
+@pytest.mark.parametrize("fmt, size", [("JPEG", (200, 20000)), ("GIF", (30, 40000)), ("PNG", (90, 20000))])
+def test_very_long_images_get_every_preview_within_each_formats_limits(actor, fmt, size):
+    """WebP stops at 16,383 pixels a side: a 200×20000 strip was once accepted and left without previews."""
+    version = ingest_bytes(encoded(Image.new("RGB", size, "teal"), fmt), f"strip.{fmt.lower()}", actor)
+    renditions = ensure_default_renditions(version)
+    assert sorted(r.spec for r in renditions) == sorted(str(spec) for spec in default_specs())
+    for rendition in renditions:
+        image = opened(rendition)
+        assert image.size == (rendition.width, rendition.height)
+        assert max(image.size) <= 4096, "a width-… preview is at most 4096 pixels tall"
+        assert image.width / image.height == pytest.approx(size[0] / size[1], rel=0.05)
+
+
+@pytest.mark.parametrize("spec, size", [
+    ("width-320|format-webp", (41, 4096)),
+    ("width-1280|format-jpeg", (41, 4096)),
+    ("original|format-webp", (164, 16383)),
+    ("original|format-jpeg", (200, 20000)),
+    ("max-800x600|format-avif", (6, 600)),
+])
+def test_plans_fit_the_format_and_cap_the_height_of_width_renditions(spec, size):
+    assert RenditionSpec.parse(spec).plan(200, 20000).size == size
+
+
+def test_a_heif_whose_exif_block_is_broken_still_renders(actor):
+    """Its EXIF cannot be parsed ("not a TIFF file"): the picture is still shown, upright as libheif decodes it."""
+    exif = b"Exif\x00\x00" + b"garbage, not a TIFF header" * 4
+    data = encoded(noise((120, 80), seed=11), "HEIF", exif=exif)
+    version = ingest_bytes(data, "broken-exif.heic", actor)
+    renditions = ensure_default_renditions(version)
+    assert {(r.width, r.height) for r in renditions} == {(120, 80)}

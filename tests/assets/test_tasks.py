@@ -9,12 +9,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image
-from support import wait_for
 
 from assets.models import Asset
 from assets.renditions import default_specs
 from assets.services.ingest import ingest_file
 from assets.tasks import process_version
+from support import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

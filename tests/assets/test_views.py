@@ -5,19 +5,24 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from assets.models import Asset, AuditEntry, Collection
+from assets import pagination
+from assets.models import Asset, Collection
 from assets.renditions import ensure_default_renditions
 from assets.services.collections import create_collection
-from assets.services.audit import SYSTEM, Actor
 from assets.services.ingest import add_version, ingest_file
+from core.audit import SYSTEM, Actor
+from core.models import AuditEntry
 from governance.services.roles import grant_role
 
 pytestmark = pytest.mark.django_db
 
 NOT_AN_IMAGE = b"hello, I am a text file pretending to be a JPEG\n"
+NEXT_LINK = re.compile(r'rel="next" href="([^"]+)"')
 LD_JSON = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
 
 
@@ -102,6 +107,21 @@ def test_library_filters_by_collection_slug(signed_in, actor):
     assert detail_url(inside) in page and detail_url(outside) not in page
 
 
+def test_pages_name_only_the_collections_the_user_has_a_role_on(signed_in, user, actor):
+    travel, secret = create_collection("Travel", actor=SYSTEM), create_collection("Secret merger", actor=SYSTEM)
+    grant_role(travel, "contributor", actor=SYSTEM, user=user)
+    asset = ingest_png(actor, "teal", collections=[travel, secret])  # their own upload, filed in both
+    pages = [reverse("assets:collections"), reverse("assets:library"), detail_url(asset), reverse("assets:upload"),
+             reverse("assets:bulk_upload"), reverse("search:search") + "?q=teal"]
+    for url in pages:
+        page = signed_in.get(url).content.decode()
+        assert "Secret merger" not in page and "secret-merger" not in page, url
+    assert "Travel" in signed_in.get(detail_url(asset)).content.decode()
+    assert f'<option value="{travel.slug}">Travel</option>' in signed_in.get(reverse("assets:library")).content.decode()
+    hidden = signed_in.get(reverse("assets:library"), {"collection": secret.slug}).content.decode()
+    assert "There is no collection with that slug or id." in hidden  # as for a slug that does not exist
+
+
 def test_library_shows_filter_errors_instead_of_failing(signed_in, actor):
     response = signed_in.get(reverse("assets:library"), {"date_from": "last tuesday"})
     assert response.status_code == 200
@@ -122,9 +142,37 @@ def test_library_paginates(signed_in, actor):
         ingest_file(io.BytesIO(png_bytes((index, 0, 0))), filename=f"red-{index}.png", actor=actor)
     first = signed_in.get(reverse("assets:library"))
     assert first.content.decode().count('class="asset-tile"') == 48
-    assert "Page 1 of 2" in first.content.decode()
-    second = signed_in.get(reverse("assets:library"), {"page": 2})
-    assert second.content.decode().count('class="asset-tile"') == 2
+    assert "50 assets" in first.content.decode()
+    following = NEXT_LINK.search(first.content.decode()).group(1).replace("&amp;", "&")
+    second = signed_in.get(reverse("assets:library") + following)
+    assert second.content.decode().count('class="asset-tile"') == 2 and not NEXT_LINK.search(second.content.decode())
+    assert "First page" in second.content.decode()
+    by_number = signed_in.get(reverse("assets:library"), {"page": 2, "ordering": "-taken_at"})
+    assert by_number.content.decode().count('class="asset-tile"') == 2 and "Page 2 of 2" in by_number.content.decode()
+    stale = signed_in.get(reverse("assets:library"), {"cursor": "not-a-cursor"})
+    assert stale.status_code == 404 and "start again from the first page" in stale.content.decode()
+
+
+def test_library_total_stops_counting_at_the_cap(signed_in, actor, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    for color in ("red", "green", "blue", "yellow"):
+        ingest_png(actor, color)
+    assert "3+ assets" in signed_in.get(reverse("assets:library")).content.decode()
+
+
+def test_library_queries_are_as_many_for_fifty_assets_as_for_five(signed_in, actor):
+    """Thumbnails, rights badges and links of a whole page come from a fixed number of queries."""
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as queries:
+            response = signed_in.get(reverse("assets:library"))
+        return response.content.decode().count("<picture"), len(queries)
+
+    for index in range(50):
+        ensure_default_renditions(ingest_file(io.BytesIO(png_bytes((index, 9, 9))), filename=f"{index}.png",
+                                              actor=actor).asset.current_version)
+        if index == 4:
+            five = queries_for_page()
+    assert five[0] == 5 and queries_for_page() == (48, five[1])
 
 
 def test_detail_shows_metadata_and_json_ld(signed_in, samples, actor):
@@ -146,7 +194,11 @@ def test_detail_query_count_does_not_grow_with_renditions(signed_in, actor, djan
     ensure_default_renditions(asset.current_version)
     with django_assert_max_num_queries(20):
         response = signed_in.get(detail_url(asset))
-    assert response.content.decode().count('download>') >= 1 + asset.current_version.renditions.count()
+    page = response.content.decode()
+    sizes = {(r.width, r.height) for r in asset.current_version.renditions.all()}
+    formats = {r.format for r in asset.current_version.renditions.all()}
+    assert page.count("download>") == 3 + len(sizes) * len(formats), "original, version as served and untouched, every size in each format"
+    assert "Small · 24 × 16" in page and "<code>width-" not in page, "sizes by name and dimensions, not spec codes"
 
 
 def test_detail_links_gps_to_openstreetmap(signed_in, samples, actor):
@@ -171,7 +223,9 @@ def test_processing_and_failed_states(signed_in, actor):
 
     Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.FAILED, status_detail="Could not make previews: boom")
     page = signed_in.get(detail_url(asset)).content.decode()
-    assert "Could not make previews: boom" in page
+    words, expert = page.split('<details class="expert-details"><summary>Expert details</summary>', 1)
+    assert "Previews could not be made from this file." in words and "boom" not in words
+    assert "Could not make previews: boom" in expert
     assert reverse("assets:status", kwargs={"uid": asset.uid}) not in page
 
 
@@ -193,7 +247,8 @@ def test_library_marks_tiles_waiting_for_previews_and_says_which_are_done(signed
         Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
 
     page = signed_in.get(reverse("assets:library")).content.decode()
-    assert f'data-uid="{waiting.uid}" data-processing>' in page and f'data-uid="{ready.uid}">' in page
+    assert re.search(f'<li class="asset-tile" data-uid="{waiting.uid}"[^>]* data-processing>', page)
+    assert re.search(f'<li class="asset-tile" data-uid="{ready.uid}"[^>]*"/api/assets/{ready.uid}/downloads/">', page)
     asked = [str(waiting.uid), str(ready.uid), str(theirs.uid), "not-a-uid"]
     assert signed_in.get(reverse("assets:statuses"), {"uid": asked}).json() == {"done": [str(ready.uid)]}
 
@@ -232,11 +287,13 @@ def test_upload_api_accepts_refuses_and_spots_duplicates(signed_in, user):
     created = signed_in.post(url, {"file": upload_of(png_bytes("maroon"), "maroon.png"), "collection": trip.pk})
     asset = Asset.objects.get()
     assert created.status_code == 201
-    assert created.json() == {"ok": True, "url": detail_url(asset), "title": "maroon", "duplicate": False}
+    assert created.json() == {"ok": True, "url": detail_url(asset), "title": "maroon", "duplicate": False,
+                              "message": "", "possible_duplicates": []}
     assert list(asset.collections.all()) == [trip]
 
     again = signed_in.post(url, {"file": upload_of(png_bytes("maroon"), "copy.png")})
     assert again.status_code == 200 and again.json()["duplicate"] is True and again.json()["url"] == detail_url(asset)
+    assert again.json()["message"] == "This file was already in the library as “maroon”."
 
     refused = signed_in.post(url, {"file": upload_of(NOT_AN_IMAGE, "evil.jpg")})
     assert refused.status_code == 415
@@ -245,6 +302,18 @@ def test_upload_api_accepts_refuses_and_spots_duplicates(signed_in, user):
     missing = signed_in.post(url, {})
     assert missing.status_code == 400 and missing.json()["ok"] is False
     assert Asset.objects.count() == 1
+
+
+def test_single_upload_of_a_known_file_into_a_collection_files_it_there_and_says_so(signed_in, user, actor):
+    asset = ingest_png(actor, "navy")
+    trip = create_collection("Trip", actor=SYSTEM)
+    grant_role(trip, "contributor", actor=SYSTEM, user=user)
+    response = signed_in.post(reverse("assets:upload"), {"file": upload_of(png_bytes("navy"), "again.png"),
+                                                         "collection": trip.pk}, follow=True)
+    assert response.redirect_chain[-1][0] == detail_url(asset)
+    assert "This file was already in the library as “navy”; added it to “Trip”." in response.content.decode()
+    assert list(asset.collections.all()) == [trip]
+    assert AuditEntry.objects.filter(action="asset.add_to_collection", asset=asset, actor=user).exists()
 
 
 def test_upload_api_passes_the_blur_faces_choice(signed_in):
@@ -305,3 +374,66 @@ def test_collections_list_and_create(signed_in, actor):
 
     duplicate = signed_in.post(url, {"name": "portraits"})
     assert duplicate.status_code == 400 and "already exists" in duplicate.content.decode()
+
+
+def test_the_asset_page_edits_its_details(signed_in, actor, make_user, client):
+    asset = ingest_png(actor, "navy")
+    ensure_default_renditions(asset.current_version)
+    page = signed_in.get(detail_url(asset)).content.decode()
+    assert "Edit details" in page and 'name="alt_text"' in page
+    response = signed_in.post(reverse("assets:edit", kwargs={"uid": asset.uid}), {
+        "title": "Navy square", "caption": "", "alt_text": "A dark blue square", "keywords": "blue, square, Blue",
+        "creator": "Ana", "credit": "", "copyright": "© Ana"}, follow=True)
+    page = response.content.decode()
+    assert "Details saved; downloads now carry them." in page
+    asset = Asset.objects.get(pk=asset.pk)
+    assert (asset.title, asset.keywords, asset.alt_text, asset.copyright) == (
+        "Navy square", ["blue", "square"], "A dark blue square", "© Ana")
+    assert 'alt="A dark blue square"' in page, "the alt text is what the preview says to screen readers"
+    invalid = signed_in.post(reverse("assets:edit", kwargs={"uid": asset.uid}), {"title": "x" * 501, "keywords": ""})
+    assert invalid.status_code == 400 and "at most 500 characters" in invalid.content.decode()
+    client.force_login(make_user("stranger"))
+    assert client.post(reverse("assets:edit", kwargs={"uid": asset.uid}), {"title": "Mine"}).status_code == 404
+
+
+def test_a_download_the_rights_do_not_cover_shows_a_warning_first(signed_in, actor, user):
+    from datetime import date
+
+    from governance.services.rights import set_rights
+
+    asset = ingest_png(actor, "coral")
+    ensure_default_renditions(asset.current_version)
+    set_rights(asset, actor=actor, licence_type="royalty_free", expires_on=date(2020, 1, 31))
+    page = signed_in.get(detail_url(asset)).content.decode()
+    assert "The licence of this image expired on 31 January 2020. Downloads show this warning first." in page
+    original = reverse("assets:original", kwargs={"uid": asset.uid, "number": 1})
+    warning = signed_in.get(original, {"channel": "print"})
+    assert warning.status_code == 200 and warning["Content-Type"].startswith("text/html")
+    text = warning.content.decode()
+    assert "The licence of this image expired on 31 January 2020." in text and "Download anyway" in text
+    assert not AuditEntry.objects.filter(action="asset.download_original").exists()
+    anyway = signed_in.get(original, {"channel": "print", "confirmed": "1"})
+    assert anyway["Content-Disposition"].startswith("attachment")
+    assert AuditEntry.objects.get(action="asset.download_original").after["warnings"] == [
+        "The licence of this image expired on 31 January 2020."]
+    rendition = asset.current_version.renditions.get(spec="width-320|format-jpeg")
+    url = reverse("assets:rendition", kwargs={"uid": asset.uid, "number": 1, "spec": rendition.spec})
+    assert signed_in.get(url)["Content-Type"] == "image/jpeg", "shown in pages without a word"
+    assert "Download anyway" in signed_in.get(url, {"download": "1"}).content.decode()
+    assert signed_in.get(url, {"download": "1", "confirmed": "1"})["Content-Disposition"].startswith("attachment")
+
+
+def test_bulk_upload_sends_keywords_and_rights(signed_in, user):
+    url = reverse("assets:upload_api")
+    page = signed_in.get(reverse("assets:bulk_upload")).content.decode()
+    assert "Usage rights for every new image" in page and 'name="rights-licence_type"' in page
+    rights = json.dumps({"licence_type": "owned", "holder": "Lumen", "channels": ["web"], "territories": ["fr"]})
+    created = signed_in.post(url, {"file": upload_of(png_bytes("gold"), "gold.png"), "keywords": "gold, batch",
+                                   "rights": rights})
+    asset = Asset.objects.get()
+    assert created.status_code == 201 and asset.keywords == ["gold", "batch"]
+    assert (asset.usage_rights.holder, asset.usage_rights.territories) == ("Lumen", ["FR"])
+    wrong = signed_in.post(url, {"file": upload_of(png_bytes("silver"), "silver.png"),
+                                 "rights": json.dumps({"licence_type": "owned", "channels": ["radio"]})})
+    assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_rights"
+    assert "channels" in wrong.json()["message"]

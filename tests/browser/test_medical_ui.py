@@ -2,6 +2,7 @@
 shows the preview and the medical facts, in real headless Chromium against a live server and a real worker."""
 import numpy as np
 import pytest
+
 from medical_samples import nibabel_file, synthetic_dicom
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

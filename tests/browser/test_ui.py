@@ -96,7 +96,7 @@ def test_bulk_upload_then_asset_page(signed_in_page, live_server, celery_worker,
 def test_governance_links_sit_in_the_more_menu_and_fit_a_phone(signed_in_page, live_server, user, tmp_path):
     """A moderator finds the moderation queue under "More"; the opened menu still fits a 375px screen."""
     from assets.models import Collection
-    from assets.services.audit import SYSTEM
+    from core.audit import SYSTEM
     from governance.services.roles import grant_role
 
     grant_role(Collection.objects.create(name="News", slug="news"), "moderator", actor=SYSTEM, user=user)
@@ -117,3 +117,23 @@ def test_governance_links_sit_in_the_more_menu_and_fit_a_phone(signed_in_page, l
     page.wait_for_url("**/moderation/")
     assert page.locator(".nav-more summary.current").count() == 1
     assert_fits_phone(page, tmp_path / "moderation-phone.png")
+
+
+def test_bulk_upload_waits_out_the_upload_budget_and_loses_nothing(signed_in_page, live_server, celery_worker,
+                                                                   settings, new_image, tmp_path):
+    """Past the ``upload`` budget the server answers 429 with Retry-After; the page waits and sends again."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "upload": "2/s"}}
+    files = []
+    for n in range(5):
+        files.append(tmp_path / f"budget-{n}.png")
+        files[-1].write_bytes(new_image("PNG"))
+    page = signed_in_page
+    refused = []
+    page.on("response", lambda response: response.status == 429 and refused.append(response.headers["retry-after"]))
+    page.goto(f"{live_server.url}/upload/bulk/")
+    page.set_input_files("#bulk-files", files)
+    wait_for_uploads(page)
+    states = page.eval_on_selector_all(".upload-row", "rows => rows.map(r => r.dataset.state)")
+    assert states == ["done"] * 5 and refused, (states, refused)
+    assert "5 uploaded" in page.locator("#upload-summary").inner_text()

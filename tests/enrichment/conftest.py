@@ -42,8 +42,17 @@ def version_with_rendition(actor, skimage_file):
     """
     from assets.services.ingest import ingest_file
 
-    def make(name, *, width=None, anonymise_faces=False):
-        result = ingest_file(skimage_file(name), filename=f"{name}.jpg", actor=actor, anonymise_faces=anonymise_faces)
+    def make(name, *, width=None, anonymise_faces=False, collections=()):
+        """``name``: a skimage sample, or a PIL image (uploaded as a JPEG)."""
+        if isinstance(name, Image.Image):
+            upload = io.BytesIO()
+            name.convert("RGB").save(upload, "JPEG", quality=92)
+            upload.seek(0)
+            name = "image"
+        else:
+            upload = skimage_file(name)
+        result = ingest_file(upload, filename=f"{name}.jpg", actor=actor, anonymise_faces=anonymise_faces,
+                             collections=collections)
         version = result.version
         with version.file.open("rb") as original:
             image = Image.open(original).convert("RGB")

@@ -23,8 +23,9 @@ from enrichment.adapters import (
     TextRecognizer,
     to_rgb,
 )
+from enrichment.adapters import ocr as ocr_module
+from support import MODELS as MODEL_DIR
 
-MODEL_DIR = Path(__file__).resolve().parents[3] / "shared" / "models"
 needs_models = pytest.mark.skipif(
     not (MODEL_DIR / "mobilenetv2-12-int8.onnx").is_file(), reason=f"shared models not found at {MODEL_DIR}"
 )
@@ -271,6 +272,9 @@ def test_faces_fall_back_to_haar_without_yunet(tmp_path, astronaut, chelsea):
 # --- OCR ----------------------------------------------------------------------------
 
 
+real_load = ocr_module._load
+
+
 @pytest.fixture(scope="module")
 def ocr():
     return TextRecognizer()
@@ -286,6 +290,18 @@ def test_ocr_reads_printed_page(ocr):
         assert isinstance(line, TextLine) and 0 <= line.score <= 1 and len(line.points) == 4
         x, y, w, h = line.box
         assert x >= 0 and y >= 0 and x + w <= page.width + 1 and y + h <= page.height + 1
+
+
+def test_ocr_runs_its_reader_only_where_the_presence_check_finds_text(ocr, chelsea, monkeypatch):
+    """The cat photo has no text: the cheap detector pass says so and the full reader is never loaded or run."""
+    def bgr(image):
+        return np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
+
+    assert ocr.shows_text(bgr(sample("page")))
+    assert not ocr.shows_text(bgr(chelsea))
+    monkeypatch.setattr(ocr_module, "_load", lambda models_dir, presence_check=False: (
+        real_load(models_dir, presence_check) if presence_check else pytest.fail("the full reader ran")))
+    assert ocr.read(chelsea) == []
 
 
 def test_ocr_handwriting_sample_runs(ocr):

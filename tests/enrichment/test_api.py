@@ -4,8 +4,8 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from assets.models import AuditEntry
-from enrichment.models import Capability, LabelDecision, MachineLabel
+from core.models import AuditEntry
+from enrichment.models import LabelDecision, MachineLabel
 from enrichment.services.capabilities import PIPELINE
 from enrichment.services.jobs import run_step
 from ontology.models import Concept
@@ -41,7 +41,7 @@ def test_summary_lists_jobs_labels_boxes_and_models(client, astronaut, django_as
     jobs = {job["capability"]: job for job in body["jobs"]}
     assert set(jobs) == set(PIPELINE)
     assert jobs["classify"]["status"] == "done" and jobs["classify"]["latency_ms"] > 0
-    assert jobs["clip"]["status"] == "skipped" and "CLIP disabled" in jobs["clip"]["detail"]
+    assert jobs["clip"]["status"] == "skipped" and "Not set up on this server" in jobs["clip"]["detail"]
     person = next(label for label in body["labels"] if label["concept"]["name"] == "person.n.01")
     assert person["source"] == "detect" and 0 < person["confidence"] <= 1 and len(person["box"]) == 4
     assert "organism" in [concept["label"] for concept in person["broader"]]
@@ -51,6 +51,9 @@ def test_summary_lists_jobs_labels_boxes_and_models(client, astronaut, django_as
     assert {e["capability"]: e["dimensions"] for e in body["embeddings"]} == {"similarity": 1280}
     models = {model["id"]: model for model in body["models"]}
     assert person["model"] in models and all(len(m["file_sha256"]) == 64 for m in models.values())
+    guesses = [guess["confidence"] for guess in body["guesses"]]
+    assert body["weak_labels"] == len(guesses) > 0 and guesses == sorted(guesses, reverse=True)
+    assert max(guesses) < 0.5 <= min(label["confidence"] for label in body["labels"] if not label["rejected"])
 
 
 def test_people_add_and_reject_labels(client, astronaut):

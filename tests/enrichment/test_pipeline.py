@@ -8,10 +8,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image, ImageOps
 
-from assets.models import Asset, AuditEntry, Collection
+from assets.models import Asset, Collection
 from assets.renditions import untransformed
-from assets.services.collections import add_to_collection, set_face_policy
+from assets.services.collections import add_to_collection
+from assets.services.face_policy import set_face_policy
 from assets.services.ingest import add_version, ingest_file, restore_version
+from core.models import AuditEntry
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
 from enrichment.services import reject_label
 from enrichment.services.capabilities import PIPELINE

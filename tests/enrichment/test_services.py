@@ -1,27 +1,35 @@
 """Enrichment services in-process on real models and Postgres: storage, idempotency, decisions, model runs."""
+import logging
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from assets.models import Asset, AuditEntry, Collection
+from assets.models import Asset
+from assets.services import processing
+from core.models import AuditEntry
 from enrichment.adapters.base import ModelInfo
+from enrichment.adapters.colours import PALETTE
 from enrichment.models import (
     Capability,
+    ColourPalette,
     Detection,
     Embedding,
     EnrichmentJob,
+    FaceDescriptor,
     LabelDecision,
     MachineLabel,
     ModelRun,
     ModerationResult,
     OcrText,
+    RecognisedCollection,
 )
 from enrichment.services import activate_model, add_label, reject_label, undo_rejection
-from enrichment.services.anonymise import anonymisation_applies, blur_regions
-from enrichment.services.capabilities import CLIP_DISABLED, PIPELINE
+from enrichment.services.anonymise import blur_regions
+from enrichment.services.capabilities import CLASS_LIMIT, CLIP_DISABLED, MIN_CLASS_PROBABILITY, PIPELINE
 from enrichment.services.jobs import run_step
 from enrichment.services.model_runs import model_run
-from enrichment.services.pipeline import blur_faces, face_redactor
+from enrichment.services.pipeline import blur_faces
 from enrichment.summary import summarise
 from ontology.models import Concept
 
@@ -37,8 +45,23 @@ def job(version, capability):
 def result_counts(version):
     return {
         model.__name__: model.objects.filter(version=version).count()
-        for model in (MachineLabel, Detection, OcrText, ModerationResult, Embedding)
+        for model in (MachineLabel, Detection, OcrText, ModerationResult, Embedding, ColourPalette, FaceDescriptor)
     }
+
+
+def test_a_job_keeps_the_cpu_time_and_cost_of_its_inference_and_logs_the_event(version_with_rendition, settings,
+                                                                              caplog):
+    settings.LUMEN_CPU_HOUR_PRICE = 3600.0  # one unit per CPU second: the cost reads as CPU seconds
+    version = version_with_rendition("chelsea")
+    with caplog.at_level(logging.INFO, logger="enrichment.services.jobs"):
+        run_step(Capability.DETECT, [version])
+
+    done = job(version, Capability.DETECT)
+    assert done.cpu_ms > 0 and done.cost == pytest.approx(done.cpu_ms / 1000)
+    [event] = [record for record in caplog.records if getattr(record, "event", None) == "inference"]
+    assert (event.capability, event.model, event.model_version, event.outcome, event.version_id) == (
+        "detect", done.model.name, done.model.version, "done", version.pk)
+    assert event.ms == pytest.approx(done.latency_ms, abs=0.01) and event.cost == done.cost
 
 
 def test_classify_labels_a_cat_and_stores_the_similarity_vector(version_with_rendition):
@@ -48,7 +71,10 @@ def test_classify_labels_a_cat_and_stores_the_similarity_vector(version_with_ren
     done = job(version, Capability.CLASSIFY)
     assert done.status == Status.DONE and done.latency_ms > 0 and done.attempts == 1
     labels = MachineLabel.objects.filter(version=version).select_related("concept")
-    assert 1 <= len(labels) <= 5 and all(label.confidence >= 0.05 for label in labels)
+    # What the classifier knew: every class down to MIN_CLASS_PROBABILITY, at most CLASS_LIMIT.
+    assert 3 <= len(labels) <= CLASS_LIMIT and all(label.confidence >= MIN_CLASS_PROBABILITY for label in labels)
+    assert labels[0].confidence > 0.3 and sum(label.confidence for label in labels) > 0.9
+    assert labels[len(labels) - 1].confidence < 0.05  # below the old cut: kept for search to weigh
     cat = Concept.objects.get(name="cat.n.01")
     top = labels[0].concept
     assert cat.pk in top.ancestors
@@ -71,6 +97,17 @@ def test_detector_boxes_are_in_displayed_pixels_and_labels_keep_the_best_box(ver
     assert label.confidence == pytest.approx(person.score) and label.box == [person.x, person.y, person.w, person.h]
 
 
+def test_colours_are_named_from_the_palette_with_their_shares(version_with_rendition):
+    version = version_with_rendition("coffee")  # a red cup and saucer on brown wood, white foam and wall
+    run_step(Capability.COLOURS, [version])
+    palette = ColourPalette.objects.get(version=version).colours
+    names = [colour["name"] for colour in palette]
+    assert set(names) <= set(PALETTE) and len(names) == len(set(names))
+    assert sum(colour["share"] for colour in palette) == pytest.approx(1, abs=0.01)
+    assert {"red", "brown"} & set(names[:3]) and all(colour["hex"].startswith("#") for colour in palette)
+    assert job(version, Capability.COLOURS).detail.startswith(names[0])
+
+
 def test_faces_and_text(version_with_rendition):
     astronaut, page = version_with_rendition("astronaut"), version_with_rendition("page", width=384)
     run_step(Capability.FACES, [astronaut, page])
@@ -87,16 +124,21 @@ def test_faces_and_text(version_with_rendition):
 
 
 @pytest.mark.parametrize("capability", PIPELINE)
-def test_running_a_capability_twice_stores_the_same_rows(version_with_rendition, capability, settings):
+def test_running_a_capability_twice_stores_the_same_rows(version_with_rendition, capability, settings,
+                                                         make_collection):
     settings.LUMEN_CLIP_ENABLED, settings.LUMEN_CLIP_PRETRAINED = True, ""  # random weights: vectors only
-    version = version_with_rendition("page" if capability == Capability.OCR else "astronaut")
+    family = make_collection("Family")
+    RecognisedCollection.objects.create(collection=family)
+    version = version_with_rendition("page" if capability == Capability.OCR else "astronaut", collections=[family])
+    if capability == Capability.PEOPLE:
+        run_step(Capability.FACES, [version])  # recognition reads the faces found
     run_step(capability, [version])
     first = result_counts(version)
     assert any(first.values())
     run_step(capability, [version])
     assert result_counts(version) == first
     assert job(version, capability).attempts == 2
-    assert EnrichmentJob.objects.filter(version=version).count() == 1
+    assert EnrichmentJob.objects.filter(version=version, capability=capability).count() == 1
 
 
 def test_clip_is_skipped_without_weights(version_with_rendition, settings):
@@ -232,15 +274,6 @@ def test_blur_regions_wipes_detail_in_the_padded_box_only():
     assert np.array_equal(blurred[:, :80], before[:, :80]) and np.array_equal(blurred[:30], before[:30])
 
 
-def test_policy_comes_from_the_upload_or_any_collection(version_with_rendition):
-    plain = version_with_rendition("coffee").asset
-    assert not anonymisation_applies(plain)
-    assert anonymisation_applies(version_with_rendition("astronaut", anonymise_faces=True).asset)
-    private = Collection.objects.create(name="Staff", slug="staff", anonymise_faces=True)
-    plain.collections.add(private)
-    assert anonymisation_applies(plain)
-
-
 def edge_energy(image, box):
     x, y, w, h = (int(v) for v in box)
     grey = np.asarray(image.crop((x, y, x + w, y + h)).convert("L"), np.float64)
@@ -248,12 +281,13 @@ def edge_energy(image, box):
 
 
 def test_face_redactor_finds_faces_on_the_image_it_is_given_and_blurs_them(version_with_rendition):
+    """Processing asks for the redactor through ``assets.signals.face_redactor_wanted``; enrichment answers."""
     version = version_with_rendition("astronaut", anonymise_faces=True)
     with version.file.open("rb") as original:
         upright = Image.open(original).convert("RGB")
         upright.load()
 
-    blurred = face_redactor(version)(upright)
+    blurred = processing.face_redactor(version)(upright)
 
     face = Detection.objects.get(version=version, kind=Detection.Kind.FACE)
     box = (face.x, face.y, face.w, face.h)
@@ -263,7 +297,7 @@ def test_face_redactor_finds_faces_on_the_image_it_is_given_and_blurs_them(versi
     half = upright.resize((upright.width // 2, upright.height // 2))
     half_blurred = blur_faces(half, boxes=[box], displayed_size=upright.size)
     assert edge_energy(half_blurred, [v / 2 for v in box]) < edge_energy(half, [v / 2 for v in box]) / 3
-    assert face_redactor(version_with_rendition("coffee")) is None
+    assert processing.face_redactor(version_with_rendition("coffee")) is None, "no policy, no redactor"
 
 
 def test_summary_reads_in_a_fixed_number_of_queries(version_with_rendition, actor, django_assert_max_num_queries):

@@ -1,18 +1,28 @@
-"""Capability tasks on the real worker: routing, idempotent re-runs, no retry for bad input, retry for I/O."""
+"""Capability tasks on the real worker: routing, idempotent re-runs, no retry for bad input, retry for I/O, bounded
+memory on thin and damaged images."""
+import io
 import os
+import threading
+from pathlib import Path
 
+import numpy as np
 import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
-from assets.models import AuditEntry
-from assets.storage import SourceUnavailable
+from assets.models import Asset
+from assets.services.ingest import ingest_file
+from core.models import AuditEntry
+from core.refusals import Refused
+from core.storage import SourceUnavailable
 from dam.celery import app
 from enrichment import tasks
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
 from enrichment.services.capabilities import PIPELINE, STEPS
 from enrichment.services.working_image import working_rendition
+from mutations import encoded, mutated_uploads
 from support import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("concepts")]
@@ -179,3 +189,79 @@ def test_when_the_pipeline_task_gives_up_its_unfinished_jobs_say_why_and_the_ass
                for status, detail in reasons.values())
     version.asset.refresh_from_db()
     assert version.asset.moderation_state == version.asset.Moderation.PENDING  # fail closed
+
+
+# Every worker child, at its highest, stays under this: with all models loaded a child holds ~1.0-1.3 GB; a 450x1 JPEG
+# took one to 10.5 GB in OCR before shapes were bounded (issue 15).
+PEAK_CHILD_RSS_MB = 2500
+
+
+def thin_images():
+    """The shapes that blew up OCR: strips 1-2 px thin, one turned upright by its EXIF orientation, and a 32:1 banner."""
+    rng = np.random.default_rng(15)
+
+    def noise(width, height):
+        return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype="uint8"), "RGB")
+
+    sideways = Image.Exif()
+    sideways[0x0112] = 6
+    return {
+        "sideways-450x1.jpg": encoded(noise(450, 1), "JPEG", exif=sideways.tobytes()),
+        "1x450.png": encoded(noise(1, 450), "PNG"),
+        "2x450.jpg": encoded(noise(2, 450), "JPEG"),
+        "450x2.jpg": encoded(noise(450, 2), "JPEG"),
+        "banner-1280x40.jpg": encoded(noise(1280, 40), "JPEG"),
+    }
+
+
+class PeakRss:
+    """The highest resident memory any child of the worker reached (the kernel's high-water mark, sampled)."""
+
+    def __init__(self, worker_pid):
+        self.worker_pid, self.peak_mb, self.children = worker_pid, 0.0, set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self):
+        while not self.stopped.wait(0.25):
+            for child in Path(f"/proc/{self.worker_pid}/task/{self.worker_pid}/children").read_text().split():
+                self.children.add(child)
+                try:
+                    status = Path(f"/proc/{child}/status").read_text()
+                except OSError:
+                    continue  # recycled meanwhile
+                hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+                self.peak_mb = max(self.peak_mb, int(hwm.split()[1]) / 1024)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+
+
+def test_thin_and_damaged_images_keep_worker_memory_bounded_and_the_worker_serving(
+        actor, celery_worker, settle, skimage_file):
+    uploads = list(thin_images().items()) + list(mutated_uploads(count=25, seed=15))
+    with PeakRss(celery_worker.pid) as memory:
+        versions = {}
+        for name, data in uploads:
+            try:
+                versions[name] = ingest_file(io.BytesIO(data), filename=name, actor=actor).version
+            except Refused:
+                continue  # refused in words at upload: covered by tests/assets/test_ingest.py
+        for version in versions.values():
+            settle(version, timeout=900)
+        page = settle(ingest_file(skimage_file("page"), filename="page.jpg", actor=actor).version)
+
+    assert memory.peak_mb < PEAK_CHILD_RSS_MB, f"a worker child reached {memory.peak_mb:.0f} MB"
+    assert len(versions) >= 15  # most damaged files are accepted, so their pixels reach the models
+    strip = versions["sideways-450x1.jpg"]
+    assert Asset.objects.get(pk=strip.asset_id).status == Asset.Status.READY
+    assert job(strip, Capability.OCR).status == Status.SKIPPED
+    assert "too thin" in job(strip, Capability.OCR).detail
+    assert job(versions["banner-1280x40.jpg"], Capability.OCR).status in (Status.DONE, Status.SKIPPED)
+    assert job(page, Capability.OCR).status == Status.DONE  # the worker still serves, and reads text
+    assert "segmentation" in OcrText.objects.get(version=page).text.lower()

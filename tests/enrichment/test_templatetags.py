@@ -26,15 +26,18 @@ def test_panel_shows_what_was_found_and_why(version_with_rendition, actor):
 
     html = render_panel(version.asset)
 
-    assert "Checked, nothing flagged" in html and "unsafe score" in html
+    assert "Checked, nothing flagged" in html and "% likely to be unsafe" in html
     boxes = re.findall(r'class="box box-(object|face)" style="left: ([\d.]+)%; top: ([\d.]+)%; width: ([\d.]+)%', html)
     assert ("face" in {kind for kind, *_ in boxes}) and "object" in {kind for kind, *_ in boxes}
     assert all(0 <= float(left) <= 100 and 0 < float(width) <= 100 for _, left, _, width in boxes)
     assert f"/files/{version.asset.uid}/v1/r/" in html  # the preview under the boxes
-    assert "yolox_nano.onnx" in html and "rejected by a person" in html and "organism" in html
-    for capability in ("Moderation", "Classification", "Object detection", "Face detection", "Text (OCR)"):
-        assert f'<th scope="row">{capability}</th>' in html
-    assert "CLIP disabled" in html
+    assert "rejected by a person" in html and "organism" in html
+    for step in ("Check for unsafe content", "Recognise what is shown", "Find objects", "Find faces",
+                 "Read text in the image", "Find it by description"):
+        assert f'<th scope="row">{step}</th>' in html
+    assert "Not set up on this server" in html and "LUMEN_CLIP_ENABLED" not in html
+    words, expert = html.split('<details class="expert-details">')
+    assert "yolox_nano.onnx" in expert and ".onnx" not in words, "model files only in the expert details"
 
 
 def test_panel_before_enrichment(version_with_rendition):

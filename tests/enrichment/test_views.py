@@ -3,12 +3,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assets.models import AuditEntry, Collection
-from assets.services.audit import SYSTEM
+from assets.models import Collection
 from assets.services.collections import add_to_collection
+from core.audit import SYSTEM
+from core.models import AuditEntry
 from enrichment.models import Capability, LabelDecision, MachineLabel
 from enrichment.services import reject_label
 from enrichment.services.jobs import run_step
+from enrichment.summary import SHOWN_FROM, summarise
 from governance.services.roles import grant_role
 from ontology.models import Concept
 
@@ -56,6 +58,26 @@ def test_a_viewer_sees_no_review_forms_and_may_not_post_them(cat, client, django
     assert not LabelDecision.objects.exists()
 
 
+def test_the_page_shows_sure_labels_and_keeps_the_models_weaker_guesses_behind_a_disclosure(
+        cat, client, django_user_model):
+    summary = summarise(cat.asset)
+    assert summary.guesses, "the classifier keeps many faint guesses for a photo"
+    assert all(label.confidence >= SHOWN_FROM[label.model.capability] for label in summary.labels)
+    assert all(guess.confidence < SHOWN_FROM[guess.model.capability] for guess in summary.guesses)
+    html = as_user(client, django_user_model, "viewer").get(
+        reverse("assets:detail", kwargs={"uid": cat.asset.uid})).content.decode()
+    before, disclosure = html.split('<details class="weak-labels">')
+    disclosure = disclosure.split("</details>")[0]
+    assert f"Show all guesses ({len(summary.guesses)} less sure)" in disclosure
+    for guess in summary.guesses:
+        assert f"<strong>{guess.concept.pref_label}</strong>" in disclosure
+    for label in summary.labels:
+        assert f"<strong>{label.concept.pref_label}</strong>" in before
+    shown = {label.concept.pref_label for label in summary.labels}
+    hidden = next(guess.concept.pref_label for guess in summary.guesses if guess.concept.pref_label not in shown)
+    assert f"<strong>{hidden}</strong>" not in before
+
+
 def test_an_editor_rejects_and_restores_a_machine_label(cat, client, django_user_model):
     editor = as_user(client, django_user_model, "editor")
     asset, concept = cat.asset, top_concept(cat)
@@ -90,11 +112,14 @@ def test_an_editor_adds_a_label_by_word_and_is_told_when_the_word_does_not_name_
     unknown = editor.post(url("add_label", asset), {"concept": "flibbertigibbet"}, follow=True).content.decode()
     assert "“flibbertigibbet” is not a label of any concept; try another word." in unknown
     ambiguous = editor.post(url("add_label", asset), {"concept": "crane"}, follow=True).content.decode()
-    assert "“crane” can mean several concepts" in ambiguous and "crane.n.05" in ambiguous and "crane.n.04" in ambiguous
+    assert "“crane” can mean several things: “crane (wading bird)” (large long-necked wading bird" in ambiguous
+    assert "“crane (lifting device)” (lifts and moves heavy objects" in ambiguous and "crane.n." not in ambiguous
     assert LabelDecision.objects.filter(asset=asset).count() == 1
 
-    editor.post(url("add_label", asset), {"concept": "crane.n.05"})
+    editor.post(url("add_label", asset), {"concept": "Crane (wading  bird)"})
     assert LabelDecision.objects.filter(asset=asset, concept=Concept.objects.get(name="crane.n.05")).exists()
+    editor.post(url("add_label", asset), {"concept": "crane.n.04"})  # the WordNet name still works
+    assert LabelDecision.objects.filter(asset=asset, concept=Concept.objects.get(name="crane.n.04")).exists()
 
 
 def test_label_forms_need_post_and_csrf(cat, django_user_model):

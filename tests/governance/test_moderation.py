@@ -4,9 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from assets import permissions
-from assets.models import Asset, AuditEntry
-from assets.services.audit import Actor
-from governance.services import ActionRefused
+from assets.models import Asset
+from core.audit import Actor
+from core.models import AuditEntry
+from core.refusals import Refused
 from governance.services.moderation import approve, decide_many, flag, reject
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +43,9 @@ def test_only_moderators_decide_and_rejecting_needs_a_reason(newsroom):
     owner, viewer, mod, asset = newsroom
     with pytest.raises(PermissionDenied):
         approve(asset, actor=Actor(owner))
-    with pytest.raises(ActionRefused):
+    with pytest.raises(Refused):
         reject(asset, actor=Actor(mod), reason="  ")
-    with pytest.raises(ActionRefused):
+    with pytest.raises(Refused):
         flag(asset, actor=Actor(viewer), reason="")
     assert approve(asset, actor=Actor(mod), reason="fine").moderation_state == "approved"
 

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assets import permissions
-from assets.models import Asset, AssetVersion, AuditEntry, Rendition
-from assets.services.audit import Actor
-from assets.services.retention import purge, purge_expired_trash, set_legal_hold, trash
-from governance.services import ActionRefused
+from assets.models import Asset, AssetVersion, Rendition
+from core.audit import Actor
+from core.models import AuditEntry
+from core.refusals import Refused
+from governance.services.retention import purge, purge_expired_trash, set_legal_hold, trash
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +59,12 @@ def test_legal_hold_blocks_trash_and_purge_and_only_site_admins_set_it(desk, mak
     with pytest.raises(PermissionDenied):
         set_legal_hold(asset, True, actor=Actor(admin))
     set_legal_hold(asset, True, actor=Actor(root), reason="litigation 2026-114")
-    with pytest.raises(ActionRefused, match="legal hold"):
+    with pytest.raises(Refused, match="legal hold"):
         trash(asset, actor=Actor(editor))
     set_legal_hold(asset, False, actor=Actor(root))
     trash(asset, actor=Actor(editor))
     set_legal_hold(asset, True, actor=Actor(root))
-    with pytest.raises(ActionRefused, match="legal hold"):
+    with pytest.raises(Refused, match="legal hold"):
         purge(asset, actor=Actor(root))
     assert purge_expired_trash(now=timezone.now() + timedelta(days=365)) == 0
     assert AuditEntry.objects.filter(asset=asset, action="asset.legal_hold", after__reason="litigation 2026-114").exists()
@@ -71,7 +72,7 @@ def test_legal_hold_blocks_trash_and_purge_and_only_site_admins_set_it(desk, mak
 
 def test_purge_needs_the_trash_first(desk):
     owner, editor, admin, asset = desk
-    with pytest.raises(ActionRefused, match="trash"):
+    with pytest.raises(Refused, match="trash"):
         purge(asset, actor=Actor(admin))
 
 

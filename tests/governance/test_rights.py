@@ -1,4 +1,5 @@
-"""Usage rights: the audited service, ``usable_for`` in SQL, expiry pages and notices, JSON-LD and XMP."""
+"""Usage rights: the audited service, ``usable_for`` in SQL, expiry pages and notices, JSON-LD, and what downloaded
+files carry of them (``assets.services.embedding`` with governance's ``embedded_properties``)."""
 import hashlib
 import io
 from datetime import date, timedelta
@@ -11,13 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from assets.models import Asset, AuditEntry
-from assets.services.audit import Actor
+from assets.models import Asset
+from assets.services.embedding import embed, fields_for
 from assets.services.metadata import extract_metadata
+from core.audit import Actor
+from core.models import AuditEntry
 from governance.models import RightsExpiryNotice, UsageRights
 from governance.services.rights import (
     apply_rights_to_collection,
-    embed_rights,
     jsonld_rights,
     set_rights,
     usable_for,
@@ -139,10 +141,10 @@ def test_daily_rights_job_runs_in_the_worker_and_mails_the_owner(celery_worker, 
 
 def test_jsonld_fields_come_from_the_rights_record(owner, make_asset):
     asset = make_asset(owner)
-    assert jsonld_rights(asset) == {}
+    assert jsonld_rights(asset=asset) == {}
     set_rights(asset, actor=Actor(owner), licence_type="cc_by", licence_url="https://creativecommons.org/licenses/by/4.0/",
                holder="Ana Lima", credit_line="Ana Lima / Lumen", acquire_licence_url="https://example.com/buy")
-    assert jsonld_rights(Asset.objects.get(pk=asset.pk)) == {
+    assert jsonld_rights(asset=Asset.objects.get(pk=asset.pk)) == {
         "license": "https://creativecommons.org/licenses/by/4.0/",
         "acquireLicensePage": "https://example.com/buy",
         "copyrightNotice": "© Ana Lima",
@@ -159,6 +161,11 @@ def _pixels(data):
     return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
 
 
+def embed_rights(data, asset):
+    """What a download of ``data`` carries for ``asset`` now."""
+    return embed(data, fields_for(asset, asset.current_version))
+
+
 def _rights(owner, asset):
     return set_rights(asset, actor=Actor(owner), licence_type="rights_managed", holder="Ana Lima",
                       credit_line="Ana Lima / Lumen", channels=["web"], territories=["FR"],
@@ -168,7 +175,7 @@ def _rights(owner, asset):
 def test_embed_rights_writes_xmp_into_a_copy_and_keeps_the_pixels(owner, make_asset):
     asset = make_asset(owner, fmt="JPEG")
     original = _stored_bytes(asset)
-    assert embed_rights(original, asset) == original, "no rights, no change"
+    assert "copyright" not in extract_metadata(Image.open(io.BytesIO(embed_rights(original, asset))))[0]
     _rights(owner, asset)
     asset = Asset.objects.get(pk=asset.pk)
     copy = embed_rights(original, asset)
@@ -228,7 +235,7 @@ def test_original_downloads_of_png_webp_and_tiff_carry_the_rights_with_the_same_
     asset = ingest_file(io.BytesIO(data), filename="upload", actor=Actor(owner)).asset
     client = login(owner)
     url = reverse("assets:original", kwargs={"uid": asset.uid, "number": 1})
-    assert b"".join(client.get(url).streaming_content) == data, "no rights, the file as uploaded"
+    assert b"".join(client.get(url, {"untouched": "1"}).streaming_content) == data, "the file as uploaded"
     _rights(owner, asset)
     downloaded = b"".join(client.get(url).streaming_content)
     assert downloaded != data and _frames(downloaded) == _frames(data)
@@ -251,8 +258,7 @@ def test_a_container_that_cannot_be_rewritten_is_served_as_it_is_and_logged(owne
     _rights(owner, asset)
     damaged = _stored_bytes(asset)[:-12]  # without its IEND chunk
     assert embed_rights(damaged, Asset.objects.get(pk=asset.pk)) == damaged
-    assert f"rights not written into the original of asset {asset.uid}" in caplog.text
-    assert "PNG ends before IEND" in caplog.text
+    assert "metadata not written into a download, served as stored: PNG ends before IEND" in caplog.text
 
 
 def test_rights_api_get_put_and_permissions(owner, make_user, make_collection, make_asset, login, client):
@@ -305,3 +311,51 @@ def test_original_download_carries_the_rights_and_the_stored_file_stays_byte_ide
     assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
     set_rights(asset, actor=Actor(owner), credit_line="New credit")
     assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200, "new rights, new copy"
+
+
+def test_rights_report_in_the_api_matches_the_page(owner, make_user, make_asset, login, client):
+    from rest_framework.test import APIClient
+
+    soon, gone, later = (make_asset(owner, title=title) for title in ("Soon", "Gone", "Later"))
+    today = timezone.localdate()
+    for asset, expires in ((soon, today + timedelta(days=5)), (gone, today - timedelta(days=1)),
+                           (later, today + timedelta(days=300))):
+        set_rights(asset, actor=Actor(owner), licence_type="rights_managed", holder="Agence X", expires_on=expires)
+    api = APIClient()
+    api.force_authenticate(owner)
+    body = api.get("/api/rights/report/").json()
+    assert body["days"] == 30
+    assert [(row["title"], row["licence"], row["expires_on"]) for row in body["expiring"]] == [
+        ("Soon", "Rights-managed", (today + timedelta(days=5)).isoformat())]
+    assert [row["uid"] for row in body["expired"]] == [str(gone.uid)]
+    assert [row["title"] for row in api.get("/api/rights/report/", {"days": 400}).json()["expiring"]] == [
+        "Soon", "Later"]
+    assert api.get("/api/rights/report/", {"days": -1}).status_code == 400
+    stranger = APIClient()
+    stranger.force_authenticate(make_user("stranger"))
+    assert stranger.get("/api/rights/report/").json() == {"days": 30, "expiring": [], "expired": []}
+    page = login(owner).get(reverse("governance:rights_report")).content.decode()
+    assert "Soon" in page and "Gone" in page
+
+
+def test_territories_must_be_real_country_codes(owner, make_asset):
+    asset = make_asset(owner)
+    with pytest.raises(ValidationError, match="“XX” is not an ISO 3166 two-letter country code"):
+        set_rights(asset, actor=Actor(owner), licence_type="owned", territories=["xx"])
+    assert set_rights(asset, actor=Actor(owner), licence_type="owned", territories=["gb", "worldwide"]).territories \
+        == ["GB", "worldwide"]
+
+
+def test_a_signed_link_to_an_asset_whose_licence_expired_is_refused_where_the_server_refuses(owner, make_asset,
+                                                                                           client, settings):
+    from governance.services.signed_urls import issue_download_url
+
+    asset = make_asset(owner, fmt="JPEG")
+    set_rights(asset, actor=Actor(owner), licence_type="royalty_free", expires_on=date(2020, 1, 31))
+    link = issue_download_url(asset, asset.current_version, actor=Actor(owner))
+    warned = client.get(link.url)
+    assert warned.status_code == 200 and "expired on 31 January 2020" in warned["X-Rights-Warning"]
+    settings.LUMEN_RIGHTS_ON_DOWNLOAD = "refuse"
+    refused = client.get(link.url)
+    assert refused.status_code == 451 and "Downloads of images the licence does not cover are refused" in \
+        refused.content.decode()

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from assets import permissions
-from assets.models import AuditEntry
-from assets.services.audit import Actor
-from governance.models import CollectionRole
+from assets.models import CollectionRole
+from core.audit import Actor
+from core.models import AuditEntry
 from governance.services.roles import grant_role, revoke_role
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,13 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
-from assets.models import AuditEntry, Rendition
-from assets.services.audit import Actor
-from assets.services.retention import trash
-from assets.services.signed_urls import issue_download_url
-from governance.models import CollectionRole
-from governance.services import ActionRefused
+from assets.models import CollectionRole, Rendition
+from core.audit import Actor
+from core.models import AuditEntry
+from core.refusals import Refused
 from governance.services.moderation import reject
+from governance.services.retention import trash
+from governance.services.signed_urls import issue_download_url
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,8 @@ def test_api_issues_a_link_that_downloads_without_a_session_and_is_audited(share
     assert response.status_code == 201 and response.json()["expires_in"] == 60
     download = _fetch(response.json()["url"])
     assert download.status_code == 200 and download["Content-Type"] == "image/jpeg"
-    assert download.content[:2] == b"\xff\xd8"
+    assert b"".join(download.streaming_content)[:2] == b"\xff\xd8"
+    assert download["X-Content-Type-Options"] == "nosniff" and download["Cache-Control"] == "private, no-store"
     entry = AuditEntry.objects.get(action="asset.signed_url_issue")
     assert entry.actor == viewer and entry.after == {"kind": "version", "ttl": 60}
     assert AuditEntry.objects.get(action="asset.download_original").after == {"via": "signed_url"}
@@ -86,7 +87,7 @@ def test_rendition_links_and_links_to_files_of_other_assets(shared, make_asset):
     response = _fetch(link.url)
     assert response.status_code == 200 and response["Content-Type"] == "image/webp"
     other = make_asset(owner, collections=[news])
-    with pytest.raises(ActionRefused):
+    with pytest.raises(Refused):
         issue_download_url(other, rendition, actor=Actor(viewer))
 
 
@@ -98,6 +99,7 @@ def test_on_s3_the_link_is_a_presigned_get_that_expires(s3_media, make_user, mak
     assert head.get("ServerSideEncryption") == "AES256"
     link = issue_download_url(asset, asset.current_version, actor=Actor(owner), ttl=1)
     assert link.url.startswith(s3_media["endpoint"]) and "X-Amz-Signature" in link.url
+    assert link.revocable is False, "a presigned URL cannot be stopped before it expires, and says so"
     response = urllib3.request("GET", link.url)
     assert response.status == 200
     assert hashlib.sha256(response.data).hexdigest() == asset.current_version.sha256

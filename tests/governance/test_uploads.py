@@ -9,13 +9,14 @@ import urllib3
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from medical_samples import pydicom_file
 
-from assets.models import Asset, AuditEntry
+from assets.models import Asset
+from core.audit import Actor
+from core.models import AuditEntry
+from core.refusals import Refused
 from governance.models import DirectUpload
-from assets.services.audit import Actor
-from governance.services import ActionRefused
 from governance.services.uploads import confirm_upload, purge_abandoned_uploads
+from medical_samples import pydicom_file
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,22 @@ def test_the_store_refuses_an_expired_policy_a_tampered_signature_a_wrong_type_a
     assert incoming_keys(s3_uploads) == []
 
 
+def test_an_object_past_the_limit_is_refused_at_confirmation_with_its_real_size(s3_uploads, make_user, login,
+                                                                                settings, new_image, confirm):
+    """The limit was lowered after the ticket was signed: the store's length of the object, known before it is read,
+    is the size the refusal gives."""
+    client = login(make_user("owner"))
+    data = new_image("PNG")
+    ticket = presign(client)
+    assert send(ticket, data).status == 204
+    settings.LUMEN_MAX_UPLOAD_BYTES = 64
+    assert len(data) > 64
+    refused = confirm(client, ticket, data)
+    assert refused.status_code == 413
+    assert refused.json()["message"] == f"The file is {len(data)} bytes; the limit is 64 bytes."
+    assert DirectUpload.objects.get(uid=ticket["uid"]).state == "failed" and not Asset.objects.exists()
+
+
 def test_a_wrong_checksum_or_a_non_image_creates_nothing(s3_uploads, make_user, login, new_image, confirm):
     client = login(make_user("owner"))
     data = new_image("PNG")
@@ -150,7 +167,7 @@ def test_presign_checks_the_collection_role_and_the_configuration(s3_uploads, ma
     assert not_image.status_code == 400
     settings.S3_UPLOAD_BUCKET = ""
     off = client.post(reverse("governance-api:uploads"), {"content_type": "image/png"}, content_type="application/json")
-    assert off.status_code == 501 and off.json()["error"] == "not_configured"
+    assert off.status_code == 409 and off.json()["error"] == "not_configured"
 
 
 @pytest.fixture
@@ -181,7 +198,7 @@ def test_abandoned_uploads_past_the_cutoff_go_fresh_ones_and_confirmed_assets_st
     late = DirectUpload.objects.get(uid=abandoned["uid"])
 
     assert purge_abandoned_uploads(now=cutoff + timedelta(hours=6)) == {"objects": 2, "tickets": 2}
-    with pytest.raises(ActionRefused, match="start it again") as refused:  # a confirmation racing the purge
+    with pytest.raises(Refused, match="start it again") as refused:  # a confirmation racing the purge
         confirm_upload(late, actor=Actor(late.user), sha256="0" * 64)
     assert refused.value.status == 410
     assert sorted(incoming_keys(emptied_afterwards)) == ["elsewhere/not-an-upload", fresh["key"]]

@@ -2,7 +2,8 @@
 import pytest
 from django.urls import reverse
 
-from assets.models import Asset, AuditEntry
+from assets.models import Asset
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +26,19 @@ def test_trash_button_and_legal_hold_form(make_user, make_asset, login, client):
     login(root)
     hold = client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"held": "on", "reason": "case"})
     assert hold.status_code == 302 and Asset.objects.get(pk=asset.pk).legal_hold
-    refused = client.post(reverse("governance:trash_asset", kwargs={"uid": asset.uid}))
-    assert refused.status_code == 302 and Asset.objects.get(pk=asset.pk).deleted_at is None
+    page = "http://testserver" + reverse("assets:detail", kwargs={"uid": asset.uid})
+    refused = client.post(reverse("governance:trash_asset", kwargs={"uid": asset.uid}), {"confirmed": "yes"},
+                          HTTP_REFERER=page, follow=True)
+    assert refused.redirect_chain == [(page, 302)] and Asset.objects.get(pk=asset.pk).deleted_at is None
+    assert "under legal hold and cannot be deleted" in refused.content.decode()
     client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"reason": "closed"})
     client.logout()
     login(owner)
-    trashed = client.post(reverse("governance:trash_asset", kwargs={"uid": asset.uid}))
+    trashed = client.post(reverse("governance:trash_asset", kwargs={"uid": asset.uid}), {"confirmed": "yes"})
     assert trashed.status_code == 302 and trashed["Location"] == reverse("governance:trash")
     assert Asset.objects.get(pk=asset.pk).deleted_by == owner
-    assert client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"held": "on"}).status_code == 302
-    assert not Asset.objects.get(pk=asset.pk).legal_hold, "only site admins; others are sent to log in"
+    assert client.post(reverse("governance:legal_hold", kwargs={"uid": asset.uid}), {"held": "on"}).status_code == 403
+    assert not Asset.objects.get(pk=asset.pk).legal_hold, "only site admins"
 
 
 def test_roles_index_lists_the_collections_a_user_administers(make_user, make_collection, login):
@@ -89,3 +93,17 @@ def test_collection_admins_switch_the_face_policy_and_others_may_not(make_user, 
     client.post(url, {})
     news.refresh_from_db()
     assert not news.anonymise_faces
+
+
+def test_a_wrong_territory_is_named_plainly_in_the_page_and_the_api(make_user, make_asset, login):
+    owner = make_user("owner")
+    asset = make_asset(owner)
+    client = login(owner)
+    response = client.post(reverse("governance:edit_rights", kwargs={"uid": asset.uid}),
+                           {"licence_type": "royalty_free", "territories": "FR, Germany"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "“GERMANY” is not an ISO 3166 two-letter country code" in html
+    assert "did not validate" not in html
+    api = client.put(reverse("governance-api:rights", kwargs={"uid": asset.uid}),
+                     {"licence_type": "royalty_free", "territories": ["FR", "Germany"]}, content_type="application/json")
+    assert api.status_code == 400 and api.json()["message"].startswith("territories: “GERMANY” is not an ISO")

@@ -2,7 +2,7 @@
 import pytest
 from django.core.management import call_command
 
-from assets.models import AuditEntry
+from core.models import AuditEntry
 from ontology.models import Concept
 from ontology.scheme import from_skos_turtle
 from ontology.services import add_custom_concept, sync_concepts

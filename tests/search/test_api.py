@@ -2,13 +2,16 @@
 sense choices, search by image (real classifier) and saved searches."""
 import io
 
+import numpy as np
 import pytest
 from rest_framework.test import APIClient
 from skimage import data
 
-from enrichment.models import Capability
+from assets.services.ingest import ingest_file
+from enrichment.models import Capability, ColourPalette, ModelRun
 from enrichment.services import jobs
 from enrichment.services.working_image import load_original
+from medical_samples import pydicom_file, synthetic_nifti
 from search.models import SavedSearch
 from support import MODELS
 
@@ -34,8 +37,8 @@ def test_search_returns_hits_with_explanations_facets_and_interpretation(api, li
     assert body["interpretation"]["concepts"][0]["phrase"] == "animal"
     assert body["vector_text_search"] == {
         "available": False,
-        "reason": "Text-to-image vector search is unavailable: no CLIP weights are configured "
-                  "(LUMEN_CLIP_ENABLED); results come from concepts and text.",
+        "reason": "Searching by what an image looks like from words is not set up here; results come from "
+                  "concepts and text.",
     }
 
 
@@ -68,6 +71,37 @@ def test_ambiguous_words_list_their_senses_with_counts(api, library):
     assert picked["count"] == 1 and picked["interpretation"]["concepts"][0]["chosen"] == CRANE_BIRD
 
 
+def test_every_sense_is_counted_with_the_facets_and_none_is_a_wrong_zero_without(api, library):
+    concepts = api.get("/api/search/", {"q": "dogs"}).json()["interpretation"]["concepts"]
+    assert [(s["label"], s["count"]) for s in concepts[0]["senses"]] == [("dog", 1)]
+    without = api.get("/api/search/", {"q": "dogs", "facets": "false"}).json()["interpretation"]["concepts"]
+    assert [s["count"] for s in without[0]["senses"]] == [None]
+
+
+def test_colours_are_words_a_filter_and_a_facet(api, library, classifier_run):
+    colours_run = ModelRun.objects.create(capability=Capability.COLOURS, name="cielab-kmeans", version="test")
+    for name, palette in (("motorcycle", [("red", 0.5), ("grey", 0.5)]), ("bus", [("yellow", 0.7), ("red", 0.04)]),
+                          ("cat", [("brown", 0.6), ("red", 0.1), ("white", 0.3)])):
+        ColourPalette.objects.create(version_id=library[name].current_version_id, model=colours_run,
+                                     colours=[{"name": c, "share": share, "hex": "#000000"} for c, share in palette])
+    red = api.get("/api/search/", {"colour": "red"}).json()
+    assert {hit["uid"] for hit in red["results"]} == {str(library["motorcycle"].uid), str(library["cat"].uid)}
+    assert {v["value"]: v["count"] for v in red["facets"]["colour"]} == {"red": 2, "grey": 1, "brown": 1, "white": 1}
+    words = api.get("/api/search/", {"q": "red cat"}).json()
+    assert words["interpretation"]["colours"] == ["red"]
+    assert words["results"][0]["uid"] == str(library["cat"].uid)
+    assert words["results"][0]["explanation"]["colours"] == [{"colour": "red", "share": 0.1}]
+    bad = api.get("/api/search/", {"colour": "mauve"})
+    assert bad.status_code == 400 and "colour" in bad.json()["details"]
+
+
+def test_a_word_with_nothing_of_its_own_says_which_related_concepts_were_searched(api, library):
+    body = api.get("/api/search/", {"q": "mottled"}).json()
+    (match,) = body["interpretation"]["concepts"]
+    assert match["related"] is True and body["count"] >= 1
+    assert body["results"][0]["uid"] == str(library["cat"].uid)
+
+
 def test_cursor_pages_walk_the_whole_result_once(api, library):
     seen, url, params = [], "/api/search/", {"page_size": 3, "sort": "newest"}
     while url:
@@ -83,6 +117,58 @@ def test_bad_parameters_are_a_400_that_names_them(api, library):
     assert response.json()["message"].startswith("taken_after: Enter the date as YYYY-MM-DD")
     assert api.get("/api/search/", {"cursor": "not-a-cursor"}).status_code == 400
     assert api.get("/api/search/", {"sort": "random"}).status_code == 400
+
+
+def test_a_bad_page_link_is_a_400_with_a_sentence(api, library):
+    response = api.get("/api/search/", {"q": "animal", "cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["message"] == "cursor: This page link is not valid; start the search again."
+
+
+def test_medical_formats_offered_as_facets_are_filters_of_search_and_of_the_asset_list(api, library, actor):
+    dicom = ingest_file(io.BytesIO(pydicom_file("CT_small.dcm").read_bytes()), filename="ct.dcm", actor=actor).asset
+    volume = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)
+    nifti = ingest_file(io.BytesIO(synthetic_nifti(volume, compressed=True)), filename="scan.nii.gz",
+                        actor=actor).asset
+    facet = {value["value"]: value["label"] for value in api.get("/api/search/").json()["facets"]["format"]}
+    assert (facet["dicom"], facet["nifti"], facet["png"]) == ("DICOM", "NIfTI", "PNG")
+    for fmt, asset in (("dicom", dicom), ("nifti", nifti)):
+        found = api.get("/api/search/", {"format": fmt})
+        assert found.status_code == 200, found.content
+        assert [hit["uid"] for hit in found.json()["results"]] == [str(asset.uid)]
+        listed = api.get("/api/assets/", {"format": fmt})
+        assert listed.status_code == 200, listed.content
+        assert [item["uid"] for item in listed.json()["results"]] == [str(asset.uid)]
+    both = api.get("/api/search/", {"format": ["dicom", "nifti"]}).json()
+    assert {hit["uid"] for hit in both["results"]} == {str(dicom.uid), str(nifti.uid)}
+    refused = api.get("/api/search/", {"format": "bmp"})
+    assert refused.status_code == 400 and refused.json()["message"].startswith("format: “bmp” is not one of jpeg, ")
+
+
+@pytest.mark.parametrize("q", ["?!", "…", " -- ", "the of"])
+def test_words_with_nothing_to_search_for_find_nothing_and_say_why(api, library, q):
+    body = api.get("/api/search/", {"q": q}).json()
+    assert (body["count"], body["results"], body["next"], body["facets"]) == (0, [], None, {})
+    assert f"“{q.strip()}”" in body["message"]
+    assert api.get("/api/search/", {"q": "cat"}).json()["message"] == ""
+
+
+@pytest.mark.parametrize("param", ["concept", "has_concept"])
+def test_an_unknown_concept_finds_nothing_and_says_so(api, library, param):
+    body = api.get("/api/search/", {param: "n99999999"}).json()
+    assert (body["count"], body["results"]) == (0, [])
+    assert body["message"].startswith("There is no concept “n99999999”")
+    known = api.get("/api/search/", {param: "n02121808"}).json()  # domestic cat
+    assert known["count"] >= 1 and known["message"] == ""
+
+
+def test_an_unknown_territory_is_refused_in_words(api, library):
+    response = api.get("/api/search/", {"usable_territory": "XX"})
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "usable_territory: “XX” is not an ISO 3166 two-letter country code (such as DE for Germany) or “worldwide”.")
+    assert api.get("/api/search/", {"usable_territory": "de"}).status_code == 200
+    assert api.get("/api/search/", {"usable_territory": "worldwide"}).status_code == 200
 
 
 def test_anonymous_callers_are_refused(library):

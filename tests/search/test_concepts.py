@@ -1,37 +1,19 @@
-"""Query words to concepts: normalising, longest phrases, senses, typos; against the migrated label table."""
+"""Query words to concepts: longest phrases, senses, typos; against the migrated label table and vocabulary."""
 import pytest
 
+from ontology.labels import refresh_labels
 from ontology.models import Concept
 from ontology.services import add_custom_concept
-from search.concepts import choose, concepts_named, interpret, normalise, refresh_labels, singular
-from search.models import ConceptLabel, SearchTerm
+from search.concepts import choose, interpret, related_concepts
+from search.models import SearchTerm
 
 CRANE_BIRD, CRANE_MACHINE = "n02012849", "n03126707"
 GREAT_WHITE_SHARK = "n01484850"
-
-
-@pytest.mark.parametrize("plural, expected", [
-    ("cats", "cat"), ("buses", "bus"), ("bus", "bus"), ("puppies", "puppy"), ("boxes", "box"),
-    ("watches", "watch"), ("glasses", "glass"), ("glass", "glass"), ("mice", "mouse"), ("people", "person"),
-    ("geese", "goose"), ("children", "child"), ("men", "man"), ("women", "woman"), ("knives", "knife"),
-    ("leaves", "leaf"), ("wolves", "wolf"), ("horses", "horse"), ("platypus", "platypus"), ("lens", "lens"),
-    ("cookies", "cookie"), ("sheep", "sheep"), ("gas", "gas"),
-])
-def test_singular(plural, expected):
-    assert singular(plural) == expected
-
-
-def test_normalise_strips_case_accents_possessives_and_punctuation():
-    assert normalise("Great White SHARKS!") == "great white shark"
-    assert normalise("jack-o'-lantern") == "jack o lantern"
-    assert normalise("Carpenter's kit") == "carpenter kit"
-    assert normalise("café crème") == "cafe creme"
+TABBY = "n02123045"
 
 
 @pytest.mark.django_db
-def test_migration_filled_labels_for_every_concept():
-    assert ConceptLabel.objects.values("concept").distinct().count() == Concept.objects.count()
-    assert ConceptLabel.objects.filter(label_normalised="white shark", concept_id=GREAT_WHITE_SHARK).exists()
+def test_migration_filled_the_vocabulary_with_label_words():
     assert SearchTerm.objects.filter(term="elephant").exists()
 
 
@@ -51,15 +33,6 @@ def test_ambiguous_word_keeps_every_sense_until_one_is_picked():
     assert match.ambiguous and set(match.concept_ids) == {CRANE_BIRD, CRANE_MACHINE}
     choose(interpretation, [CRANE_MACHINE])
     assert interpretation.concept_groups == [[CRANE_MACHINE]]
-
-
-@pytest.mark.django_db
-def test_concepts_named_by_label_id_or_wordnet_name():
-    assert [c.pk for c in concepts_named("Tabby Cats")] == ["n02123045"]  # normalised like queries
-    assert {c.pk for c in concepts_named("crane")} == {CRANE_BIRD, CRANE_MACHINE}
-    assert [c.pk for c in concepts_named("crane.n.05")] == [CRANE_BIRD]
-    assert [c.pk for c in concepts_named(CRANE_MACHINE)] == [CRANE_MACHINE]
-    assert concepts_named("flibbertigibbet") == []
 
 
 @pytest.mark.django_db
@@ -100,9 +73,47 @@ def test_a_custom_concept_becomes_a_sense_of_its_words(actor):
 
 
 @pytest.mark.django_db
-def test_refresh_labels_rebuilds_the_table_after_a_bulk_sync():
-    Concept.objects.filter(pk=GREAT_WHITE_SHARK).update(alt_labels=["white death"])  # as a bulk sync would
-    assert interpret("white death").concept_groups == []
+def test_refreshed_labels_are_looked_up_and_their_words_learnt():
+    Concept.objects.filter(pk=GREAT_WHITE_SHARK).update(alt_labels=["white grisamentum"])  # as a bulk sync would
+    assert interpret("white grisamentum").concept_groups == []
     refresh_labels()
-    assert interpret("white death").concept_groups == [[GREAT_WHITE_SHARK]]
-    assert not ConceptLabel.objects.filter(label_normalised="white shark").exists()
+    assert SearchTerm.objects.filter(term="grisamentum").exists()
+    assert interpret("white grisamentum").concept_groups == [[GREAT_WHITE_SHARK]]
+
+
+SUNGLASSES, SUNGLASS = "n04356056", "n04355933"
+
+
+@pytest.mark.django_db
+def test_a_label_spelt_as_typed_wins_over_the_naive_singular():
+    """"sunglasses" and "sunglass" both normalise to "sunglass"; the dark glasses are what was typed."""
+    assert interpret("sunglasses").concept_groups == [[SUNGLASSES]]
+    assert interpret("sunglass").concept_groups == [[SUNGLASS]]
+    assert len(interpret("dogs").matches[0].senses) == 1  # no label "dogs": the singular still finds dog
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, phrases, colours", [
+    ("red car", ["car"], ["red"]),
+    ("a grey cat", ["cat"], ["grey"]),
+    ("gray", [], ["grey"]),
+    ("brown bear", ["brown bear"], []),      # inside a longer label the colour is the concept's
+    ("orange", ["orange"], []),              # alone, a colour word that names a concept is the concept
+    ("orange flowers", ["flower"], ["orange"]),
+])
+def test_colour_words_beside_other_words_are_colours(text, phrases, colours):
+    interpretation = interpret(text)
+    assert [m.phrase for m in interpretation.matches] == phrases
+    assert interpretation.colours == colours
+
+
+@pytest.mark.django_db
+def test_stop_words_never_match_alone():
+    assert [m.phrase for m in interpret("something to sit on").matches] == []
+    assert [m.phrase for m in interpret("a dog on the beach").matches] == ["dog"]  # "beach" names no concept
+
+
+@pytest.mark.django_db
+def test_related_concepts_come_from_labels_and_definitions_and_need_images(library, user):
+    assert related_concepts(["kitchen"], user) == []  # the library has no kitchen appliance nor utensil
+    assert [s.concept_id for s in related_concepts(["mottled"], user)] == [TABBY]  # "...mottled with black"

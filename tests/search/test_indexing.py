@@ -4,13 +4,13 @@ import io
 import pytest
 from django.db import connection
 from PIL import Image
-from medical_samples import pydicom_file
 from skimage import data
 
 from assets.models import Asset
 from assets.services.ingest import add_version, ingest_file
 from assets.services.medical import preview_image
 from enrichment.models import Capability, ModelRun, OcrText
+from medical_samples import pydicom_file
 from search.indexing import dhash, hash_bands, reindex_asset
 from search.models import ImageHash, SearchDocument, SearchTerm
 

@@ -1,9 +1,8 @@
-"""The search statement on real Postgres: concepts through the ontology, text, filters, permissions, paging.
+"""The search on real Postgres: concepts through the ontology, text, filters, permissions, paging.
 
 Images are ingested through the real ingest service; labels, detections and OCR text are written
 as rows, so each expectation can be checked against a brute-force computation in Python.
 """
-import json
 from datetime import date, timedelta
 
 import pytest
@@ -12,8 +11,17 @@ from django.db import connection
 from django.utils import timezone
 
 from assets.models import Asset, AssetVersion, Collection
-from assets.services.audit import Actor
-from enrichment.models import Capability, Detection, Embedding, LabelDecision, MachineLabel, ModelRun
+from core.audit import Actor
+from enrichment.models import (
+    Capability,
+    Detection,
+    Embedding,
+    FaceDescriptor,
+    LabelDecision,
+    MachineLabel,
+    ModelRun,
+    Person,
+)
 from governance.services.rights import set_rights
 from governance.services.roles import grant_role
 from ontology.models import Concept
@@ -21,6 +29,7 @@ from search import service
 from search.concepts import interpret
 from search.indexing import reindex_asset
 from search.query import Cursor, RightsUse, SearchQuery
+from search.statement import CLASS_FLOOR, DETECTOR_WEIGHT, NARROWER_FLOOR, PRESENT, SearchStatement
 from search.vectors import ensure_vector_indexes
 
 # WordNet ids the library fixture (conftest.py) labels with, and broader ones queries reach.
@@ -38,35 +47,45 @@ def run(user, **fields):
     return service.search(SearchQuery(**fields), user)
 
 
-def brute_force_concept_hits(words):
-    """Assets the concept part must find, computed in Python from the label rows and Concept.ancestors."""
+def brute_force_concept_scores(words):
+    """{asset id: concept score} the concept part must find, computed in Python from the label rows and
+    Concept.ancestors: per phrase and model, a classifier's summed probabilities (a class named from
+    CLASS_FLOOR, narrower ones from NARROWER_FLOOR), the detector's best score times DETECTOR_WEIGHT;
+    models combined as 1 - prod(1 - score); phrases averaged, each present one lifting the asset."""
     groups = interpret(words).concept_groups
     concepts = {c.pk: c for c in Concept.objects.all()}
     found = {}
-    for label in MachineLabel.objects.filter(model__active=True).select_related("version"):
-        if label.version.asset.current_version_id != label.version_id or label.confidence < service.LABEL_FLOOR:
+    for label in MachineLabel.objects.filter(model__active=True).select_related("version", "model"):
+        if label.version.asset.current_version_id != label.version_id:
             continue
         for number, group in enumerate(groups):
             for query_concept in group:
-                if label.concept_id == query_concept or query_concept in concepts[label.concept_id].ancestors:
-                    weight = 1.0 if label.concept_id == query_concept else service.NARROWER_WEIGHT
-                    key = (label.version.asset_id, number, label.model_id)
-                    found[key] = found.get(key, 0) + label.confidence * weight
+                exact = label.concept_id == query_concept
+                if exact or query_concept in concepts[label.concept_id].ancestors:
+                    if label.confidence >= (CLASS_FLOOR if exact else NARROWER_FLOOR):
+                        key = (label.version.asset_id, number, label.model_id, label.model.capability)
+                        found.setdefault(key, []).append(label.confidence)
                     break
     per_group = {}
-    for (asset_id, number, _), score in found.items():
-        per_group[(asset_id, number)] = max(per_group.get((asset_id, number), 0), min(score, 1.0))
-    return {asset_id for (asset_id, _), score in per_group.items() if score >= service.CONCEPT_THRESHOLD}
+    for (asset_id, number, _, capability), confidences in found.items():
+        score = DETECTOR_WEIGHT * max(confidences) if capability == "detect" else min(1.0, sum(confidences))
+        per_group[(asset_id, number)] = 1 - (1 - per_group.get((asset_id, number), 0)) * (1 - score)
+    scores = {}
+    for (asset_id, _), score in per_group.items():
+        scores.setdefault(asset_id, []).append(score)
+    n = len(groups)
+    return {asset_id: (max(sum(s >= PRESENT for s in found) - 1, 0) + sum(found) / n) / n
+            for asset_id, found in scores.items()}
 
 
 @pytest.mark.parametrize("words", ["cat", "cats", "animal", "vehicle", "dog", "crane", "animals and vehicles", "bus"])
 def test_concept_hits_equal_a_brute_force_computation(library, user, words):
     results = run(user, text=words)
-    expected = brute_force_concept_hits(words)
-    assert ids(results) >= expected
+    expected = brute_force_concept_scores(words)
+    assert ids(results) >= set(expected)
     assert results.total == len(ids(results))
-    concept_hits = {hit.asset_id for hit in results.hits if hit.concept_score is not None}
-    assert concept_hits == expected
+    concept_hits = {hit.asset_id: hit.concept_score for hit in results.hits if hit.concept_score is not None}
+    assert concept_hits == pytest.approx(expected)
 
 
 def test_broader_words_find_narrower_labels(library, user):
@@ -76,19 +95,40 @@ def test_broader_words_find_narrower_labels(library, user):
     assert ids(run(user, text="buses")) == {library["bus"].pk}
 
 
-def test_explanation_names_the_narrower_concept_its_confidence_and_model(library, user):
-    (hit,) = run(user, text="cat").hits
+def test_explanation_names_the_phrase_the_narrower_concept_its_confidence_and_model(library, user):
+    hit = run(user, text="cats").hits[0]
     tabby = hit.explanation["concepts"][0]
-    assert tabby == {"query_concept": CAT, "query_label": "cat", "concept": TABBY, "label": "tabby", "exact": False,
-                     "confidence": 0.55, "model": "mobilenetv2-12-int8.onnx"}
-    assert hit.concept_score == pytest.approx(min(1.0, (0.55 + 0.2) * service.NARROWER_WEIGHT))
+    assert tabby == {"phrase": "cat", "query_concept": CAT, "query_label": "cat", "concept": TABBY, "label": "tabby",
+                     "exact": False, "confidence": 0.55, "model": "mobilenetv2-12-int8.onnx"}
+    assert hit.concept_score == pytest.approx(0.55 + 0.2)  # a classifier's classes are exclusive: they add up
 
 
-def test_exact_concept_outranks_a_narrower_one(library, user, label):
-    label(library["dog"], CAT, 0.65)  # less than tabby + tiger cat (0.75), but the concept itself
+def test_summed_probability_of_narrower_classes_outranks_a_smaller_exact_one(library, user, label):
+    label(library["dog"], CAT, 0.65)  # the concept itself, but less than tabby + tiger cat (0.75)
     results = run(user, text="cat", fusion="weighted")
-    assert [hit.asset_id for hit in results.hits][:2] == [library["dog"].pk, library["cat"].pk]
-    assert results.hits[0].explanation["concepts"][0]["exact"] is True
+    assert [hit.asset_id for hit in results.hits][:2] == [library["cat"].pk, library["dog"].pk]
+    assert results.hits[1].explanation["concepts"][0]["exact"] is True
+
+
+def test_a_class_name_finds_its_class_where_it_was_not_the_top_label(library, user, label):
+    """What the classifier knew: a photo whose "tabby" probability is low but the highest still comes first."""
+    label(library["dog"], TABBY, 0.004)
+    results = run(user, text="tabby")
+    assert [hit.asset_id for hit in results.hits][:3] == [library["cat"].pk, library["dog"].pk, library["page"].pk]
+
+
+def test_the_detector_counts_its_best_box_weighed_not_a_sum(library, user, label, detector_run):
+    label(library["cat"], CAT, 0.9, model=detector_run)
+    (hit,) = run(user, text="cat").hits
+    assert hit.concept_score == pytest.approx(1 - (1 - 0.75) * (1 - DETECTOR_WEIGHT * 0.9))
+
+
+def test_every_phrase_present_ranks_above_some(library, user, label):
+    label(library["cat"], "n02099712", 0.2)  # the cat photo also shows a little of a labrador
+    results = run(user, text="cat and dog")
+    assert results.hits[0].asset_id == library["cat"].pk
+    both, one = results.hits[0].concept_score, results.hits[1].concept_score
+    assert both > 0.5 > one
 
 
 def test_typo_is_corrected_and_reported(library, user):
@@ -124,9 +164,20 @@ def test_ocr_filter_requires_every_word_in_the_image_text(library, user):
     assert ids(run(user, title="espresso")) == {library["coffee"].pk}
 
 
-def test_words_in_no_label_and_no_text_find_nothing(library, user):
+def test_words_in_no_label_and_no_text_find_nothing_when_nothing_is_related(library, user):
     results = run(user, text="zeppelin")
     assert results.total == 0 and results.hits == []
+    assert results.interpretation.matches == []
+
+
+def test_words_matching_nothing_search_the_nearest_concepts_with_images_and_say_so(library, user):
+    """No concept is called "mottled"; the tabby's definition ("a cat with a grey or tawny coat mottled with
+    black") holds the word, and the library has a tabby."""
+    results = run(user, text="mottled")
+    (match,) = results.interpretation.matches
+    assert match.related and match.phrase == "mottled"
+    assert TABBY in match.concept_ids
+    assert results.hits[0].asset_id == library["cat"].pk
 
 
 def test_snippets_escape_html(library, user):
@@ -157,9 +208,10 @@ def test_structured_filters(library, user, detector_run):
     assert ids(run(user, orientations=["portrait"])) == {bird.pk}
     assert ids(run(user, orientations=["square"])) == {library["crane_machine"].pk}
     AssetVersion.objects.filter(pk=cat.current_version_id).update(metadata={
-        "taken_at": "2019-06-01T10:00:00", "creator": "Ada Lovelace", "camera_make": "Canon",
-        "camera_model": "Canon EOS 40D", "rights_usage_terms": "Editorial use only", "keywords": ["pet"],
+        "taken_at": "2019-06-01T10:00:00", "camera_make": "Canon",
+        "camera_model": "Canon EOS 40D", "rights_usage_terms": "Editorial use only",
     })
+    Asset.objects.filter(pk=cat.pk).update(creator="Ada Lovelace", keywords=["pet"])  # the asset's, as people edit
     reindex_asset(cat.pk)
     assert ids(run(user, taken_after=date(2019, 1, 1), taken_before=date(2019, 6, 1))) == {cat.pk}
     assert ids(run(user, taken_before=date(2019, 5, 31))) == set()
@@ -236,35 +288,14 @@ def test_permissions_follow_roles_and_account_flags_though_their_sql_is_compiled
 def test_one_statement_for_filters_permissions_ranking_and_the_page(library, user, django_assert_num_queries):
     query = SearchQuery(text="animal morning", formats=["png"], has_faces=False, sort="relevance", page_size=2)
     interpretation = interpret(query.text)
-    statement = service.SearchStatement(query, interpretation, user)
+    statement = SearchStatement(query, interpretation, user)
     with django_assert_num_queries(1):
-        hits, total, _, _ = statement.execute()
+        hits, total, _, _ = service.run_page(statement)
     assert total == 5 and len(hits) == 2  # three animals; "morning" in a title and a caption
     with django_assert_num_queries(2):  # the label lookup of the words, then the statement
         service.search(query, user)
     with django_assert_num_queries(1):  # no words: nothing to look up
         service.search(SearchQuery(formats=["png"]), user)
-
-
-def test_explain_shows_a_single_plan_over_every_table(library, user):
-    query = SearchQuery(text="animal morning", formats=["png"], has_faces=False, rights=RightsUse("web"))
-    statement = service.SearchStatement(query, interpret(query.text), user)
-    text, params = statement.page_sql()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + text, params)
-        (plan,) = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    assert len(plan) == 1
-    relations = set()
-
-    def walk(node):
-        relations.add(node.get("Relation Name"))
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan[0]["Plan"])
-    assert {"search_searchdocument", "assets_asset", "enrichment_machinelabel", "ontology_concept",
-            "enrichment_labeldecision", "enrichment_detection", "governance_usagerights"} <= relations
 
 
 @pytest.mark.parametrize("fields", [
@@ -305,15 +336,58 @@ def test_facets_count_the_hits(library, user):
     assert {v.label for v in counted["concept"]} == {"tabby", "Labrador retriever", "crane"}
 
 
+def faces_of(person, *assets):
+    """A face of ``person`` on each asset's current version, as recognition stores it."""
+    run = ModelRun.objects.get_or_create(capability=Capability.PEOPLE, name="dlib", version="test")[0]
+    for asset in assets:
+        detection = Detection.objects.create(version_id=asset.current_version_id, model=run, kind="face", label="face",
+                                             score=0.9, x=1, y=1, w=40, h=40)
+        FaceDescriptor.objects.create(detection=detection, version_id=asset.current_version_id, model=run,
+                                      person=person, vector=[0.0] * 128, box=[1, 1, 40, 40])
+
+
+def test_person_filter_by_id_or_name_and_facet(library, user):
+    eileen, unnamed = Person.objects.create(name="Eileen Collins"), Person.objects.create()
+    faces_of(eileen, library["cat"], library["dog"])
+    faces_of(unnamed, library["dog"])
+    assert ids(run(user, people=["eileen collins"])) == {library["cat"].pk, library["dog"].pk}
+    assert ids(run(user, people=[str(eileen.pk), str(unnamed.pk)])) == {library["dog"].pk}
+    assert ids(run(user, people=["Nobody"])) == set()
+    results = run(user)
+    counted = service.facets(results.query, user, results.interpretation)
+    assert [(v.label, v.count) for v in counted["person"]] == [("Eileen Collins", 2), (f"Unnamed person {unnamed.pk}", 1)]
+
+
 def test_facets_of_very_many_hits_are_estimated_from_a_sample_and_say_so(library, user, monkeypatch):
-    everything = run(user)
+    everything = run(user, sort="taken")  # every asset, but not browsing (which samples the table instead)
     exact = service.facets(everything.query, user, everything.interpretation)
     assert not any(v.approximate for values in exact.values() for v in values)
-    monkeypatch.setattr(service, "FACET_SAMPLE", everything.total - 1)
+    monkeypatch.setattr("search.statement.FACET_SAMPLE", everything.total - 1)
     estimated = service.facets(everything.query, user, everything.interpretation)
     assert all(v.approximate for values in estimated.values() for v in values)
     formats = estimated["format"]
     assert abs(sum(v.count for v in formats) - everything.total) <= len(formats), "scaled back to the whole"
+
+
+def test_browsing_counts_up_to_a_cap_and_facets_a_sample_of_the_table(library, user, monkeypatch):
+    """No words, sorted by upload time: the total stops at TOTAL_CAP, the facets read a sample of the
+    documents' table pages; while the table is smaller than BROWSE_FACET_SAMPLE that sample is every page."""
+    def counted(results):
+        found = service.facets(results.query, user, results.interpretation)
+        return {facet: {(v.value, v.count, v.approximate) for v in values} for facet, values in found.items()}
+
+    browsing, sorted_by_taken = run(user, page_size=100), run(user, sort="taken", page_size=100)
+    assert browsing.total == sorted_by_taken.total and browsing.total_is_exact
+    assert counted(browsing) == counted(sorted_by_taken)
+    for module in ("statement", "service"):
+        monkeypatch.setattr(f"search.{module}.TOTAL_CAP", browsing.total - 1)
+    capped = run(user, page_size=100)
+    assert (capped.total, capped.shown_total, capped.total_is_exact) == (browsing.total, browsing.total - 1, False)
+    assert ids(capped) == ids(browsing), "the page itself is whole"
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_searchdocument")
+    monkeypatch.setattr("search.statement.BROWSE_FACET_SAMPLE", 1)
+    assert all(approximate for values in counted(run(user)).values() for _, _, approximate in values)
 
 
 def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user):

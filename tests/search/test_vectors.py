@@ -4,6 +4,7 @@ One module-wide dataset (20k clustered 64-d vectors, 300 concepts at ~1% each, 1
 which a viewer sees 30) is bulk-loaded inside a transaction that is rolled back at the end. Every
 plan is checked for recall@10 against numpy and for returning exactly k rows whenever k match.
 """
+import importlib
 import io
 import json
 from dataclasses import dataclass
@@ -14,11 +15,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from assets.models import Asset, AssetVersion, Collection
+from assets.models import Asset, AssetVersion, Collection, CollectionRole
 from bench.search import exact_top_k, filtered_sql, load_dataset, make_dataset, make_queries
 from enrichment.models import Embedding, LabelDecision, MachineLabel
-from governance.models import CollectionRole
 from search import vectors
+from search.statement import CONCEPT_THRESHOLD
 
 ROWS, DIMS, K, QUERIES = 20_000, 64, 10, 20
 VISIBLE = 30  # collections the viewer may see, of 100
@@ -311,6 +312,14 @@ def test_side_tables_follow_embeddings_labels_and_decisions(world):
     MachineLabel.objects.filter(version=version).delete()
     assert side() == (1, [])
 
+    # Labels below the "labelled with" threshold are stored for scores, not copied beside the vectors.
+    weak = MachineLabel.objects.create(version=version, concept_id=cat, model=classifier, confidence=0.01)
+    assert side() == (1, [])
+    weak.confidence = CONCEPT_THRESHOLD
+    weak.save()
+    assert side() == (1, [cat])
+    weak.delete()
+
     MachineLabel.objects.create(version=version, concept_id=dog, model=classifier, confidence=0.8)
     embedding.vector = [0.0, 1.0] + [0.0] * (DIMS - 2)
     embedding.save()
@@ -320,6 +329,27 @@ def test_side_tables_follow_embeddings_labels_and_decisions(world):
     assert side() == (1, [dog])
     embedding.delete()
     assert side() == (0, [])
+
+
+def test_the_side_tables_copy_labels_from_the_statements_threshold():
+    migration = importlib.import_module("search.migrations.0008_vector_labels_above_threshold")
+    assert migration.THRESHOLD == CONCEPT_THRESHOLD
+
+
+@pytest.mark.django_db
+def test_migrations_create_the_side_tables_view_and_triggers():
+    """Every database has them after ``migrate``: opting a model in only copies its vectors and builds indexes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('search_vector_model'), to_regclass('search_vector'), "
+                       "to_regclass('search_vector_label'), to_regclass('search_vector_concept')")
+        assert all(cursor.fetchone())
+        cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname LIKE 'search_vector_%' "
+                       "ORDER BY 1, 2")
+        assert cursor.fetchall() == [
+            ("enrichment_embedding", "search_vector_sync"), ("enrichment_embedding", "search_vector_truncate"),
+            ("enrichment_labeldecision", "search_vector_sync"), ("enrichment_machinelabel", "search_vector_sync"),
+            ("enrichment_machinelabel", "search_vector_truncate"),
+        ]
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """The search pages through the Django test client: results with explanations, facets, chips, senses,
 suggestions, saved searches and near-duplicates."""
 import re
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -44,10 +45,37 @@ def test_results_carry_explanations_facets_and_thumbnails(signed_in, library, dj
         html = page(signed_in, q="animal")
     assert "3 results" in html
     assert "Chelsea on the sofa" in html and "Rex" in html and "Wader" in html
-    assert re.search(r"Concept <strong>animal</strong> via <strong>tabby</strong>: 0\.55", html)
+    assert re.search(r"Labelled <strong>tabby</strong>, a kind of <strong>animal</strong> · 55% sure", html)
+    outside_expert_details = re.sub(r'<details class="expert-details">.*?</details>', "", html, flags=re.S)
+    assert "mobilenetv2" in html and "mobilenetv2" not in outside_expert_details
     assert 'class="facet"' in html and "Labrador retriever" in html and "Usage rights" in html
     assert html.count('class="asset-tile hit"') == 3
     assert "More like this" in html
+
+
+def test_a_bad_page_link_says_so_and_offers_the_first_page(signed_in, library):
+    html = page(signed_in, q="animal", cursor="not-a-cursor")
+    assert "The search could not run as asked." in html and "This page link is not valid" in html
+    assert '<a class="button button-small" href="/search/?q=animal">Start again from the first page</a>' in html
+    other_sort = page(signed_in, q="animal", sort="newest", cursor="WyJyZWxldmFuY2UiLDEsMV0")
+    assert "This page link belongs to another sort order" in other_sort
+
+
+def test_the_form_speaks_plainly_and_keeps_the_automatic_ranking(signed_in, library):
+    html = page(signed_in, q="animal")
+    assert re.search(r'<select name="fusion"[^>]*>\s*<option value="" selected>Automatic \(recommended\)', html)
+    assert 'data-drop-empty' in html, "the page's script leaves empty fields out of the address"
+    for jargon in ("Fusion", "label:count", "Asset uid", "true: faces"):
+        assert jargon not in html, jargon
+    assert "Expert options" in html
+
+
+def test_chips_say_the_filters_in_words(signed_in, library):
+    chelsea = library["cat"]
+    html = page(signed_in, q="animal", has_faces="false", rights_status="unknown", format="jpeg",
+                similar_to=str(chelsea.uid))
+    chips = re.findall(r'aria-label="Remove ([^"]+)"', html)
+    assert {"Faces: no", "Rights: No rights recorded", "Format: JPEG", f"Looks like: {chelsea}"} <= set(chips)
 
 
 def test_caption_snippet_is_highlighted_and_escaped(signed_in, library):
@@ -58,15 +86,25 @@ def test_caption_snippet_is_highlighted_and_escaped(signed_in, library):
     assert "<b>bold</b>" not in html
 
 
-def test_typo_says_what_was_searched(signed_in, library):
-    assert "Showing results for <strong>motorcycle</strong>" in page(signed_in, q="motorcyle")
+def test_a_corrected_spelling_offers_the_words_as_typed_and_back(signed_in, library):
+    html = page(signed_in, q="motorcyle")
+    assert "Showing results for <strong>motorcycle</strong>" in html and "1 result" in html
+    instead = re.search(r'Search instead for <a href="([^"]+)">motorcyle</a>', html).group(1).replace("&amp;", "&")
+    as_typed = signed_in.get(instead).content.decode()
+    assert "0 results" in as_typed and "Showing results for" not in as_typed
+    corrected = re.search(r'Did you mean <a href="([^"]+)">motorcycle</a>\?', as_typed).group(1).replace("&amp;", "&")
+    assert "as_typed" not in corrected and "Showing results for" in signed_in.get(corrected).content.decode()
+    assert 'name="as_typed"' not in as_typed, "new words typed into the box are corrected again"
 
 
-def test_ambiguous_word_offers_its_senses_as_chips(signed_in, library):
+def test_ambiguous_word_offers_its_senses_as_chips_named_by_their_meaning(signed_in, library):
     html = page(signed_in, q="crane")
     assert "“crane” can mean" in html
-    senses = re.findall(r'<a href="([^"]+)" title="[^"]*">crane <span class="count">\((\d)\)</span>', html)
-    assert len(senses) == 2 and all(count == "1" for _, count in senses)
+    senses = re.findall(r'<a href="([^"]+)" title="[^"]*">crane \((wading bird|lifting device)\) '
+                        r'<span class="count">\((\d)\)</span>', html)
+    assert sorted(meaning for _, meaning, _ in senses) == ["lifting device", "wading bird"]
+    assert all(count == "1" for _, _, count in senses) and "crane.n.0" not in html
+    senses = [(url, count) for url, _, count in senses]
     picked = page(signed_in, **dict(re.findall(r"(\w+)=([\w-]+)", senses[0][0].split("?", 1)[1].replace("&amp;", "&"))))
     assert "1 result" in picked and 'class="chosen"' in picked
 
@@ -74,7 +112,7 @@ def test_ambiguous_word_offers_its_senses_as_chips(signed_in, library):
 def test_facet_links_filter_and_chips_remove_the_filter(signed_in, library):
     html = page(signed_in, q="animal", orientation="portrait")
     assert "1 result" in html and "Wader" in html
-    chip = re.search(r'<a href="([^"]+)" aria-label="Remove Orientation: portrait">', html).group(1)
+    chip = re.search(r'<a href="([^"]+)" aria-label="Remove Orientation: Portrait">', html).group(1)
     assert "orientation" not in chip and "q=animal" in chip
     labelled = page(signed_in, q="animal", has_concept="n02121620", has_faces="unknown")
     assert "1 result" in labelled and "Labelled: cat ×" in labelled and "Faces:" not in labelled
@@ -82,7 +120,31 @@ def test_facet_links_filter_and_chips_remove_the_filter(signed_in, library):
 
 def test_invalid_parameters_show_a_message_not_an_error(signed_in, library):
     html = page(signed_in, q="cat", taken_after="last tuesday", objects="many people")
-    assert "Enter the date as YYYY-MM-DD" in html and "label:count" in html
+    assert "Enter the date as YYYY-MM-DD" in html
+    assert "Write what and how many, e.g. “person: 2” for two people or more (not “many people”)." in html
+    assert "'many people'" not in html and "label:count" not in html
+    territory = page(signed_in, q="cat", usable_territory="XX")
+    assert "The search could not run as asked." in territory and "0 results" not in territory
+    assert "“XX” is not an ISO 3166 two-letter country code (such as DE for Germany) or “worldwide”." in unescape(territory)
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"q": "?!"}, "“?!” has no letters or digits to search for; type a word or two."),
+    ({"q": "the of"}, "“the of” is made of words too common to search for on their own"),
+    ({"concept": "n99999999"}, "There is no concept “n99999999”"),
+    ({"q": "cat", "has_concept": "x-nothing"}, "There is no concept “x-nothing”"),
+])
+def test_a_search_that_can_find_nothing_says_why_instead_of_showing_everything(signed_in, library, params, said):
+    html = page(signed_in, **params)
+    assert said in html and "0 results" in html and 'class="asset-tile hit"' not in html
+
+
+def test_medical_formats_are_offered_as_filters_and_chips_use_names(signed_in, library):
+    html = page(signed_in, q="crane", concept="n02012849", usable_territory="de", format="dicom")
+    assert re.search(r'<input type="checkbox" name="format" value="dicom"[^>]*>\s*DICOM', html)
+    assert re.search(r'<input type="checkbox" name="format" value="nifti"[^>]*>\s*NIfTI', html)
+    chips = re.findall(r'aria-label="Remove ([^"]+)"', html)
+    assert {"Concept: crane (wading bird)", "Usable in: Germany", "Format: DICOM"} <= set(chips)
 
 
 def test_next_page_link_carries_a_cursor(signed_in, library):
@@ -91,6 +153,15 @@ def test_next_page_link_carries_a_cursor(signed_in, library):
     assert "cursor=" in next_url
     second = signed_in.get(reverse("search:search") + "?" + next_url).content.decode()
     assert second.count('class="asset-tile hit"') == 3
+
+
+def test_suggestions_say_which_other_name_they_matched(signed_in, library):
+    suggestions = signed_in.get(reverse("search:suggest"), {"q": "commode"}).json()["suggestions"]
+    toilet = next(s for s in suggestions if s["id"] == "n04446521")
+    assert (toilet["label"], toilet["name"], toilet["also_called"]) == ("toilet", "toilet", "commode")
+    cranes = signed_in.get(reverse("search:suggest"), {"q": "crane"}).json()["suggestions"]
+    assert {s["name"] for s in cranes if s["label"] == "crane"} == {"crane (wading bird)", "crane (lifting device)"}
+    assert all(s["also_called"] == "" for s in cranes if s["label"] == "crane")
 
 
 def test_suggestions_as_json_with_counts(signed_in, library):
@@ -106,7 +177,8 @@ def test_save_list_run_and_delete_a_search(signed_in, library, client, django_us
     assert response.status_code == 302
     saved = SavedSearch.objects.get(name="Tall animals")
     assert saved.params == {"q": ["animal"], "orientation": ["portrait"]}
-    assert "Tall animals" in signed_in.get(reverse("search:saved")).content.decode()
+    listed = signed_in.get(reverse("search:saved")).content.decode()
+    assert "Tall animals" in listed and "“animal” · Orientation: Portrait" in listed and "orientation=" not in listed
     run = signed_in.get(reverse("search:saved_run", args=[saved.pk]))
     assert run.status_code == 302
     assert "1 result" in signed_in.get(run["Location"]).content.decode()
@@ -114,23 +186,42 @@ def test_save_list_run_and_delete_a_search(signed_in, library, client, django_us
     client.force_login(django_user_model.objects.create_user("mallory", password="x"))
     assert client.get(reverse("search:saved_run", args=[saved.pk])).status_code == 403
     signed_in.force_login(saved.owner)
-    assert signed_in.post(reverse("search:saved_delete", args=[saved.pk])).status_code == 302
+    asked = signed_in.post(reverse("search:saved_delete", args=[saved.pk]))
+    assert "Delete the saved search “Tall animals”?" in asked.content.decode() and SavedSearch.objects.exists()
+    assert signed_in.post(reverse("search:saved_delete", args=[saved.pk]), {"confirmed": "yes"}).status_code == 302
     assert not SavedSearch.objects.exists()
 
 
-def test_duplicates_page_keeps_one_and_trashes_the_rest(signed_in, ingest, jpeg):
+def test_duplicates_page_asks_which_to_keep_and_confirms_before_trashing(signed_in, ingest, jpeg):
     original = ingest("chelsea", title="Chelsea original")
     copy = ingest(Image.open(jpeg("chelsea", quality=40)), title="Chelsea copy")
     ingest("coffee")
     html = signed_in.get(reverse("search:duplicates")).content.decode()
-    assert "2 near-identical images" in html and "Coffee" not in html
-    response = signed_in.post(reverse("search:duplicates"), {"keep": str(original.uid),
-                                                             "group": [str(original.uid), str(copy.uid)]})
+    assert "2 copies of one picture" in html and "Coffee" not in html
+    assert "checked" not in html, "no image may be chosen for the person"
+
+    review = signed_in.post(reverse("search:duplicates_keep"), {"keep": str(original.uid)})
+    html = review.content.decode()
+    assert review.status_code == 200 and "Move 1 to the trash" in html and "Chelsea copy" in html
+    copy.refresh_from_db()
+    assert copy.deleted_at is None, "reviewing trashes nothing"
+
+    response = signed_in.post(reverse("search:duplicates_keep"),
+                              {"keep": str(original.uid), "trash": [str(copy.uid)], "confirm": "yes"})
     assert response.status_code == 302
     copy.refresh_from_db()
     original.refresh_from_db()
     assert copy.deleted_at is not None and original.deleted_at is None
     assert "No near-duplicates found" in signed_in.get(reverse("search:duplicates")).content.decode()
+
+
+def test_confirming_nothing_to_trash_is_refused_in_words(signed_in, ingest, jpeg):
+    original = ingest("chelsea", title="Chelsea original")
+    ingest(Image.open(jpeg("chelsea", quality=40)), title="Chelsea copy")
+    response = signed_in.post(reverse("search:duplicates_keep"), {"keep": str(original.uid), "confirm": "yes"},
+                              follow=True, HTTP_REFERER=reverse("search:duplicates"))
+    assert "Choose at least one image to move to the trash." in response.content.decode()
+    assert not Asset.objects.filter(deleted_at__isnull=False).exists()
 
 
 @pytest.mark.skipif(not (MODELS / "mobilenetv2-12-int8.onnx").is_file(), reason=f"no shared models at {MODELS}")

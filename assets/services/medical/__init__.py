@@ -9,7 +9,7 @@ import hashlib
 
 from PIL import Image
 
-from assets.services.inspect import ImageFacts
+from assets.services.facts import ImageFacts
 from assets.services.medical import dicom, nifti
 
 MEDICAL_FORMATS = ("dicom", "nifti")
@@ -25,7 +25,7 @@ def sniff_medical(data):
 
 
 def inspect_medical(data, fmt):
-    """Read, preview and describe an upload ``sniff_medical`` recognised; IngestError when it is refused."""
+    """Read, preview and describe an upload ``sniff_medical`` recognised; Refused when it is refused."""
     if fmt == "dicom":
         dataset = dicom.read_dicom(data)
         preview = dicom.dicom_preview(dataset)

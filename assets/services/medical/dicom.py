@@ -18,15 +18,19 @@ from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi, get_decoder, pixel_array
 from pydicom.pixels.utils import get_nr_frames
-from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ExplicitVRLittleEndian,
-                         ImplicitVRLittleEndian)
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
-from assets.services.inspect import IngestError, _too_many_pixels
+from assets.services.facts import decoder_said, too_many_pixels
 from assets.services.medical.compression import RAW_DEFLATE_WBITS, inflated_size
 from assets.services.medical.deidentify import identifier_pattern, is_identifying, scrub
-from assets.services.medical.display import (robust_window, scale_to_unit, unit_to_image,
-                                             with_physical_aspect)
-from assets.services.metadata import _clean_text, _compact, _raw_section
+from assets.services.medical.display import robust_window, scale_to_unit, unit_to_image, with_physical_aspect
+from assets.services.metadata import clean_text, compact, raw_section
+from core.refusals import Refused
 
 # pydicom logs every decoder failure with a traceback; ingest tells the uploader instead.
 logging.getLogger("pydicom").setLevel(logging.CRITICAL)
@@ -65,12 +69,12 @@ def looks_like_bare_dataset(head):
 
 
 def read_dicom(data):
-    """The parsed dataset of an upload that holds a decodable image; IngestError otherwise."""
+    """The parsed dataset of an upload that holds a decodable image; Refused otherwise."""
     part10 = is_part10(data)
     if part10:
         if data.startswith(EXECUTABLE_PREAMBLES):
-            raise IngestError("The DICOM preamble holds a program (a DICOM/executable polyglot) and was refused.",
-                              code="hostile")
+            raise Refused("The DICOM preamble holds a program (a DICOM/executable polyglot) and was refused.",
+                          code="hostile")
         _refuse_deflate_bomb(data)
     try:
         with warnings.catch_warnings():
@@ -82,17 +86,19 @@ def read_dicom(data):
     except Exception as exc:  # noqa: BLE001 - pydicom reports broken files with many exception types
         if not part10:
             raise _not_an_image()
-        raise IngestError(f"The DICOM file is corrupt or truncated and cannot be read ({exc}).", code="corrupt")
+        raise Refused("This DICOM file cannot be read: it is damaged or incomplete (perhaps cut short while it was "
+                      "copied). Export it again from the system that made it.", code="corrupt",
+                      expert_details=decoder_said(exc))
     if not has_pixels:
         if not part10:
             raise _not_an_image()
-        raise IngestError(f"{_what_it_holds(dataset)} holds no image, so there is nothing to show; "
-                          "only DICOM images are accepted.", code="no_image", status=415)
+        raise Refused(f"{_what_it_holds(dataset)} holds no image, so there is nothing to show; "
+                      "only DICOM images are accepted.", code="no_image", status=415)
     if rows <= 0 or columns <= 0 or frames <= 0:
-        raise IngestError("The DICOM image has no size (Rows, Columns or Number of Frames is missing).",
-                          code="corrupt")
+        raise Refused("The DICOM image has no size (Rows, Columns or Number of Frames is missing).",
+                      code="corrupt")
     if rows * columns > settings.LUMEN_MAX_PIXELS:
-        raise _too_many_pixels(f"{columns}×{rows} pixels")
+        raise too_many_pixels(f"{columns}×{rows} pixels")
     _set_transfer_syntax(dataset)
     _require_decoder(dataset.file_meta.TransferSyntaxUID)
     return dataset
@@ -100,8 +106,8 @@ def read_dicom(data):
 
 def _not_an_image():
     """Bytes that merely start like a bare dataset: refused without claiming they are DICOM."""
-    return IngestError("This file is not an image type we accept: it starts like a DICOM dataset without the "
-                       "DICM file header, but holds no image pydicom can read.", code="unsupported_type", status=415)
+    return Refused("This file is not an image type we accept: it starts like a DICOM dataset without the "
+                   "DICM file header, but holds no image this server can read.", code="unsupported_type", status=415)
 
 
 def _refuse_deflate_bomb(data):
@@ -111,17 +117,19 @@ def _refuse_deflate_bomb(data):
         read_preamble(stream, False)
         meta = _read_file_meta_info(stream)
     except Exception as exc:  # noqa: BLE001
-        raise IngestError(f"The DICOM file meta information cannot be read ({exc}).", code="corrupt")
+        raise Refused("This DICOM file cannot be read: its file header (the meta information after the DICM mark) "
+                      "is damaged.", code="corrupt", expert_details=decoder_said(exc))
     if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
         return
     limit = settings.LUMEN_MAX_UNCOMPRESSED_BYTES
     try:
         size = inflated_size(data[stream.tell():], RAW_DEFLATE_WBITS, limit)
     except Exception as exc:  # noqa: BLE001 - zlib.error, EOFError
-        raise IngestError(f"The deflated DICOM dataset is corrupt or truncated ({exc}).", code="corrupt")
+        raise Refused("This DICOM file cannot be read: its compressed (deflated) contents are damaged or "
+                      "incomplete.", code="corrupt", expert_details=decoder_said(exc))
     if size > limit:
-        raise IngestError(f"The deflated DICOM dataset inflates to more than {limit / 1_048_576:.0f} MB "
-                          "(a possible decompression bomb).", code="decompression_bomb", status=413)
+        raise Refused(f"The deflated DICOM dataset inflates to more than {limit / 1_048_576:.0f} MB "
+                      "(a possible decompression bomb).", code="decompression_bomb", status=413)
 
 
 def _what_it_holds(dataset):
@@ -142,7 +150,7 @@ def _require_decoder(transfer_syntax):
     except NotImplementedError:
         available = False
     if not available:
-        raise IngestError(
+        raise Refused(
             f"The DICOM pixel data is compressed as {transfer_syntax.name}, which this server cannot decode. "
             "Convert the file to an uncompressed transfer syntax (for example with dcmdjpls, dcmdjpeg or "
             "gdcmconv --raw) and upload it again.", code="unsupported_compression", status=415,
@@ -170,13 +178,14 @@ def _frame_count(dataset):
 def _undecodable(transfer_syntax, exc):
     """Native pixel data that does not decode is damaged; compressed data may also be beyond our decoders
     (12-bit JPEG, unusual JPEG 2000 streams), which the message must not blame on the file."""
-    detail = " ".join(str(exc).split())
+    details = decoder_said(exc)
     if not transfer_syntax.is_compressed:
-        return IngestError(f"The DICOM pixel data is corrupt or truncated ({detail}).", code="corrupt")
-    return IngestError(
-        f"The DICOM pixel data, compressed as {transfer_syntax.name}, cannot be decoded by this server ({detail}). "
+        return Refused("The DICOM image cannot be shown: its pixel data is damaged or incomplete.", code="corrupt",
+                       expert_details=details)
+    return Refused(
+        f"The DICOM pixel data, compressed as {transfer_syntax.name}, cannot be decoded by this server. "
         "If the file opens in a DICOM viewer, convert it to an uncompressed transfer syntax and upload it again.",
-        code="unsupported_compression", status=415,
+        code="unsupported_compression", status=415, expert_details=details,
     )
 
 
@@ -279,7 +288,7 @@ def _metadata(dataset):
     rows, columns = int(dataset.Rows), int(dataset.Columns)
     frames = _frame_count(dataset)
     spacing = _spacing_mm(dataset)
-    medical = _compact({
+    medical = compact({
         "modality": _text(dataset, "Modality"),
         "body_part": _text(dataset, "BodyPartExamined"),
         "study_description": _text(dataset, "StudyDescription"),
@@ -294,7 +303,7 @@ def _metadata(dataset):
         "transfer_syntax": dataset.file_meta.TransferSyntaxUID.name,
         "burned_in_annotation": _text(dataset, "BurnedInAnnotation") == "YES" or None,
     })
-    normalised = _compact({
+    normalised = compact({
         "camera_make": _text(dataset, "Manufacturer"),
         "camera_model": _text(dataset, "ManufacturerModelName"),
         "software": _text(dataset, "SoftwareVersions"),
@@ -311,7 +320,7 @@ def _text(dataset, keyword):
         return None
     if isinstance(value, MultiValue):
         value = ", ".join(str(item) for item in value)
-    return _clean_text(str(value)) if value not in (None, "") else None
+    return clean_text(str(value)) if value not in (None, "") else None
 
 
 def _sop_class_name(dataset):
@@ -357,7 +366,7 @@ def _utc_offset(text):
 def _raw_tags(dataset):
     """Every attribute that is neither identifying nor binary, by keyword, file meta included."""
     elements = [*dataset.file_meta, *dataset]
-    return _raw_section((element.keyword, value) for element in elements if not is_identifying(element)
+    return raw_section((element.keyword, value) for element in elements if not is_identifying(element)
                         and element.VR not in BINARY_VRS and (value := _raw_value(element)) is not None)
 
 

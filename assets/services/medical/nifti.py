@@ -14,10 +14,11 @@ from django.conf import settings
 from nibabel.fileholders import FileHolder
 from nibabel.spatialimages import HeaderDataError
 
-from assets.services.inspect import IngestError, _too_many_pixels
+from assets.services.facts import decoder_said, human_size, too_many_pixels
 from assets.services.medical.compression import GZIP_MAGIC, GZIP_WBITS, inflate_head, inflated_size
 from assets.services.medical.display import robust_window, scale_to_unit, unit_to_image, with_physical_aspect
-from assets.services.metadata import _compact, _raw_section
+from assets.services.metadata import compact, raw_section
+from core.refusals import Refused
 
 HEAD_BYTES = 544  # a NIfTI-2 header and the extension flag; NIfTI-1 needs 352
 TRAILING_SLACK = 1 << 20  # bytes after the declared data that are tolerated (padding, tools' leftovers)
@@ -67,22 +68,23 @@ def mime_type(data):
 
 
 def read_nifti(data):
-    """The image (its voxels still on disk, in ``data``) of a NIfTI upload; IngestError otherwise."""
+    """The image (its voxels still on disk, in ``data``) of a NIfTI upload; Refused otherwise."""
     head = nifti_head(data)
     kind = nifti_kind(head)
     if kind is None:
-        raise IngestError("The file is not a NIfTI image.", code="unsupported_type", status=415)
+        raise Refused("The file is not a NIfTI image.", code="unsupported_type", status=415)
     if kind.is_pair(head):
-        raise IngestError(f"This is the header of a {kind.name} .hdr/.img pair, without its voxels. "
-                          "Convert the pair to a single .nii or .nii.gz file and upload that.",
-                          code="unsupported_type", status=415)
+        raise Refused(f"This is the header of a {kind.name} .hdr/.img pair, without its voxels. "
+                      "Convert the pair to a single .nii or .nii.gz file and upload that.",
+                      code="unsupported_type", status=415)
     try:
         header = kind.header_class(binaryblock=head[:kind.size], check=True)
         shape = header.get_data_shape()
         itemsize = header.get_data_dtype().itemsize
         intent = int(header["intent_code"])
     except (HeaderDataError, ValueError, TypeError, struct.error) as exc:
-        raise IngestError(f"The NIfTI header is invalid ({exc}).", code="corrupt")
+        raise Refused("This NIfTI file cannot be read: its header is damaged.", code="corrupt",
+                      expert_details=decoder_said(exc))
     _check_shape(shape, intent)
     declared = _data_offset(header, kind) + math.prod(shape) * itemsize
     _check_holds(data, declared)
@@ -91,19 +93,20 @@ def read_nifti(data):
         return kind.image_class.from_file_map({"header": FileHolder(fileobj=stream),
                                                "image": FileHolder(fileobj=stream)})
     except Exception as exc:  # noqa: BLE001 - nibabel reports bad files with many exception types
-        raise IngestError(f"The NIfTI file cannot be read ({exc}).", code="corrupt")
+        raise Refused("This NIfTI file cannot be read: it is damaged or incomplete.", code="corrupt",
+                      expert_details=decoder_said(exc))
 
 
 def _check_shape(shape, intent):
     if intent in CIFTI_INTENTS:
-        raise IngestError("This is a CIFTI-2 file (a matrix over brain surfaces and voxels), not an image volume.",
-                          code="unsupported_type", status=415)
+        raise Refused("This is a CIFTI-2 file (a matrix over brain surfaces and voxels), not an image volume.",
+                      code="unsupported_type", status=415)
     if len(shape) < 2 or min(shape) < 1:
-        raise IngestError(f"The NIfTI image has no usable size ({'×'.join(map(str, shape)) or 'no dimensions'}).",
-                          code="corrupt")
+        raise Refused(f"The NIfTI image has no usable size ({'×'.join(map(str, shape)) or 'no dimensions'}).",
+                      code="corrupt")
     spatial = sorted(shape[:3])
     if math.prod(spatial[-2:]) > settings.LUMEN_MAX_PIXELS:
-        raise _too_many_pixels(f"{'×'.join(map(str, shape[:3]))} voxels")
+        raise too_many_pixels(f"{'×'.join(map(str, shape[:3]))} voxels")
 
 
 def _data_offset(header, kind):
@@ -116,25 +119,26 @@ def _check_holds(data, declared):
     """The upload holds the data its header declares: not less (truncated), not far more (a bomb)."""
     limit = settings.LUMEN_MAX_UNCOMPRESSED_BYTES
     if declared > limit:
-        raise IngestError(f"The NIfTI header declares {declared / 1_048_576:.0f} MB of voxels; the limit is "
-                          f"{limit / 1_048_576:.0f} MB (a possible decompression bomb).",
-                          code="decompression_bomb", status=413)
+        raise Refused(f"The NIfTI header declares {declared / 1_048_576:.0f} MB of voxels; the limit is "
+                      f"{limit / 1_048_576:.0f} MB (a possible decompression bomb).",
+                      code="decompression_bomb", status=413)
     if is_gzip(data):
         ceiling = declared + TRAILING_SLACK
         try:
             size = inflated_size(data, GZIP_WBITS, ceiling)
         except EOFError:
-            raise IngestError("The compressed NIfTI file is truncated.", code="corrupt")
+            raise Refused("The compressed NIfTI file is incomplete: it ends before its data does.", code="corrupt")
         except Exception as exc:  # noqa: BLE001 - zlib.error
-            raise IngestError(f"The compressed NIfTI file is corrupt ({exc}).", code="corrupt")
+            raise Refused("The compressed NIfTI file is damaged: its gzip stream cannot be inflated.", code="corrupt",
+                          expert_details=decoder_said(exc))
         if size > ceiling:
-            raise IngestError("The compressed NIfTI file inflates to far more than its header declares "
-                              "(a possible decompression bomb).", code="decompression_bomb", status=413)
+            raise Refused("The compressed NIfTI file inflates to far more than its header declares "
+                          "(a possible decompression bomb).", code="decompression_bomb", status=413)
     else:
         size = len(data)
     if size < declared:
-        raise IngestError(f"The NIfTI file is truncated: its header declares {declared} bytes, it holds {size}.",
-                          code="corrupt")
+        raise Refused(f"The NIfTI file is incomplete: its header announces {human_size(declared)} of data, the file "
+                      f"holds {human_size(size, unlike=declared)}.", code="corrupt")
 
 
 def nifti_preview(image):
@@ -145,10 +149,11 @@ def nifti_preview(image):
             canonical = nibabel.as_closest_canonical(_middle_axial_slab(image))
             plane = np.asanyarray(canonical.dataobj)[:, :, 0]
             unit = _unit(plane, image.header)
-    except IngestError:
+    except Refused:
         raise
     except Exception as exc:  # noqa: BLE001 - truncated or inconsistent voxel data
-        raise IngestError(f"The NIfTI voxels cannot be read ({exc}).", code="corrupt")
+        raise Refused("The NIfTI image cannot be shown: its voxel data is damaged or incomplete.", code="corrupt",
+                      expert_details=decoder_said(exc))
     upright = np.swapaxes(unit[::-1, ::-1], 0, 1)  # rows: anterior first; columns: patient's right first
     column_spacing, row_spacing = canonical.header.get_zooms()[:2]
     return with_physical_aspect(unit_to_image(upright), row_spacing, column_spacing)
@@ -192,7 +197,7 @@ def nifti_metadata(image):
     to_mm = SPACE_UNITS_MM.get(space_unit, 1.0)
     volumes = math.prod(shape[3:]) if len(shape) > 3 else None
     intent = header.get_intent()[0]
-    medical = _compact({
+    medical = compact({
         "kind": "NIfTI-2" if isinstance(image, nibabel.Nifti2Image) else "NIfTI-1",
         "dimensions": [int(size) for size in shape[:3]],
         "volumes": int(volumes) if volumes and volumes > 1 else None,
@@ -204,7 +209,7 @@ def nifti_metadata(image):
         "intent": intent if intent != "none" else None,
     })
     fields = ((name, _header_value(header[name])) for name in header.keys() if name not in ("sizeof_hdr", "magic"))
-    raw = _raw_section(fields)
+    raw = raw_section(fields)
     extensions = [{"code": int(extension.get_code()), "bytes": int(extension.get_sizeondisk())}
                   for extension in header.extensions]
     if extensions:

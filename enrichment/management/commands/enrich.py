@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from assets.models import Asset, AssetVersion
-from assets.services.audit import SYSTEM
+from core.audit import SYSTEM
 from enrichment.models import EnrichmentJob, ModelRun
 from enrichment.services import activate_model
 from enrichment.services.capabilities import PIPELINE

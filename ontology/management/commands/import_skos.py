@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assets.services.audit import SYSTEM
+from core.audit import SYSTEM
 from ontology.models import Concept
 from ontology.scheme import from_skos_turtle
 from ontology.services import add_custom_concept

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from assets.models import Asset, AssetVersion
-from search.concepts import refresh_labels
+from ontology.labels import refresh_labels
 from search.indexing import hash_version, reindex_asset
 
 

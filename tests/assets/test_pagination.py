@@ -1,0 +1,53 @@
+"""Keyset pages and capped totals over real assets in Postgres."""
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from assets import pagination
+from assets.filtersets import ORDERINGS
+from assets.models import Asset
+from assets.pagination import CappedPaginator, InvalidCursor, encode_cursor, keyset_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def assets(make_asset, user):
+    """Seven assets; three share one upload time, so only the id orders them."""
+    made = [make_asset(user, title=f"Photo {letter}") for letter in "gfedcba"]
+    moment = timezone.now() - datetime.timedelta(days=1)
+    Asset.objects.filter(pk__in=[a.pk for a in made[2:5]]).update(created_at=moment)
+    return made
+
+
+def all_pages(ordering, size):
+    queryset = Asset.objects.order_by(*ORDERINGS[ordering][1])
+    pages, cursor = [], None
+    while True:
+        rows, cursor = keyset_page(queryset, ordering, cursor, size)
+        pages.append([a.pk for a in rows])
+        if cursor is None:
+            return pages, [a.pk for a in queryset]
+
+
+@pytest.mark.parametrize("ordering", sorted(pagination.KEYSET_ORDERINGS))
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_keyset_pages_walk_the_whole_ordering_once(assets, ordering, size):
+    pages, expected = all_pages(ordering, size)
+    assert [pk for page in pages for pk in page] == expected
+    assert all(len(page) == size for page in pages[:-1])
+
+
+def test_a_cursor_that_is_not_ours_is_refused(assets):
+    for cursor in ("nonsense", encode_cursor("not a date", 1), encode_cursor("2024-01-01T00:00:00", "1")):
+        with pytest.raises(InvalidCursor):
+            keyset_page(Asset.objects.order_by("-created_at", "-id"), "-created_at", cursor, 2)
+
+
+def test_the_total_stops_counting_at_the_cap(assets, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    capped = CappedPaginator(Asset.objects.order_by("pk"), 2)
+    assert (capped.count, capped.count_is_exact, capped.shown_count, capped.capped_count) == (6, False, "5+", 5)
+    exact = CappedPaginator(Asset.objects.filter(pk__in=[a.pk for a in assets[:4]]).order_by("pk"), 2)
+    assert (exact.count, exact.count_is_exact, exact.shown_count, exact.capped_count) == (4, True, "4", 4)

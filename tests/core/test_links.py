@@ -1,0 +1,31 @@
+"""url_for builds exactly what reverse() does, from one reverse per route."""
+import uuid
+
+import pytest
+from django.urls import reverse, set_script_prefix
+
+from core.links import url_for
+
+UID = uuid.UUID("6f1c2a6e-1d2b-4c3a-9e8f-0a1b2c3d4e5f")
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("assets:rendition", {"uid": UID, "number": 3, "spec": "width-320|format-webp"}),
+    ("assets:rendition", {"uid": UID, "number": 12, "spec": "fill-40x40 ünïcode%"}),
+    ("assets:detail", {"uid": UID}),
+    ("api:asset-detail", {"uid": UID}),
+    ("api:asset-list", {}),
+])
+def test_url_for_matches_reverse(name, kwargs):
+    assert url_for(name, **kwargs) == reverse(name, kwargs=kwargs)
+    other = {key: (uuid.uuid4() if isinstance(value, uuid.UUID) else value) for key, value in kwargs.items()}
+    assert url_for(name, **other) == reverse(name, kwargs=other)  # the template is reused, not the values
+
+
+def test_url_for_follows_the_script_prefix():
+    try:
+        set_script_prefix("/dam/")
+        assert url_for("assets:detail", uid=UID) == reverse("assets:detail", kwargs={"uid": UID})
+        assert url_for("assets:detail", uid=UID).startswith("/dam/")
+    finally:
+        set_script_prefix("/")

@@ -1,0 +1,454 @@
+-- filters: SearchQuery(title='harbour', ocr='watershed', creator='Ada Lovelace', camera='Canon EOS R5', formats=['jpeg', 'png'], orientations=['landscape'], taken_after=datetime.date(2023, 1, 1), taken_before=datetime.date(2023, 12, 31), created_after=datetime.date(2024, 2, 1), created_before=datetime.date(2024, 3, 1), has_concepts=['n00015388'], years=[2023, 2024], months=['2023-05'], has_faces=True, people=['Eileen Collins'], min_objects=[('person', 2)], collection='holidays', moderation=['clear'], has_usage_terms=True, rights=RightsUse(channel='web', territory='FR', on_date=datetime.date(2031, 2, 1)), rights_statuses=['usable', 'unknown'])
+
+-- page statement
+WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
+  FROM search_searchdocument d
+  JOIN assets_asset a ON a.id = d.asset_id
+  WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s, %s, %s, %s))))
+          LIMIT 1))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s))))
+          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          AND "assets_asset"."moderation_state" = %s))
+      AND "assets_asset"."deleted_at" IS NULL))
+  AND d.format = ANY(%s)
+  AND d.orientation = ANY(%s)
+  AND a.moderation_state = ANY(%s)
+  AND lower(d.creator) = lower(%s)
+  AND lower(d.camera) = lower(%s)
+  AND d.taken_at >= (%s::date + 0)
+  AND d.taken_at < (%s::date + 1)
+  AND a.created_at >= (%s::date + 0)
+  AND a.created_at < (%s::date + 1)
+  AND extract(year FROM coalesce(d.taken_at, a.created_at))::int = ANY(%s)
+  AND to_char(coalesce(d.taken_at, a.created_at), 'YYYY-MM') = ANY(%s)
+  AND a.id IN (SELECT al.asset_id
+    FROM ontology_concept narrower
+    CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+      FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+        FROM "enrichment_machinelabel"
+        INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+        INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+        WHERE ("enrichment_modelrun"."active"
+          AND NOT (EXISTS(SELECT %s AS "a"
+              FROM "enrichment_labeldecision" U0
+              WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+                AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+                AND U0."decision" = %s)
+              LIMIT 1)))) ml
+      JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+      WHERE ml.concept_id = narrower.id
+      UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+      FROM (SELECT ld.asset_id, ld.concept_id
+        FROM enrichment_labeldecision ld
+        WHERE ld.decision = 'added') added
+      WHERE added.concept_id = narrower.id) al
+    WHERE (narrower.id = %s OR narrower.ancestors @> ARRAY[%s]::varchar[])
+    AND al.confidence >= %s)
+  AND EXISTS (SELECT 1
+    FROM enrichment_detection x
+    JOIN enrichment_modelrun m ON m.id = x.model_id
+    AND m.active
+    WHERE x.version_id = a.current_version_id
+    AND x.kind = 'face')
+  AND EXISTS (SELECT 1
+    FROM enrichment_facedescriptor fd
+    JOIN enrichment_person p ON p.id = fd.person_id
+    WHERE fd.version_id = a.current_version_id
+    AND (p.id::text = %s OR lower(p.name) = lower(%s)))
+  AND (SELECT count(*)
+    FROM enrichment_detection x
+    JOIN enrichment_modelrun m ON m.id = x.model_id
+    AND m.active
+    JOIN ontology_concept c ON c.id = x.concept_id
+    CROSS JOIN LATERAL (SELECT array_agg(l.concept_id)::varchar[] AS ids
+      FROM ontology_conceptlabel l
+      WHERE l.label_normalised = %s) named
+    WHERE x.version_id = a.current_version_id
+    AND x.kind = 'object'
+    AND (c.id = ANY(named.ids) OR c.ancestors && named.ids)) >= %s
+  AND EXISTS (SELECT 1
+    FROM assets_asset_collections ac
+    JOIN assets_collection c ON c.id = ac.collection_id
+    WHERE ac.asset_id = d.asset_id
+    AND c.slug = %s)
+  AND d.has_usage_terms = %s
+  AND d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE EXISTS(SELECT %s AS "a"
+      FROM "governance_usagerights" U0
+      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+        AND U0."asset_id" = ("assets_asset"."id")
+        AND (U0."channels" = %s::varchar(20)[] OR U0."channels" @> (ARRAY[%s])::varchar(20)[])
+        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[]))
+      LIMIT 1))
+  AND (CASE WHEN d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+      FROM "assets_asset"
+      WHERE EXISTS(SELECT %s AS "a"
+        FROM "governance_usagerights" U0
+        WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+          AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+          AND U0."asset_id" = ("assets_asset"."id"))
+        LIMIT 1)) THEN 'usable' WHEN d.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
+  AND d.document @@ to_tsquery('english', %s)
+  AND d.document @@ to_tsquery('english', %s)),
+text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight),
+scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score
+  FROM filtered),
+results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at))::float8 AS sort_key, (SELECT count(*)
+    FROM (SELECT 1
+      FROM filtered
+      LIMIT %s) capped) AS total
+  FROM scored s),
+page AS (SELECT *
+  FROM results
+  ORDER BY created_at DESC, asset_id DESC
+  LIMIT %s)
+SELECT p.asset_id, p.score, p.sort_key, p.total, p.concept_score, p.text_score, p.vector_score, NULL::jsonb, NULL::jsonb, ARRAY(SELECT w::text
+  FROM unnest('{a,b,c,d}'::"char"[]) AS w
+  WHERE ts_filter(d.document, ARRAY[w]) @@ t.highlight), CASE WHEN ts_filter(d.document, '{c}') @@ t.highlight THEN ts_headline('english', d.caption, t.highlight, %s) END, CASE WHEN ts_filter(d.document, '{d}') @@ t.highlight THEN ts_headline('english', d.ocr_text, t.highlight, %s) END, %s::text, a.uid, a.title, a.current_version_id, v.format, v.width, v.height
+FROM page p
+JOIN search_searchdocument d ON d.asset_id = p.asset_id
+JOIN assets_asset a ON a.id = p.asset_id
+LEFT JOIN assets_assetversion v ON v.id = a.current_version_id
+CROSS JOIN text_query t
+ORDER BY p.sort_key DESC, p.asset_id DESC;
+-- parameters, in the order of their placeholders:
+--   1: 4242
+--   2: Int4(1)
+--   3: 4242
+--   4: 4242
+--   5: 'viewer'
+--   6: 'contributor'
+--   7: 'editor'
+--   8: 'moderator'
+--   9: 'admin'
+--   10: Asset.Moderation.PENDING
+--   11: Asset.Moderation.REJECTED
+--   12: Int4(1)
+--   13: 4242
+--   14: 4242
+--   15: 'moderator'
+--   16: 'admin'
+--   17: 4242
+--   18: Asset.Moderation.PENDING
+--   19: ['jpeg', 'png']
+--   20: ['landscape']
+--   21: ['clear']
+--   22: 'Ada Lovelace'
+--   23: 'Canon EOS R5'
+--   24: datetime.date(2023, 1, 1)
+--   25: datetime.date(2023, 12, 31)
+--   26: datetime.date(2024, 2, 1)
+--   27: datetime.date(2024, 3, 1)
+--   28: [2023, 2024]
+--   29: ['2023-05']
+--   30: Int4(1)
+--   31: LabelDecision.Decision.REJECTED
+--   32: 'n00015388'
+--   33: 'n00015388'
+--   34: 0.15
+--   35: 'Eileen Collins'
+--   36: 'Eileen Collins'
+--   37: 'person'
+--   38: 2
+--   39: 'holidays'
+--   40: True
+--   41: Int4(1)
+--   42: datetime.date(2031, 2, 1)
+--   43: datetime.date(2031, 2, 1)
+--   44: []
+--   45: 'web'
+--   46: []
+--   47: 'worldwide'
+--   48: 'FR'
+--   49: Int4(1)
+--   50: datetime.date(2031, 1, 15)
+--   51: datetime.date(2031, 1, 15)
+--   52: ['usable', 'unknown']
+--   53: '(harbour:abc)'
+--   54: '(watershed:d)'
+--   55: ''
+--   56: '((harbour:abc)) | ((watershed:d))'
+--   57: 10001
+--   58: 25
+--   59: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   60: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   61: None
+
+-- facet statement
+WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
+  FROM search_searchdocument d
+  JOIN assets_asset a ON a.id = d.asset_id
+  WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s, %s, %s, %s))))
+          LIMIT 1))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s))))
+          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          AND "assets_asset"."moderation_state" = %s))
+      AND "assets_asset"."deleted_at" IS NULL))
+  AND d.format = ANY(%s)
+  AND d.orientation = ANY(%s)
+  AND a.moderation_state = ANY(%s)
+  AND lower(d.creator) = lower(%s)
+  AND lower(d.camera) = lower(%s)
+  AND d.taken_at >= (%s::date + 0)
+  AND d.taken_at < (%s::date + 1)
+  AND a.created_at >= (%s::date + 0)
+  AND a.created_at < (%s::date + 1)
+  AND extract(year FROM coalesce(d.taken_at, a.created_at))::int = ANY(%s)
+  AND to_char(coalesce(d.taken_at, a.created_at), 'YYYY-MM') = ANY(%s)
+  AND a.id IN (SELECT al.asset_id
+    FROM ontology_concept narrower
+    CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+      FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+        FROM "enrichment_machinelabel"
+        INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+        INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+        WHERE ("enrichment_modelrun"."active"
+          AND NOT (EXISTS(SELECT %s AS "a"
+              FROM "enrichment_labeldecision" U0
+              WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+                AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+                AND U0."decision" = %s)
+              LIMIT 1)))) ml
+      JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+      WHERE ml.concept_id = narrower.id
+      UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+      FROM (SELECT ld.asset_id, ld.concept_id
+        FROM enrichment_labeldecision ld
+        WHERE ld.decision = 'added') added
+      WHERE added.concept_id = narrower.id) al
+    WHERE (narrower.id = %s OR narrower.ancestors @> ARRAY[%s]::varchar[])
+    AND al.confidence >= %s)
+  AND EXISTS (SELECT 1
+    FROM enrichment_detection x
+    JOIN enrichment_modelrun m ON m.id = x.model_id
+    AND m.active
+    WHERE x.version_id = a.current_version_id
+    AND x.kind = 'face')
+  AND EXISTS (SELECT 1
+    FROM enrichment_facedescriptor fd
+    JOIN enrichment_person p ON p.id = fd.person_id
+    WHERE fd.version_id = a.current_version_id
+    AND (p.id::text = %s OR lower(p.name) = lower(%s)))
+  AND (SELECT count(*)
+    FROM enrichment_detection x
+    JOIN enrichment_modelrun m ON m.id = x.model_id
+    AND m.active
+    JOIN ontology_concept c ON c.id = x.concept_id
+    CROSS JOIN LATERAL (SELECT array_agg(l.concept_id)::varchar[] AS ids
+      FROM ontology_conceptlabel l
+      WHERE l.label_normalised = %s) named
+    WHERE x.version_id = a.current_version_id
+    AND x.kind = 'object'
+    AND (c.id = ANY(named.ids) OR c.ancestors && named.ids)) >= %s
+  AND EXISTS (SELECT 1
+    FROM assets_asset_collections ac
+    JOIN assets_collection c ON c.id = ac.collection_id
+    WHERE ac.asset_id = d.asset_id
+    AND c.slug = %s)
+  AND d.has_usage_terms = %s
+  AND d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE EXISTS(SELECT %s AS "a"
+      FROM "governance_usagerights" U0
+      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+        AND U0."asset_id" = ("assets_asset"."id")
+        AND (U0."channels" = %s::varchar(20)[] OR U0."channels" @> (ARRAY[%s])::varchar(20)[])
+        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[]))
+      LIMIT 1))
+  AND (CASE WHEN d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+      FROM "assets_asset"
+      WHERE EXISTS(SELECT %s AS "a"
+        FROM "governance_usagerights" U0
+        WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+          AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+          AND U0."asset_id" = ("assets_asset"."id"))
+        LIMIT 1)) THEN 'usable' WHEN d.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
+  AND d.document @@ to_tsquery('english', %s)
+  AND d.document @@ to_tsquery('english', %s)),
+text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight),
+scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score
+  FROM filtered),
+results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at))::float8 AS sort_key, (SELECT count(*)
+    FROM (SELECT 1
+      FROM filtered
+      LIMIT %s) capped) AS total
+  FROM scored s),
+sample_rate AS (SELECT least(1, %s / greatest(reltuples, 1))::float8 AS rate
+  FROM pg_class
+  WHERE oid = 'search_searchdocument'::regclass),
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE EXISTS(SELECT %s AS "a"
+      FROM "governance_usagerights" U0
+      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+        AND U0."asset_id" = ("assets_asset"."id"))
+      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+  FROM (SELECT f.asset_id, f.version_id
+    FROM filtered f
+    WHERE f.asset_id IN (SELECT asset_id
+      FROM search_searchdocument TABLESAMPLE SYSTEM ((SELECT 100 * rate
+          FROM sample_rate)) REPEATABLE (0))) sampled),
+facet_scale AS (SELECT 1 / rate AS factor, rate < 1 AS approximate
+  FROM sample_rate)
+SELECT facet, value, NULL::text AS label, count, approximate
+FROM (SELECT CASE WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' WHEN GROUPING(r.rights_status) = 0 THEN 'rights' ELSE 'year' END AS facet, coalesce(d.format, d.orientation, d.creator, d.camera, r.rights_status, extract(year FROM coalesce(d.taken_at, a.created_at))::int::text) AS value, round(count(*) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN search_searchdocument d ON d.asset_id = r.asset_id
+  JOIN assets_asset a ON a.id = r.asset_id
+  GROUP BY GROUPING SETS ((d.format), (d.orientation), (d.creator), (d.camera), (r.rights_status), (extract(year FROM coalesce(d.taken_at, a.created_at))::int::text))) AS grouped(facet, value, count, approximate)
+UNION ALL (SELECT 'concept', c.id, c.pref_label, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+    FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+      FROM "enrichment_machinelabel"
+      INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+      INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+      WHERE ("enrichment_modelrun"."active"
+        AND NOT (EXISTS(SELECT %s AS "a"
+            FROM "enrichment_labeldecision" U0
+            WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+              AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+              AND U0."decision" = %s)
+            LIMIT 1)))) ml
+    JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+    WHERE ml.version_id = r.version_id
+    UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+    FROM (SELECT ld.asset_id, ld.concept_id
+      FROM enrichment_labeldecision ld
+      WHERE ld.decision = 'added') added
+    WHERE added.asset_id = r.asset_id) al
+  JOIN ontology_concept c ON c.id = al.concept_id
+  WHERE al.confidence >= %s
+  GROUP BY c.id, c.pref_label
+  ORDER BY 4 DESC, 3
+  LIMIT %s)
+UNION ALL (SELECT 'person', p.id::text, p.name, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN enrichment_facedescriptor fd ON fd.version_id = r.version_id
+  JOIN enrichment_person p ON p.id = fd.person_id
+  GROUP BY p.id, p.name
+  ORDER BY 4 DESC, 3
+  LIMIT %s)
+UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN search_searchdocument d ON d.asset_id = r.asset_id
+  CROSS JOIN LATERAL unnest(d.colours) AS c(name)
+  GROUP BY c.name);
+-- parameters, in the order of their placeholders:
+--   1: 4242
+--   2: Int4(1)
+--   3: 4242
+--   4: 4242
+--   5: 'viewer'
+--   6: 'contributor'
+--   7: 'editor'
+--   8: 'moderator'
+--   9: 'admin'
+--   10: Asset.Moderation.PENDING
+--   11: Asset.Moderation.REJECTED
+--   12: Int4(1)
+--   13: 4242
+--   14: 4242
+--   15: 'moderator'
+--   16: 'admin'
+--   17: 4242
+--   18: Asset.Moderation.PENDING
+--   19: ['jpeg', 'png']
+--   20: ['landscape']
+--   21: ['clear']
+--   22: 'Ada Lovelace'
+--   23: 'Canon EOS R5'
+--   24: datetime.date(2023, 1, 1)
+--   25: datetime.date(2023, 12, 31)
+--   26: datetime.date(2024, 2, 1)
+--   27: datetime.date(2024, 3, 1)
+--   28: [2023, 2024]
+--   29: ['2023-05']
+--   30: Int4(1)
+--   31: LabelDecision.Decision.REJECTED
+--   32: 'n00015388'
+--   33: 'n00015388'
+--   34: 0.15
+--   35: 'Eileen Collins'
+--   36: 'Eileen Collins'
+--   37: 'person'
+--   38: 2
+--   39: 'holidays'
+--   40: True
+--   41: Int4(1)
+--   42: datetime.date(2031, 2, 1)
+--   43: datetime.date(2031, 2, 1)
+--   44: []
+--   45: 'web'
+--   46: []
+--   47: 'worldwide'
+--   48: 'FR'
+--   49: Int4(1)
+--   50: datetime.date(2031, 1, 15)
+--   51: datetime.date(2031, 1, 15)
+--   52: ['usable', 'unknown']
+--   53: '(harbour:abc)'
+--   54: '(watershed:d)'
+--   55: ''
+--   56: '((harbour:abc)) | ((watershed:d))'
+--   57: 10001
+--   58: 2000
+--   59: Int4(1)
+--   60: datetime.date(2031, 1, 15)
+--   61: datetime.date(2031, 1, 15)
+--   62: Int4(1)
+--   63: LabelDecision.Decision.REJECTED
+--   64: 0.3
+--   65: 15
+--   66: 15

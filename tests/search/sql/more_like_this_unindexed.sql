@@ -1,0 +1,227 @@
+-- more_like_this_unindexed: SearchQuery(similar_to='8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11')
+-- ranked by the vectors of model run 9102 (unindexed plan)
+
+-- page statement
+WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
+  FROM search_searchdocument d
+  JOIN assets_asset a ON a.id = d.asset_id
+  WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s, %s, %s, %s))))
+          LIMIT 1))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s))))
+          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          AND "assets_asset"."moderation_state" = %s))
+      AND "assets_asset"."deleted_at" IS NULL))
+  AND a.uid <> %s),
+query_vector AS (SELECT e.vector
+  FROM enrichment_embedding e
+  JOIN assets_asset a ON a.current_version_id = e.version_id
+  WHERE e.model_id = 9102
+  AND a.uid = %s
+  AND a.id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s, %s, %s, %s))))
+          LIMIT 1))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s))))
+          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          AND "assets_asset"."moderation_state" = %s))
+      AND "assets_asset"."deleted_at" IS NULL))),
+vector_nearest AS (SELECT *
+  FROM (SELECT f.version_id, e.vector <=> (SELECT vector
+      FROM query_vector) AS distance
+    FROM filtered f
+    JOIN enrichment_embedding e ON e.version_id = f.version_id
+    AND e.model_id = 9102) ranked
+  WHERE distance <= 0.5
+  ORDER BY distance
+  LIMIT 50),
+vector_hits AS (SELECT a.id AS asset_id, (1 - n.distance)::float8 AS score
+  FROM vector_nearest n
+  JOIN assets_asset a ON a.current_version_id = n.version_id),
+evidence AS (SELECT asset_id, 'vector' AS source, score
+  FROM vector_hits),
+ranked_evidence AS (SELECT asset_id, source, score, rank() OVER (PARTITION BY source
+    ORDER BY score DESC) AS source_rank
+  FROM evidence),
+fused AS (SELECT asset_id, sum(1.0 / (%s + source_rank))::float8 AS rrf, sum(score * CASE source WHEN 'concept' THEN %s WHEN 'text' THEN %s ELSE %s END)::float8 AS weighted, max(score) FILTER (WHERE source = 'concept') AS concept_score, max(score) FILTER (WHERE source = 'text') AS text_score, max(score) FILTER (WHERE source = 'vector') AS vector_score
+  FROM ranked_evidence
+  GROUP BY asset_id),
+scored AS (SELECT s.*, a.current_version_id AS version_id, a.created_at, d.taken_at
+  FROM fused s
+  JOIN assets_asset a ON a.id = s.asset_id
+  JOIN search_searchdocument d ON d.asset_id = s.asset_id),
+results AS (SELECT s.*, s.weighted AS score, (s.weighted)::float8 AS sort_key, count(*) OVER () AS total
+  FROM scored s),
+page AS (SELECT *
+  FROM results
+  ORDER BY sort_key DESC, asset_id DESC
+  LIMIT %s)
+SELECT p.asset_id, p.score, p.sort_key, p.total, p.concept_score, p.text_score, p.vector_score, NULL::jsonb, NULL::jsonb, NULL::text[], NULL::text, NULL::text, %s::text, a.uid, a.title, a.current_version_id, v.format, v.width, v.height, (SELECT array_agg(asset_id)
+  FROM results)
+FROM page p
+JOIN search_searchdocument d ON d.asset_id = p.asset_id
+JOIN assets_asset a ON a.id = p.asset_id
+LEFT JOIN assets_assetversion v ON v.id = a.current_version_id
+ORDER BY p.sort_key DESC, p.asset_id DESC;
+-- parameters, in the order of their placeholders:
+--   1: 4242
+--   2: Int4(1)
+--   3: 4242
+--   4: 4242
+--   5: 'viewer'
+--   6: 'contributor'
+--   7: 'editor'
+--   8: 'moderator'
+--   9: 'admin'
+--   10: Asset.Moderation.PENDING
+--   11: Asset.Moderation.REJECTED
+--   12: Int4(1)
+--   13: 4242
+--   14: 4242
+--   15: 'moderator'
+--   16: 'admin'
+--   17: 4242
+--   18: Asset.Moderation.PENDING
+--   19: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   20: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   21: 4242
+--   22: Int4(1)
+--   23: 4242
+--   24: 4242
+--   25: 'viewer'
+--   26: 'contributor'
+--   27: 'editor'
+--   28: 'moderator'
+--   29: 'admin'
+--   30: Asset.Moderation.PENDING
+--   31: Asset.Moderation.REJECTED
+--   32: Int4(1)
+--   33: 4242
+--   34: 4242
+--   35: 'moderator'
+--   36: 'admin'
+--   37: 4242
+--   38: Asset.Moderation.PENDING
+--   39: 60
+--   40: 0.5
+--   41: 0.3
+--   42: 0.2
+--   43: 25
+--   44: 'unindexed-model'
+
+-- facet statement (the page statement listed every hit: [101, 102, 103])
+WITH results AS (SELECT a.id AS asset_id, a.current_version_id AS version_id, count(*) OVER () AS total
+  FROM assets_asset a
+  WHERE a.id = ANY(%s::bigint[])),
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE EXISTS(SELECT %s AS "a"
+      FROM "governance_usagerights" U0
+      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+        AND U0."asset_id" = ("assets_asset"."id"))
+      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+  FROM (SELECT asset_id, version_id, total
+    FROM results
+    WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total) sampled),
+facet_scale AS (SELECT coalesce(max(total)::float8 / nullif(count(*), 0), 1) AS factor, coalesce(max(total), 0) > %s AS approximate
+  FROM facet_hits)
+SELECT facet, value, NULL::text AS label, count, approximate
+FROM (SELECT CASE WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' WHEN GROUPING(r.rights_status) = 0 THEN 'rights' ELSE 'year' END AS facet, coalesce(d.format, d.orientation, d.creator, d.camera, r.rights_status, extract(year FROM coalesce(d.taken_at, a.created_at))::int::text) AS value, round(count(*) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN search_searchdocument d ON d.asset_id = r.asset_id
+  JOIN assets_asset a ON a.id = r.asset_id
+  GROUP BY GROUPING SETS ((d.format), (d.orientation), (d.creator), (d.camera), (r.rights_status), (extract(year FROM coalesce(d.taken_at, a.created_at))::int::text))) AS grouped(facet, value, count, approximate)
+UNION ALL (SELECT 'concept', c.id, c.pref_label, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+    FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+      FROM "enrichment_machinelabel"
+      INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+      INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+      WHERE ("enrichment_modelrun"."active"
+        AND NOT (EXISTS(SELECT %s AS "a"
+            FROM "enrichment_labeldecision" U0
+            WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+              AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+              AND U0."decision" = %s)
+            LIMIT 1)))) ml
+    JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+    WHERE ml.version_id = r.version_id
+    UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+    FROM (SELECT ld.asset_id, ld.concept_id
+      FROM enrichment_labeldecision ld
+      WHERE ld.decision = 'added') added
+    WHERE added.asset_id = r.asset_id) al
+  JOIN ontology_concept c ON c.id = al.concept_id
+  WHERE al.confidence >= %s
+  GROUP BY c.id, c.pref_label
+  ORDER BY 4 DESC, 3
+  LIMIT %s)
+UNION ALL (SELECT 'person', p.id::text, p.name, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN enrichment_facedescriptor fd ON fd.version_id = r.version_id
+  JOIN enrichment_person p ON p.id = fd.person_id
+  GROUP BY p.id, p.name
+  ORDER BY 4 DESC, 3
+  LIMIT %s)
+UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN search_searchdocument d ON d.asset_id = r.asset_id
+  CROSS JOIN LATERAL unnest(d.colours) AS c(name)
+  GROUP BY c.name);
+-- parameters, in the order of their placeholders:
+--   1: [101, 102, 103]
+--   2: Int4(1)
+--   3: datetime.date(2031, 1, 15)
+--   4: datetime.date(2031, 1, 15)
+--   5: 20000
+--   6: 20000
+--   7: 20000
+--   8: Int4(1)
+--   9: LabelDecision.Decision.REJECTED
+--   10: 0.3
+--   11: 15
+--   12: 15

@@ -1,0 +1,398 @@
+-- sort_newest: SearchQuery(text='tabby', sort='newest')
+
+-- page statement
+WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
+  FROM search_searchdocument d
+  JOIN assets_asset a ON a.id = d.asset_id
+  WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s, %s, %s, %s))))
+          LIMIT 1))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s))))
+          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          AND "assets_asset"."moderation_state" = %s))
+      AND "assets_asset"."deleted_at" IS NULL))),
+query_concepts AS (SELECT *
+  FROM unnest(%s::int[], %s::varchar[]) AS q(group_no, concept_id)),
+expanded AS (SELECT DISTINCT ON (q.group_no, c.id) q.group_no, q.concept_id AS query_concept, c.id AS concept_id, c.id = q.concept_id AS exact
+  FROM query_concepts q
+  JOIN ontology_concept c ON c.id = q.concept_id OR c.ancestors @> ARRAY[q.concept_id]
+  ORDER BY q.group_no, c.id, c.id = q.concept_id DESC),
+labels AS (SELECT f.asset_id, e.group_no, e.query_concept, e.concept_id, e.exact, al.confidence, al.model_id, al.source
+  FROM expanded e
+  CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+    FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+      FROM "enrichment_machinelabel"
+      INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+      INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+      WHERE ("enrichment_modelrun"."active"
+        AND NOT (EXISTS(SELECT %s AS "a"
+            FROM "enrichment_labeldecision" U0
+            WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+              AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+              AND U0."decision" = %s)
+            LIMIT 1)))) ml
+    JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+    WHERE ml.concept_id = e.concept_id
+    AND ml.confidence >= CASE WHEN e.exact THEN 0.001 ELSE 0.005 END
+    UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+    FROM (SELECT ld.asset_id, ld.concept_id
+      FROM enrichment_labeldecision ld
+      WHERE ld.decision = 'added') added
+    WHERE added.concept_id = e.concept_id) al
+  JOIN filtered f ON f.asset_id = al.asset_id),
+model_scores AS (SELECT asset_id, group_no, CASE WHEN source = 'person' THEN 1.0 WHEN source = 'detect' THEN %s * max(confidence) ELSE least(1.0, sum(confidence)) END AS score
+  FROM labels
+  GROUP BY asset_id, group_no, model_id, source),
+group_scores AS (SELECT asset_id, group_no, 1 - exp(sum(ln(greatest(1 - score, 1e-9)))) AS score
+  FROM model_scores
+  GROUP BY asset_id, group_no),
+concept_hits AS (SELECT asset_id, ((greatest(count(*) FILTER (WHERE score >= %s) - 1, 0) + sum(score) / %s) / %s)::float8 AS score
+  FROM group_scores
+  GROUP BY asset_id),
+text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight),
+text_words AS MATERIALIZED (SELECT to_tsquery('english', w.people) AS people, to_tsquery('english', w.anywhere) AS anywhere, w.ocr
+  FROM unnest(%s::text[], %s::text[], %s::bool[]) AS w(people, anywhere, ocr)),
+text_hits AS (SELECT asset_id, score
+  FROM (SELECT f.asset_id, (SELECT sum(CASE WHEN f.document @@ w.people THEN 1.0 WHEN w.ocr
+        AND f.document @@ w.anywhere THEN %s ELSE 0 END) / greatest(count(*), 1)
+      FROM text_words w)::float8 AS score
+    FROM filtered f
+    CROSS JOIN text_query t
+    WHERE f.document @@ t.q) scored
+  WHERE score > 0),
+evidence AS (SELECT asset_id, 'concept' AS source, score
+  FROM concept_hits
+  UNION ALL SELECT asset_id, 'text' AS source, score
+  FROM text_hits),
+ranked_evidence AS (SELECT asset_id, source, score, rank() OVER (PARTITION BY source
+    ORDER BY score DESC) AS source_rank
+  FROM evidence),
+fused AS (SELECT asset_id, sum(1.0 / (%s + source_rank))::float8 AS rrf, sum(score * CASE source WHEN 'concept' THEN %s WHEN 'text' THEN %s ELSE %s END)::float8 AS weighted, max(score) FILTER (WHERE source = 'concept') AS concept_score, max(score) FILTER (WHERE source = 'text') AS text_score, max(score) FILTER (WHERE source = 'vector') AS vector_score
+  FROM ranked_evidence
+  GROUP BY asset_id),
+scored AS (SELECT s.*, a.current_version_id AS version_id, a.created_at, d.taken_at
+  FROM fused s
+  JOIN assets_asset a ON a.id = s.asset_id
+  JOIN search_searchdocument d ON d.asset_id = s.asset_id),
+results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at))::float8 AS sort_key, count(*) OVER () AS total
+  FROM scored s),
+page AS (SELECT *
+  FROM results
+  ORDER BY sort_key DESC, asset_id DESC
+  LIMIT %s)
+SELECT p.asset_id, p.score, p.sort_key, p.total, p.concept_score, p.text_score, p.vector_score, (SELECT jsonb_agg(jsonb_build_object('phrase', (%s::text[])[l.group_no + 1], 'query_concept', l.query_concept, 'query_label', qc.pref_label, 'concept', l.concept_id, 'label', lc.pref_label, 'exact', l.exact, 'confidence', round(l.confidence::numeric, 3), 'model', coalesce(m.name, 'person'))
+    ORDER BY l.group_no, l.exact DESC, l.confidence DESC)
+  FROM (SELECT *, row_number() OVER (PARTITION BY group_no
+      ORDER BY exact DESC, confidence DESC, concept_id) AS place
+    FROM labels
+    WHERE asset_id = p.asset_id) l
+  JOIN ontology_concept lc ON lc.id = l.concept_id
+  JOIN ontology_concept qc ON qc.id = l.query_concept
+  LEFT JOIN enrichment_modelrun m ON m.id = l.model_id
+  WHERE l.place <= %s), NULL::jsonb, ARRAY(SELECT w::text
+  FROM unnest('{a,b,c,d}'::"char"[]) AS w
+  WHERE ts_filter(d.document, ARRAY[w]) @@ t.highlight), CASE WHEN ts_filter(d.document, '{c}') @@ t.highlight THEN ts_headline('english', d.caption, t.highlight, %s) END, CASE WHEN ts_filter(d.document, '{d}') @@ t.highlight THEN ts_headline('english', d.ocr_text, t.highlight, %s) END, %s::text, a.uid, a.title, a.current_version_id, v.format, v.width, v.height
+FROM page p
+JOIN search_searchdocument d ON d.asset_id = p.asset_id
+JOIN assets_asset a ON a.id = p.asset_id
+LEFT JOIN assets_assetversion v ON v.id = a.current_version_id
+CROSS JOIN text_query t
+ORDER BY p.sort_key DESC, p.asset_id DESC;
+-- parameters, in the order of their placeholders:
+--   1: 4242
+--   2: Int4(1)
+--   3: 4242
+--   4: 4242
+--   5: 'viewer'
+--   6: 'contributor'
+--   7: 'editor'
+--   8: 'moderator'
+--   9: 'admin'
+--   10: Asset.Moderation.PENDING
+--   11: Asset.Moderation.REJECTED
+--   12: Int4(1)
+--   13: 4242
+--   14: 4242
+--   15: 'moderator'
+--   16: 'admin'
+--   17: 4242
+--   18: Asset.Moderation.PENDING
+--   19: [0]
+--   20: ['n02123045']
+--   21: Int4(1)
+--   22: LabelDecision.Decision.REJECTED
+--   23: 0.5
+--   24: 0.05
+--   25: 1
+--   26: 1
+--   27: '(tabby)'
+--   28: '((tabby))'
+--   29: ['(tabby:abc)']
+--   30: ['(tabby)']
+--   31: [False]
+--   32: 0.5
+--   33: 60
+--   34: 0.5
+--   35: 0.3
+--   36: 0.2
+--   37: 25
+--   38: ['tabby']
+--   39: 5
+--   40: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   41: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   42: None
+
+-- facet statement
+WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
+  FROM search_searchdocument d
+  JOIN assets_asset a ON a.id = d.asset_id
+  WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s, %s, %s, %s))))
+          LIMIT 1))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
+          FROM "assets_asset_collections" W0
+          WHERE (W0."asset_id" = ("assets_asset"."id")
+            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
+              FROM "assets_collectionrole" V0
+              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                    FROM "auth_user_groups" U0
+                    WHERE U0."user_id" = %s))
+                AND V0."role" IN (%s, %s))))
+          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          AND "assets_asset"."moderation_state" = %s))
+      AND "assets_asset"."deleted_at" IS NULL))),
+query_concepts AS (SELECT *
+  FROM unnest(%s::int[], %s::varchar[]) AS q(group_no, concept_id)),
+expanded AS (SELECT DISTINCT ON (q.group_no, c.id) q.group_no, q.concept_id AS query_concept, c.id AS concept_id, c.id = q.concept_id AS exact
+  FROM query_concepts q
+  JOIN ontology_concept c ON c.id = q.concept_id OR c.ancestors @> ARRAY[q.concept_id]
+  ORDER BY q.group_no, c.id, c.id = q.concept_id DESC),
+labels AS (SELECT f.asset_id, e.group_no, e.query_concept, e.concept_id, e.exact, al.confidence, al.model_id, al.source
+  FROM expanded e
+  CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+    FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+      FROM "enrichment_machinelabel"
+      INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+      INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+      WHERE ("enrichment_modelrun"."active"
+        AND NOT (EXISTS(SELECT %s AS "a"
+            FROM "enrichment_labeldecision" U0
+            WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+              AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+              AND U0."decision" = %s)
+            LIMIT 1)))) ml
+    JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+    WHERE ml.concept_id = e.concept_id
+    AND ml.confidence >= CASE WHEN e.exact THEN 0.001 ELSE 0.005 END
+    UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+    FROM (SELECT ld.asset_id, ld.concept_id
+      FROM enrichment_labeldecision ld
+      WHERE ld.decision = 'added') added
+    WHERE added.concept_id = e.concept_id) al
+  JOIN filtered f ON f.asset_id = al.asset_id),
+model_scores AS (SELECT asset_id, group_no, CASE WHEN source = 'person' THEN 1.0 WHEN source = 'detect' THEN %s * max(confidence) ELSE least(1.0, sum(confidence)) END AS score
+  FROM labels
+  GROUP BY asset_id, group_no, model_id, source),
+group_scores AS (SELECT asset_id, group_no, 1 - exp(sum(ln(greatest(1 - score, 1e-9)))) AS score
+  FROM model_scores
+  GROUP BY asset_id, group_no),
+concept_hits AS (SELECT asset_id, ((greatest(count(*) FILTER (WHERE score >= %s) - 1, 0) + sum(score) / %s) / %s)::float8 AS score
+  FROM group_scores
+  GROUP BY asset_id),
+text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight),
+text_words AS MATERIALIZED (SELECT to_tsquery('english', w.people) AS people, to_tsquery('english', w.anywhere) AS anywhere, w.ocr
+  FROM unnest(%s::text[], %s::text[], %s::bool[]) AS w(people, anywhere, ocr)),
+text_hits AS (SELECT asset_id, score
+  FROM (SELECT f.asset_id, (SELECT sum(CASE WHEN f.document @@ w.people THEN 1.0 WHEN w.ocr
+        AND f.document @@ w.anywhere THEN %s ELSE 0 END) / greatest(count(*), 1)
+      FROM text_words w)::float8 AS score
+    FROM filtered f
+    CROSS JOIN text_query t
+    WHERE f.document @@ t.q) scored
+  WHERE score > 0),
+evidence AS (SELECT asset_id, 'concept' AS source, score
+  FROM concept_hits
+  UNION ALL SELECT asset_id, 'text' AS source, score
+  FROM text_hits),
+ranked_evidence AS (SELECT asset_id, source, score, rank() OVER (PARTITION BY source
+    ORDER BY score DESC) AS source_rank
+  FROM evidence),
+fused AS (SELECT asset_id, sum(1.0 / (%s + source_rank))::float8 AS rrf, sum(score * CASE source WHEN 'concept' THEN %s WHEN 'text' THEN %s ELSE %s END)::float8 AS weighted, max(score) FILTER (WHERE source = 'concept') AS concept_score, max(score) FILTER (WHERE source = 'text') AS text_score, max(score) FILTER (WHERE source = 'vector') AS vector_score
+  FROM ranked_evidence
+  GROUP BY asset_id),
+scored AS (SELECT s.*, a.current_version_id AS version_id, a.created_at, d.taken_at
+  FROM fused s
+  JOIN assets_asset a ON a.id = s.asset_id
+  JOIN search_searchdocument d ON d.asset_id = s.asset_id),
+results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at))::float8 AS sort_key, count(*) OVER () AS total
+  FROM scored s),
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
+    FROM "assets_asset"
+    WHERE EXISTS(SELECT %s AS "a"
+      FROM "governance_usagerights" U0
+      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
+        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
+        AND U0."asset_id" = ("assets_asset"."id"))
+      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+  FROM (SELECT asset_id, version_id, total
+    FROM results
+    WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total) sampled),
+facet_scale AS (SELECT coalesce(max(total)::float8 / nullif(count(*), 0), 1) AS factor, coalesce(max(total), 0) > %s AS approximate
+  FROM facet_hits)
+SELECT facet, value, NULL::text AS label, count, approximate
+FROM (SELECT CASE WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' WHEN GROUPING(r.rights_status) = 0 THEN 'rights' ELSE 'year' END AS facet, coalesce(d.format, d.orientation, d.creator, d.camera, r.rights_status, extract(year FROM coalesce(d.taken_at, a.created_at))::int::text) AS value, round(count(*) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN search_searchdocument d ON d.asset_id = r.asset_id
+  JOIN assets_asset a ON a.id = r.asset_id
+  GROUP BY GROUPING SETS ((d.format), (d.orientation), (d.creator), (d.camera), (r.rights_status), (extract(year FROM coalesce(d.taken_at, a.created_at))::int::text))) AS grouped(facet, value, count, approximate)
+UNION ALL (SELECT 'concept', c.id, c.pref_label, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+    FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+      FROM "enrichment_machinelabel"
+      INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+      INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+      WHERE ("enrichment_modelrun"."active"
+        AND NOT (EXISTS(SELECT %s AS "a"
+            FROM "enrichment_labeldecision" U0
+            WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+              AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+              AND U0."decision" = %s)
+            LIMIT 1)))) ml
+    JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+    WHERE ml.version_id = r.version_id
+    UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+    FROM (SELECT ld.asset_id, ld.concept_id
+      FROM enrichment_labeldecision ld
+      WHERE ld.decision = 'added') added
+    WHERE added.asset_id = r.asset_id) al
+  JOIN ontology_concept c ON c.id = al.concept_id
+  WHERE al.confidence >= %s
+  GROUP BY c.id, c.pref_label
+  ORDER BY 4 DESC, 3
+  LIMIT %s)
+UNION ALL (SELECT 'person', p.id::text, p.name, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN enrichment_facedescriptor fd ON fd.version_id = r.version_id
+  JOIN enrichment_person p ON p.id = fd.person_id
+  GROUP BY p.id, p.name
+  ORDER BY 4 DESC, 3
+  LIMIT %s)
+UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SELECT factor
+      FROM facet_scale))::bigint, (SELECT approximate
+    FROM facet_scale)
+  FROM facet_hits r
+  JOIN search_searchdocument d ON d.asset_id = r.asset_id
+  CROSS JOIN LATERAL unnest(d.colours) AS c(name)
+  GROUP BY c.name)
+UNION ALL SELECT 'sense', s.id, NULL, (SELECT count(DISTINCT al.asset_id)
+  FROM ontology_concept narrower
+  CROSS JOIN LATERAL (SELECT labelled.id AS asset_id, ml.concept_id, ml.confidence, ml.model_id, ml.source::text
+    FROM (SELECT "enrichment_machinelabel"."version_id" AS "version_id", "enrichment_machinelabel"."concept_id" AS "concept_id", "enrichment_machinelabel"."confidence" AS "confidence", "enrichment_machinelabel"."model_id" AS "model_id", "enrichment_modelrun"."capability" AS "source"
+      FROM "enrichment_machinelabel"
+      INNER JOIN "enrichment_modelrun" ON ("enrichment_machinelabel"."model_id" = "enrichment_modelrun"."id")
+      INNER JOIN "assets_assetversion" ON ("enrichment_machinelabel"."version_id" = "assets_assetversion"."id")
+      WHERE ("enrichment_modelrun"."active"
+        AND NOT (EXISTS(SELECT %s AS "a"
+            FROM "enrichment_labeldecision" U0
+            WHERE (U0."asset_id" = ("assets_assetversion"."asset_id")
+              AND U0."concept_id" = ("enrichment_machinelabel"."concept_id")
+              AND U0."decision" = %s)
+            LIMIT 1)))) ml
+    JOIN assets_asset labelled ON labelled.current_version_id = ml.version_id
+    WHERE ml.concept_id = narrower.id
+    UNION ALL SELECT added.asset_id, added.concept_id, 1.0::float8, NULL::bigint, 'person'::text
+    FROM (SELECT ld.asset_id, ld.concept_id
+      FROM enrichment_labeldecision ld
+      WHERE ld.decision = 'added') added
+    WHERE added.concept_id = narrower.id) al
+  WHERE (narrower.id = s.id OR narrower.ancestors @> ARRAY[s.id]::varchar[])
+  AND al.confidence >= %s
+  AND al.asset_id IN (SELECT asset_id
+    FROM filtered)), false
+FROM unnest(%s::varchar[]) AS s(id);
+-- parameters, in the order of their placeholders:
+--   1: 4242
+--   2: Int4(1)
+--   3: 4242
+--   4: 4242
+--   5: 'viewer'
+--   6: 'contributor'
+--   7: 'editor'
+--   8: 'moderator'
+--   9: 'admin'
+--   10: Asset.Moderation.PENDING
+--   11: Asset.Moderation.REJECTED
+--   12: Int4(1)
+--   13: 4242
+--   14: 4242
+--   15: 'moderator'
+--   16: 'admin'
+--   17: 4242
+--   18: Asset.Moderation.PENDING
+--   19: [0]
+--   20: ['n02123045']
+--   21: Int4(1)
+--   22: LabelDecision.Decision.REJECTED
+--   23: 0.5
+--   24: 0.05
+--   25: 1
+--   26: 1
+--   27: '(tabby)'
+--   28: '((tabby))'
+--   29: ['(tabby:abc)']
+--   30: ['(tabby)']
+--   31: [False]
+--   32: 0.5
+--   33: 60
+--   34: 0.5
+--   35: 0.3
+--   36: 0.2
+--   37: Int4(1)
+--   38: datetime.date(2031, 1, 15)
+--   39: datetime.date(2031, 1, 15)
+--   40: 20000
+--   41: 20000
+--   42: 20000
+--   43: Int4(1)
+--   44: LabelDecision.Decision.REJECTED
+--   45: 0.3
+--   46: 15
+--   47: 15
+--   48: Int4(1)
+--   49: LabelDecision.Decision.REJECTED
+--   50: 0.15
+--   51: ['n02123045']
