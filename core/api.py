@@ -2,7 +2,6 @@
 ``expert_details``: what a decoder said, for the technically minded); API tokens are handed out under a budget and
 the sign-in lockout."""
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import InterfaceError, OperationalError
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.authentication import locked_out
+from core.authentication import address_allowed, locked_out
 from core.refusals import Refused
 from core.throttling import retry_after, too_many_requests
 
@@ -96,6 +95,6 @@ class ObtainAuthTokenView(ObtainAuthToken):
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):
-        if not AxesProxyHandler.is_allowed(request._request):
+        if not address_allowed(request._request):
             raise locked_out()
         return super().post(request, *args, **kwargs)

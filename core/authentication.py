@@ -8,14 +8,19 @@ not checked by Django's ``authenticate``, so ``LockoutTokenAuthentication`` coun
 the token endpoint (``core.api.ObtainAuthTokenView``) answers a locked-out address with 429 instead of "wrong
 password". (No DRF views here: DRF imports authentication classes while it defines its views.)
 """
+import logging
+
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.contrib.auth.signals import user_login_failed
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 
 from core.middleware import refusal_response
 from core.refusals import Refused
+
+logger = logging.getLogger(__name__)
 
 
 def locked_out():
@@ -31,6 +36,16 @@ def lockout_response(request, original_response=None, credentials=None):
     return refusal_response(request, locked_out())
 
 
+def address_allowed(request):
+    """Whether the caller's address is not locked out; while the cache that counts failures (Redis) is away,
+    nobody is, so API clients keep working through a broker restart."""
+    try:
+        return AxesProxyHandler.is_allowed(request)
+    except (RedisError, OSError) as error:
+        logger.warning("Sign-in lockout not checked: the cache is unreachable (%s)", error)
+        return True
+
+
 class LockoutTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, where a wrong token counts as a failed sign-in of the caller's address, and a
     locked-out address is refused (429) before its token is looked up."""
@@ -39,7 +54,7 @@ class LockoutTokenAuthentication(TokenAuthentication):
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
-        if not AxesProxyHandler.is_allowed(request._request):
+        if not address_allowed(request._request):
             raise locked_out()
         try:
             return super().authenticate(request)

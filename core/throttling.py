@@ -8,10 +8,12 @@ before sign-in. A rate of ``None`` (``off`` in the environment) switches a budge
 views take the same scopes with ``@throttled(scope)``; over budget they are refused with 429 and
 ``Retry-After``.
 """
+import logging
 import math
 from functools import wraps
 from types import SimpleNamespace
 
+from redis.exceptions import RedisError
 from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
@@ -35,9 +37,20 @@ def retry_after(wait):
     return max(1, math.ceil(wait or 1))
 
 
+logger = logging.getLogger(__name__)
+
+
 class RateFromSettings(SimpleRateThrottle):
     """Reads its rate when used, not when imported (DRF copies the rates into the class once), and identifies
-    the caller by ``client_ip``."""
+    the caller by ``client_ip``. While the cache (Redis) is away the budget cannot be counted, so requests pass:
+    an upload accepted during a broker restart beats a 500 (the sweep queues its processing later)."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as error:
+            logger.warning("Request budget %s not counted: the cache is unreachable (%s)", self.scope, error)
+            return True
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

@@ -15,7 +15,6 @@ ACTION_WORDS = {
     "asset.signed_url_issue": "Made a download link",
     "asset.add_to_collection": "Added to a collection",
     "asset.remove_from_collection": "Removed from a collection",
-    "asset.keywords": "Added keywords",
     "asset.face_policy": "Asked for blurred faces",
     "asset.discard_renditions": "Took down previews",
     "asset.moderation": "Checked automatically for unsafe content",

@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from assets import permissions
 from assets.models import Asset
 from assets.services.collections import add_to_collection, remove_from_collection
-from assets.services.keywords import add_keywords, unique_keywords
+from assets.services.editing import clean_keywords
+from assets.services.keywords import add_keywords
 from core.refusals import Refused
 from governance.services import retention, rights
 
@@ -85,7 +86,7 @@ def _performer(action, actor, *, collection, keywords, rights_fields, reason):
         change = add_to_collection if action == "add_to_collection" else remove_from_collection
         return lambda asset: change(asset, collection, actor=actor)
     if action == "add_keywords":
-        keywords = unique_keywords(keywords)
+        keywords = clean_keywords(keywords)
         if not keywords:
             raise Refused("Type at least one keyword.", code="keywords_required")
         return lambda asset: add_keywords(asset, keywords, actor=actor)

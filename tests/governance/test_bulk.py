@@ -57,9 +57,9 @@ def test_keywords_are_added_once_audited_and_found_by_search(desk):
     assert all(r.ok and r.changed for r in results)
     again = bulk.act_on_many(uids(photo), "add_keywords", actor=Actor(eve), keywords=["HARBOUR"])
     assert again[0].ok and not again[0].changed, "already there, ignoring case"
-    photo.current_version.refresh_from_db()
-    assert photo.current_version.metadata["keywords"] == ["Harbour", "night shot"]
-    entry = AuditEntry.objects.filter(action="asset.keywords", asset=photo).get()
+    photo.refresh_from_db()
+    assert photo.keywords == ["Harbour", "night shot"]
+    entry = AuditEntry.objects.filter(action="asset.edit_metadata", asset=photo).get()
     assert entry.before == {"keywords": []} and entry.after == {"keywords": ["Harbour", "night shot"]}
     found = search(SearchQuery(text="harbour"), eve)
     assert {hit.asset_id for hit in found.hits} == {desk["own"].pk, photo.pk}
