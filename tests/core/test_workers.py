@@ -80,8 +80,13 @@ def test_work_a_request_queued_carries_its_id_into_the_worker_and_its_metrics(cl
     classify_models = {s.labels["model"] for s in samples if s.name == "lumen_inferences_total"
                        and s.labels["capability"] == "classify"}
     assert classify_models and "" not in classify_models
-    last_seen = value(samples, "lumen_worker_last_seen_timestamp_seconds", worker=celery_worker.nodename)
-    assert 0 < last_seen <= time.time() + 1
+
+    def last_seen():  # heartbeats come every 2 s; a fast test may scrape before the worker's first one
+        scraped = parse(client.get("/metrics").content.decode())
+        return value(scraped, "lumen_worker_last_seen_timestamp_seconds", worker=celery_worker.nodename)
+
+    wait_for(lambda: last_seen() > 0, timeout=30, message="the worker's heartbeat to reach the metrics")
+    assert last_seen() <= time.time() + 1
 
     with urllib.request.urlopen(f"http://127.0.0.1:{celery_worker.metrics_port}/metrics") as answer:
         own = parse(answer.read().decode())
