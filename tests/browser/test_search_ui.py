@@ -1,5 +1,6 @@
 """The search page in headless Chromium: images enriched by the real worker, found by typing a word."""
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -84,8 +85,10 @@ def test_search_and_asset_pages_speak_in_words(signed_in_page, live_server, acto
         process_version(result.version)  # previews now, without a worker
         MachineLabel.objects.create(version=result.version, concept_id=concept, confidence=confidence, model=run)
         assets[name] = result.asset
-    MachineLabel.objects.create(version=assets["crane_bird"].current_version, concept_id="n02123045",
-                                confidence=0.2, model=run)  # a weak "tabby": a guess, hidden at first
+    # A weak "grand piano": a guess, hidden at first. (The session's worker, if an earlier test started it,
+    # enriches these uploads too and may add guesses of its own; no model sees a piano in this cat.)
+    MachineLabel.objects.create(version=assets["crane_bird"].current_version, concept_id="n03452741",
+                                confidence=0.2, model=run)
 
     page = signed_in_page
     page.goto(f"{live_server.url}/search/?q=crane")
@@ -117,7 +120,7 @@ def test_search_and_asset_pages_speak_in_words(signed_in_page, live_server, acto
     labels = page.locator(".enrichment")
     assert "crane" in labels.locator(".machine-labels").first.inner_text()
     assert not labels.locator(".guesses").is_visible()
-    labels.get_by_text("Show all guesses (1 less sure)").click()
-    assert "tabby" in labels.locator(".guesses").inner_text()
+    labels.get_by_text(re.compile(r"Show all guesses \(\d+ less sure\)")).click()
+    assert "grand piano" in labels.locator(".guesses").inner_text()
     assert_in_words(page)
     screenshots(page, "guesses")
