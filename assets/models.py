@@ -126,7 +126,10 @@ class Asset(models.Model):
         ordering = ["-created_at", "-id"]
         # Library-wide pages read one page of these (keyset pages, assets.pagination), at any size.
         indexes = [models.Index(fields=["created_at", "id"], name="asset_created_id"),
-                   models.Index(fields=["title", "id"], name="asset_title_id")]
+                   models.Index(fields=["title", "id"], name="asset_title_id"),
+                   # The renditions queue in upload order, for "412 images ahead" (assets.services.waiting).
+                   models.Index(fields=["current_version"], condition=models.Q(status="processing"),
+                                name="asset_waiting_queue")]
 
     def __str__(self):
         return self.title or f"Asset {self.uid}"
@@ -188,6 +191,7 @@ class Rendition(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "spec"], name="unique_rendition_spec")]
+        indexes = [models.Index(fields=["created_at"], name="rendition_created")]  # the pool's recent pace
 
     def __str__(self):
         return f"{self.version} [{self.spec}]"

@@ -19,6 +19,7 @@ from assets.filtersets import DEFAULT_ORDERING, AssetFilter
 from assets.forms import CollectionForm, MetadataForm, NewVersionForm, UploadForm
 from assets.models import Asset, AssetVersion, Rendition
 from assets.pagination import KEYSET_ORDERINGS, CappedPaginator, InvalidCursor, keyset_page
+from assets.services import waiting
 from assets.services.collections import create_collection
 from assets.services.downloads import downloads
 from assets.services.editing import edit_metadata
@@ -119,6 +120,7 @@ def _render_detail(request, asset, *, version_form=None, metadata_form=None, sta
         "version_form": version_form or NewVersionForm(),
         "metadata_form": metadata_form or MetadataForm(instance=asset),
         "can_change": permissions.can_change(request.user, asset),
+        "wait": waiting.wait_for(asset),
         "jsonld_script": _ld_json_script(jsonld.image_object(asset, request)),
     }, status=status)
 
@@ -138,10 +140,12 @@ def detail(request, uid):
 def status(request, uid):
     """Polled by the asset page while previews are being made."""
     asset = get_object_or_404(permissions.visible_assets(request.user), uid=uid)
+    wait = waiting.wait_for(asset)
     return JsonResponse({
         "status": asset.status,
         "status_detail": asset.status_detail,
         "done": asset.status != Asset.Status.PROCESSING,
+        "waiting": wait.as_dict() if wait else None,
     })
 
 
@@ -151,10 +155,13 @@ MAX_POLLED_TILES = 200  # more than a library page shows (LIBRARY_PAGE_SIZE)
 @login_required
 @require_GET
 def statuses(request):
-    """Polled by the library grid while some tiles wait for previews: which of those assets are done."""
+    """Polled by the library grid while some tiles wait for previews: which of those assets are done, and how
+    long the others will likely wait."""
     uids = [value for value in request.GET.getlist("uid")[:MAX_POLLED_TILES] if permissions.is_uid(value)]
     rows = permissions.visible_assets(request.user).filter(uid__in=uids).values_list("uid", "status")
-    return JsonResponse({"done": [str(uid) for uid, status in rows if status != Asset.Status.PROCESSING]})
+    done = [str(uid) for uid, status in rows if status != Asset.Status.PROCESSING]
+    waits = waiting.waits(uid for uid, status in rows if status == Asset.Status.PROCESSING)
+    return JsonResponse({"done": done, "waiting": {uid: wait.as_dict() for uid, wait in waits.items()}})
 
 
 @login_required

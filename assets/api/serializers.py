@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from assets.jsonld import absolute_url
 from assets.models import Asset, AssetVersion, Collection, Rendition
+from assets.services import waiting
 from assets.services.downloads import downloads
 from assets.signals import lookalikes
 from core.links import url_for
@@ -100,23 +101,45 @@ def api_downloads(asset, context, *, with_original):
     return DownloadsSerializer(found).data
 
 
+class WaitSerializer(serializers.Serializer):
+    ahead = serializers.IntegerField(help_text="Uploads whose previews will be made before this one's.")
+    estimate_seconds = serializers.IntegerField(help_text="About how long until the previews are ready, from the "
+                                                          "pace of the last minutes.")
+    words = serializers.CharField(help_text="The same, as the library tile says it.")
+
+
 class AssetSerializer(serializers.ModelSerializer):
     keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
     collections = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     current_version = VersionSerializer(read_only=True)
     renditions = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
+    waiting = serializers.SerializerMethodField(help_text="While previews are being made: how many uploads are "
+                                                "ahead in the queue and about how long it will take; else null.")
 
     class Meta:
         model = Asset
         fields = ["uid", "title", "caption", "alt_text", "keywords", "creator", "credit", "copyright", "status",
-                  "status_detail", "anonymise_faces", "collections", "current_version", "renditions", "urls",
+                  "status_detail", "waiting", "anonymise_faces", "collections", "current_version", "renditions", "urls",
                   "created_at", "updated_at"]
 
     @cached_property
     def _rendition_serializer(self):
         """One for every asset of a page (a new serializer per asset built its fields again each time)."""
         return RenditionSerializer(context=self.context)
+
+    @cached_property
+    def _page_waits(self):
+        """The waits of every asset of a list page still processing, in one read (assets.services.waiting)."""
+        return waiting.waits(asset.uid for asset in self.root.instance if asset.status == Asset.Status.PROCESSING)
+
+    @extend_schema_field(WaitSerializer(allow_null=True))
+    def get_waiting(self, asset):
+        if asset.status != Asset.Status.PROCESSING:
+            return None
+        listed = isinstance(self.root, serializers.ListSerializer)
+        wait = self._page_waits.get(str(asset.uid)) if listed else waiting.wait_for(asset)
+        return wait.as_dict() if wait else None
 
     @extend_schema_field(RenditionSerializer(many=True))
     def get_renditions(self, asset):

@@ -1,4 +1,5 @@
-// While an asset's previews are being made, ask the server now and then and reload once it is done.
+// While an asset's previews are being made, ask the server now and then: say how long it will likely wait,
+// and reload once it is done.
 (function () {
   "use strict";
   var holder = document.querySelector("[data-status-url]");
@@ -14,6 +15,8 @@
           window.location.reload();
           return;
         }
+        var words = holder.querySelector("[data-wait-words]");
+        if (words && data && data.waiting) words.textContent = data.waiting.words;
         delay = Math.min(delay * 1.5, 10000);
         window.setTimeout(poll, delay);
       })

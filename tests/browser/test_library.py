@@ -28,6 +28,7 @@ def test_a_waiting_tile_fills_in_without_a_reload_when_its_previews_are_made(sig
     tile = page.locator(f'.asset-tile[data-uid="{asset.uid}"]')
     assert tile.get_attribute("data-processing") is not None and tile.locator("img").count() == 0
     page.evaluate("window.stillTheSamePage = true")
+    expect(tile.locator(".processing")).to_have_text("Making previews now…")  # first in the queue, so no wait
 
     process_version.delay(asset.current_version_id)
     tile.locator("img").wait_for(state="attached", timeout=90_000)
