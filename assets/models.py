@@ -107,6 +107,9 @@ class Asset(models.Model):
         REJECTED = "rejected", "Rejected by a moderator"
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROCESSING)
+    # The broker priority its processing was queued with (assets.services.processing.queue_priority): 0 for a
+    # person's first few waiting uploads, later steps for the rest of a large import, so others are not starved.
+    queue_priority = models.PositiveSmallIntegerField(default=0)
     anonymise_faces = models.BooleanField(default=False, help_text="Blur faces in every rendition (set at upload).")
     status_detail = models.TextField(blank=True)
     moderation_state = models.CharField(
@@ -127,9 +130,9 @@ class Asset(models.Model):
         # Library-wide pages read one page of these (keyset pages, assets.pagination), at any size.
         indexes = [models.Index(fields=["created_at", "id"], name="asset_created_id"),
                    models.Index(fields=["title", "id"], name="asset_title_id"),
-                   # The renditions queue in upload order, for "412 images ahead" (assets.services.waiting).
-                   models.Index(fields=["current_version"], condition=models.Q(status="processing"),
-                                name="asset_waiting_queue")]
+                   # The renditions queue in the order workers take it, for "412 images ahead" (assets.services.waiting).
+                   models.Index(fields=["queue_priority", "current_version"],
+                                condition=models.Q(status="processing"), name="asset_waiting_queue")]
 
     def __str__(self):
         return self.title or f"Asset {self.uid}"

@@ -3,6 +3,7 @@ operation, as a signed-in admin with a few real assets, get no 5xx, and every re
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.management import call_command
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase
@@ -52,3 +53,9 @@ def app(db):
                      suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_without_a_server_error_and_as_its_schema_says(case, app, token):
     case.call_and_validate(app=app, headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+
+
+def test_the_schema_is_generated_without_a_warning(tmp_path):
+    """A warning means a guessed type or two components with one name (the users' and the face people's
+    serializers were both "Person" once, so clients read one's fields in the other's answers)."""
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml"))

@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from assets import permissions, signals
 from assets.models import Asset, AssetVersion, Collection, version_upload_path
+from assets.services import processing
 from assets.services.collections import add_to_collection
 from assets.services.editing import MAX_KEYWORDS, clean_keywords
 from assets.services.face_policy import apply_face_policy
@@ -131,9 +132,13 @@ def _new_version(asset, data, facts, *, filename, actor, comment="", number=1):
 
 
 def _schedule_processing(version):
-    """On commit; if the broker is away the upload still succeeds (robust: logged), and the asset, left
-    processing, is queued by the sweep (``assets.tasks.requeue_stalled_processing``)."""
-    transaction.on_commit(lambda: process_version.delay(version.pk), robust=True)
+    """On commit, at the owner's fair turn (``processing.queue_priority``, kept on the asset for the waiting
+    estimate); if the broker is away the upload still succeeds (robust: logged), and the asset, left processing,
+    is queued by the sweep (``assets.tasks.requeue_stalled_processing``)."""
+    asset = version.asset
+    priority = processing.queue_priority(asset.owner_id)
+    Asset.objects.filter(pk=asset.pk).update(queue_priority=priority)
+    transaction.on_commit(lambda: process_version.apply_async((version.pk,), priority=priority), robust=True)
 
 
 def _version_summary(version):

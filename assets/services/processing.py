@@ -17,6 +17,21 @@ class FaceBlurUnavailable(Exception):
     """The asset's faces must be blurred but nothing installed can find them, so no rendition may be made."""
 
 
+# Fair turns: the renditions queue is read by broker priority (Redis: a list per step, 0 first), then in order.
+# A person's first uploads waiting go at 0, the rest of a large import at later steps, so another person's
+# single upload waits behind at most a few of anyone's images, and each import keeps its own order.
+QUEUE_TURNS = ((10, 0), (100, 3), (1000, 6))  # (the owner's uploads waiting, this one included, at most; priority)
+LAST_TURN = 9
+
+
+def queue_priority(owner_id):
+    """The priority for the processing of a new upload of ``owner_id``'s (see ``QUEUE_TURNS``)."""
+    last_limit = QUEUE_TURNS[-1][0]
+    waiting = Asset.objects.filter(owner_id=owner_id, status=Asset.Status.PROCESSING,
+                                   deleted_at__isnull=True)[:last_limit + 1].count()
+    return next((priority for limit, priority in QUEUE_TURNS if waiting <= limit), LAST_TURN)
+
+
 def process_version(version):
     """Create missing renditions (faces blurred when the policy applies), mark the asset ready
     or failed with the reason, and announce the renditions.

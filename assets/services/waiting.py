@@ -1,8 +1,8 @@
 """How long an upload waits for its previews, in words a person can plan with.
 
 A tile that only says "Processing…" for a quarter of an hour gives no reason and no hope. An asset whose
-previews are not made yet waits behind every earlier upload still waiting (the renditions queue runs in
-upload order), and the pool works them off at the pace it kept over the last minutes: so the tile can say
+previews are not made yet waits behind the uploads still waiting that workers take first (the renditions
+queue runs by fair turn, then in upload order: ``processing.queue_priority``), and the pool works them off at the pace it kept over the last minutes: so the tile can say
 "Waiting: 412 images ahead, about 3 minutes". Both are read in two statements per poll, whatever the number
 of tiles asking (a partial index keeps the queue small to scan at any library size).
 """
@@ -24,7 +24,7 @@ MIN_SECONDS_PER_IMAGE = 0.05  # previews saved in one burst would otherwise prom
 
 _POSITIONS_SQL = f"""
 SELECT uid, ahead
-  FROM (SELECT uid, row_number() OVER (ORDER BY current_version_id) - 1 AS ahead
+  FROM (SELECT uid, row_number() OVER (ORDER BY queue_priority, current_version_id) - 1 AS ahead
           FROM {Asset._meta.db_table}
          WHERE status = %(processing)s AND current_version_id IS NOT NULL AND deleted_at IS NULL) AS queue
  WHERE uid = ANY(%(uids)s::uuid[])

@@ -225,7 +225,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         return link.state(timezone.now())
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class UserAccountSerializer(serializers.ModelSerializer):
     """A person as site admins see and change them (``governance.services.people``)."""
 
     site_admin = serializers.BooleanField(source="is_superuser", required=False,
@@ -244,13 +244,13 @@ class PersonSerializer(serializers.ModelSerializer):
         return people.status_of(person)
 
 
-class NewPersonSerializer(PersonSerializer):
+class NewUserAccountSerializer(UserAccountSerializer):
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, trim_whitespace=False,
                                      style={"input_type": "password"},
                                      help_text="Omit to invite them: the answer's invitation.url lets them choose one.")
 
-    class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "password"]
+    class Meta(UserAccountSerializer.Meta):
+        fields = [*UserAccountSerializer.Meta.fields, "password"]
         read_only_fields = ["id", "date_joined", "last_login"]
         extra_kwargs = {"username": {"validators": []}}  # taken names are refused by the service, case-insensitively
 
@@ -260,14 +260,14 @@ class InvitationSerializer(serializers.Serializer):
     emailed = serializers.BooleanField(help_text="Also mailed (the person has an email address).")
 
 
-class NewPersonResultSerializer(PersonSerializer):
+class NewUserAccountResultSerializer(UserAccountSerializer):
     invitation = InvitationSerializer(allow_null=True, help_text="When no password was given.")
 
-    class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "invitation"]
+    class Meta(UserAccountSerializer.Meta):
+        fields = [*UserAccountSerializer.Meta.fields, "invitation"]
 
 
-class PersonNameSerializer(serializers.ModelSerializer):
+class UserNameSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="get_full_name")
 
     class Meta:

@@ -22,10 +22,8 @@ from governance.api.serializers import (
     InvitationSerializer,
     LegalHoldSerializer,
     ModerationActionSerializer,
-    NewPersonResultSerializer,
-    NewPersonSerializer,
-    PersonNameSerializer,
-    PersonSerializer,
+    NewUserAccountResultSerializer,
+    NewUserAccountSerializer,
     ReasonSerializer,
     RightsReportQuerySerializer,
     RightsReportSerializer,
@@ -37,6 +35,8 @@ from governance.api.serializers import (
     UploadRequestSerializer,
     UploadTicketSerializer,
     UsageRightsSerializer,
+    UserAccountSerializer,
+    UserNameSerializer,
 )
 from governance.models import DirectUpload, UsageRights
 from governance.services import bulk, moderation, people, retention, rights, roles, sharing, uploads
@@ -336,39 +336,39 @@ class PeopleView(SiteAdminView):
     @extend_schema(summary="Everyone who may sign in (site admins)",
                    parameters=[OpenApiParameter("q", str, description="Only those whose username, name or email "
                                                                       "contains this")],
-                   responses=PersonSerializer(many=True))
+                   responses=UserAccountSerializer(many=True))
     def get(self, request):
-        return Response(PersonSerializer(people.people(request.query_params.get("q", ""))[:500], many=True).data)
+        return Response(UserAccountSerializer(people.people(request.query_params.get("q", ""))[:500], many=True).data)
 
     @extend_schema(summary="Add a person, with a password or invited to choose one",
                    description="Without password the answer holds invitation.url, a one-time link to choose a "
                                "password (valid PASSWORD_RESET_TIMEOUT seconds), also mailed when email is given.",
-                   request=NewPersonSerializer, responses={201: NewPersonResultSerializer, 400: ErrorSerializer,
+                   request=NewUserAccountSerializer, responses={201: NewUserAccountResultSerializer, 400: ErrorSerializer,
                                                            403: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request):
-        data = _validated(NewPersonSerializer, request.data)
+        data = _validated(NewUserAccountSerializer, request.data)
         password = data.pop("password", "") or None
         person = people.add_person(actor=self.actor(), username=data["username"], password=password,
                                    site_admin=data.get("is_superuser", False),
                                    **{name: data[name] for name in people.DETAILS if name in data})
         person.invitation = None if password else self.invitation(person)._asdict()
-        return Response(NewPersonResultSerializer(person).data, status=status.HTTP_201_CREATED)
+        return Response(NewUserAccountResultSerializer(person).data, status=status.HTTP_201_CREATED)
 
 
 class PersonView(SiteAdminView):
-    @extend_schema(summary="A person", responses=PersonSerializer)
+    @extend_schema(summary="A person", responses=UserAccountSerializer)
     def get(self, request, pk):
-        return Response(PersonSerializer(self.person(pk)).data)
+        return Response(UserAccountSerializer(self.person(pk)).data)
 
     @extend_schema(summary="Change a person's details, site role, or deactivate or reactivate them",
-                   request=PersonSerializer, responses={200: PersonSerializer, 400: ErrorSerializer,
+                   request=UserAccountSerializer, responses={200: UserAccountSerializer, 400: ErrorSerializer,
                                                         409: ErrorSerializer})
     def patch(self, request, pk):
         person = self.person(pk)
-        data = _validated(PersonSerializer, request.data, partial=True)
+        data = _validated(UserAccountSerializer, request.data, partial=True)
         people.update_person(person, actor=self.actor(), site_admin=data.get("is_superuser"),
                              active=data.get("is_active"), **{name: data[name] for name in people.DETAILS if name in data})
-        return Response(PersonSerializer(person).data)
+        return Response(UserAccountSerializer(person).data)
 
 
 class PersonInvitationView(SiteAdminView):
@@ -381,7 +381,7 @@ class PersonInvitationView(SiteAdminView):
 class PeopleLookupView(GovernanceView):
     @extend_schema(summary="Active people whose username or name starts with q (site and collection admins)",
                    description="For granting roles by name: at most 10.",
-                   parameters=[OpenApiParameter("q", str, required=True)], responses=PersonNameSerializer(many=True))
+                   parameters=[OpenApiParameter("q", str, required=True)], responses=UserNameSerializer(many=True))
     def get(self, request):
-        return Response(PersonNameSerializer(people.find_people(request.user, request.query_params.get("q", "")),
+        return Response(UserNameSerializer(people.find_people(request.user, request.query_params.get("q", "")),
                                              many=True).data)

@@ -2,6 +2,7 @@
 import uuid
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.templatetags.asset_images import rendition_url
@@ -199,7 +200,8 @@ class DuplicateAssetSerializer(serializers.Serializer):
 class DuplicateGroupSerializer(serializers.Serializer):
     assets = serializers.SerializerMethodField()
 
-    def get_assets(self, group) -> list[DuplicateAssetSerializer]:
+    @extend_schema_field(DuplicateAssetSerializer(many=True))
+    def get_assets(self, group):
         return DuplicateAssetSerializer(group.assets, many=True,
                                         context={**self.context, "trashable": group.trashable}).data
 
