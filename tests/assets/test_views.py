@@ -192,6 +192,7 @@ def test_detail_query_count_does_not_grow_with_renditions(signed_in, actor, djan
     """Nine renditions are listed with their URLs from one prefetch (the bound includes the enrichment panel)."""
     asset = ingest_png(actor, "brown")
     ensure_default_renditions(asset.current_version)
+    Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
     with django_assert_max_num_queries(20):
         response = signed_in.get(detail_url(asset))
     page = response.content.decode()
@@ -232,7 +233,8 @@ def test_processing_and_failed_states(signed_in, actor):
 def test_status_json(signed_in, actor):
     asset = ingest_png(actor, "navy")
     url = reverse("assets:status", kwargs={"uid": asset.uid})
-    assert signed_in.get(url).json() == {"status": "processing", "status_detail": "", "done": False}
+    assert signed_in.get(url).json() == {"status": "processing", "status_detail": "", "done": False, "waiting": {
+        "ahead": 0, "estimate_seconds": 1, "words": "Making previews now…"}}
     ensure_default_renditions(asset.current_version)
     Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.READY)
     assert signed_in.get(url).json()["done"] is True
@@ -250,7 +252,9 @@ def test_library_marks_tiles_waiting_for_previews_and_says_which_are_done(signed
     assert re.search(f'<li class="asset-tile" data-uid="{waiting.uid}"[^>]* data-processing>', page)
     assert re.search(f'<li class="asset-tile" data-uid="{ready.uid}"[^>]*"/api/assets/{ready.uid}/downloads/">', page)
     asked = [str(waiting.uid), str(ready.uid), str(theirs.uid), "not-a-uid"]
-    assert signed_in.get(reverse("assets:statuses"), {"uid": asked}).json() == {"done": [str(ready.uid)]}
+    assert signed_in.get(reverse("assets:statuses"), {"uid": asked}).json() == {
+        "done": [str(ready.uid)], "waiting": {str(waiting.uid): {"ahead": 0, "estimate_seconds": 1,
+                                                                  "words": "Making previews now…"}}}
 
 
 @pytest.mark.parametrize("name", ["assets:detail", "assets:status"])
