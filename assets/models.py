@@ -207,5 +207,8 @@ class Rendition(models.Model):
         return self.token_for(self.version.asset)
 
     def token_for(self, asset):
-        """``content_token`` with the asset at hand (grids have it loaded; ``self.version.asset`` is a query)."""
+        """``content_token`` with the asset at hand (grids have it loaded; ``self.version.asset`` is a query);
+        none for a rendition not made yet (offered on request), whose URL is revalidated until it exists."""
+        if self.pk is None:
+            return ""
         return hashlib.sha256(f"{self.pk}:{self.file.name}:{asset.metadata_revision}".encode()).hexdigest()[:16]

@@ -202,13 +202,24 @@ class RenditionSpec:
         return f"{shape}.format-{self.format}{quality}"
 
 
-def default_specs():
-    """``LUMEN_RENDITION_WIDTHS`` × ``LUMEN_RENDITION_FORMATS``, largest first."""
+def offered_specs():
+    """``LUMEN_RENDITION_WIDTHS`` × ``LUMEN_RENDITION_FORMATS``, largest first: every rendition pages, the
+    download menu and the API offer, and the only ones a request may have made (no encoding at any size asked)."""
     return [
         RenditionSpec.parse(f"width-{width}|format-{output}")
         for width in sorted(set(settings.LUMEN_RENDITION_WIDTHS), reverse=True)
         for output in settings.LUMEN_RENDITION_FORMATS
     ]
+
+
+def default_specs():
+    """The offered renditions made right after ingest: all but those of ``LUMEN_RENDITION_ON_REQUEST_FORMATS``."""
+    return [spec for spec in offered_specs() if spec.format not in settings.LUMEN_RENDITION_ON_REQUEST_FORMATS]
+
+
+def on_request_specs():
+    """The offered renditions made when first asked for."""
+    return [spec for spec in offered_specs() if spec.format in settings.LUMEN_RENDITION_ON_REQUEST_FORMATS]
 
 
 def ensure_default_renditions(version, transform=None):

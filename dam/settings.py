@@ -284,9 +284,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 500)
 
-# Renditions made eagerly after ingest (filter-spec strings; see assets.renditions).
+# Renditions (assets.renditions): every width in every format is offered to pages, the download menu and the
+# API; those of the on-request formats are made when first asked for, the others right after ingest. WebP is on
+# request by default: every current browser takes AVIF from a page's <picture>, and JPEG is the fallback, so an
+# eager WebP was a third of the renditions' CPU spent on files hardly anyone fetched (docs/benchmarks.md).
 LUMEN_RENDITION_WIDTHS = [int(w) for w in envlist("LUMEN_RENDITION_WIDTHS", "320,640,1280")]
 LUMEN_RENDITION_FORMATS = envlist("LUMEN_RENDITION_FORMATS", "webp,avif,jpeg")
+LUMEN_RENDITION_ON_REQUEST_FORMATS = envlist("LUMEN_RENDITION_ON_REQUEST_FORMATS", "webp")
 
 # Offline models: a directory holding the ONNX files (see ../shared/models/README.md).
 _shared_models = BASE_DIR.parent / "shared" / "models"

@@ -60,14 +60,15 @@ class RenditionSerializer(serializers.ModelSerializer):
         """The API's file URL, which works with a token as well as a session (load ``version.asset`` with the rows)."""
         version = rendition.version
         url = _api_url(self, "asset-rendition-file", uid=version.asset.uid, number=version.number, spec=rendition.spec)
-        return f"{url}?f={rendition.content_token}"  # cacheable for good only under this file's token
+        token = rendition.content_token  # cacheable for good only under this file's token
+        return f"{url}?f={token}" if token else url
 
 
 class FileChoiceSerializer(serializers.Serializer):
     format = serializers.CharField(help_text="As people name it: JPEG, WebP, AVIF…")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    bytes = serializers.IntegerField()
+    bytes = serializers.IntegerField(allow_null=True, help_text="Null for a file made when first downloaded.")
     url = serializers.CharField()
 
 

@@ -24,8 +24,8 @@ from django.utils.text import get_valid_filename
 
 from assets import permissions, signals
 from assets.models import AssetVersion
-from assets.renditions import RenditionSpec
-from assets.services import embedding
+from assets.renditions import RenditionError, RenditionSpec, on_request_specs
+from assets.services import embedding, processing
 from core import audit
 from core.refusals import Refused
 
@@ -56,15 +56,24 @@ def permitted_version(user, action, uid, number):
 
 
 def find_rendition(version, spec_text):
-    """The rendition of ``version`` named by ``spec_text`` (any spelling of its spec), if it has been made."""
+    """The rendition of ``version`` named by ``spec_text`` (any spelling of its spec): made already, or one of
+    the on-request renditions, made now (``processing.make_on_request``); any other spec is a 404."""
     try:
         spec = RenditionSpec.parse(spec_text)
     except ValueError:
         raise Refused("No such rendition.", code="not_found", status=404)
     found = version.renditions.filter(spec=str(spec)).first()
-    if found is None:
+    if found is not None:
+        return found
+    if spec not in on_request_specs():
         raise Refused("This preview has not been made yet.", code="not_found", status=404)
-    return found
+    try:
+        return processing.make_on_request(version, spec)
+    except RenditionError:
+        raise Refused("This preview could not be made from the file.", code="not_found", status=404)
+    except processing.FaceBlurUnavailable:
+        raise Refused("This preview cannot be made now: its faces must be blurred and the face detector is "
+                      "unavailable.", code="unavailable", status=503)
 
 
 def download_warnings(asset, channel=None):

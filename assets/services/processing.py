@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from assets import signals
 from assets.models import Asset
-from assets.renditions import delete_unused_files, ensure_default_renditions, files_locked, untransformed
+from assets.renditions import (
+    delete_unused_files,
+    ensure_default_renditions,
+    files_locked,
+    make_renditions,
+    untransformed,
+)
 from core.storage import SourceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -54,6 +60,17 @@ def process_version(version):
             return
     _set_status(version, Asset.Status.READY, "")
     signals.renditions_ready.send(sender=None, version=version)
+
+
+def make_on_request(version, spec):
+    """The rendition of ``version`` for ``spec`` (one of ``renditions.on_request_specs()``), made now if no
+    request made it before: under the files lock, so two requests at once encode it once, and blurred where the
+    face policy applies. Raises ``RenditionError`` for an original that cannot be decoded."""
+    with files_locked(version.sha256):
+        found = version.renditions.filter(spec=str(spec)).first()
+        if found is not None:
+            return found
+        return make_renditions(version, [spec], transform=face_redactor(version))[0]
 
 
 def face_redactor(version):

@@ -149,7 +149,7 @@
     var link = element("a", "", text);
     link.href = file.url;
     link.setAttribute("download", "");
-    link.append(" ", element("span", "muted", size(file.bytes)));
+    link.append(" ", element("span", "muted", file.bytes === null ? "made when you download it" : size(file.bytes)));
     return link;
   }
 

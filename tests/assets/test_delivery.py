@@ -42,7 +42,7 @@ def signed_in(client, user):
     return client
 
 
-def rendition_path(asset, spec="width-640|format-webp"):
+def rendition_path(asset, spec="width-640|format-jpeg"):
     return reverse("assets:rendition", kwargs={"uid": asset.uid, "number": 1, "spec": spec})
 
 
@@ -51,20 +51,20 @@ def original_path(asset, number=1):
 
 
 def test_rendition_urls_carry_the_version_and_the_percent_encoded_spec(ready):
-    assert rendition_path(ready) == f"/files/{ready.uid}/v1/r/width-640%7Cformat-webp"
+    assert rendition_path(ready) == f"/files/{ready.uid}/v1/r/width-640%7Cformat-jpeg"
 
 
-def webp_640(asset):
-    return asset.current_version.renditions.get(spec="width-640|format-webp")
+def jpeg_640(asset):
+    return asset.current_version.renditions.get(spec="width-640|format-jpeg")
 
 
 def test_a_rendition_url_naming_its_file_is_served_with_immutable_private_caching(signed_in, ready):
-    rendition = webp_640(ready)
+    rendition = jpeg_640(ready)
     url = rendition_url(rendition)
     assert url == f"{rendition_path(ready)}?f={rendition.content_token}"
     response = signed_in.get(url)
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/webp"
+    assert response["Content-Type"] == "image/jpeg"
     assert response["Cache-Control"] == "private, max-age=31536000, immutable"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["ETag"].startswith(f'"{rendition.content_token}-m'), "the file and the metadata written in"
@@ -81,18 +81,18 @@ def test_a_bare_or_stale_rendition_url_is_revalidated_every_time(signed_in, read
 
 def test_a_re_made_rendition_gets_a_new_url_and_etag(signed_in, ready):
     """What a browser cached (e.g. before faces had to be blurred) is never what the page asks for now."""
-    before = webp_640(ready)
+    before = jpeg_640(ready)
     old_url, old_etag = rendition_url(before), signed_in.get(rendition_url(before))["ETag"]
     before.delete()
     ensure_default_renditions(ready.current_version)
-    after = webp_640(ready)
+    after = jpeg_640(ready)
     assert rendition_url(after) != old_url
     response = signed_in.get(rendition_url(after), HTTP_IF_NONE_MATCH=old_etag)
     assert response.status_code == 200 and response["ETag"] != old_etag
 
 
 def test_a_matching_etag_gets_304_with_the_same_headers(signed_in, ready):
-    url = rendition_url(webp_640(ready))
+    url = rendition_url(jpeg_640(ready))
     etag = signed_in.get(url)["ETag"]
     response = signed_in.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304 and not response.content
@@ -101,14 +101,32 @@ def test_a_matching_etag_gets_304_with_the_same_headers(signed_in, ready):
 
 
 def test_equivalent_spellings_serve_the_same_rendition(signed_in, ready):
-    response = signed_in.get(rendition_path(ready, " Format-WEBP|width-640|webpquality-80"))
-    assert response.status_code == 200 and response["ETag"].startswith(f'"{webp_640(ready).content_token}-m')
+    response = signed_in.get(rendition_path(ready, " Format-JPEG|width-640|jpegquality-82"))
+    assert response.status_code == 200 and response["ETag"].startswith(f'"{jpeg_640(ready).content_token}-m')
 
 
 def test_a_rendition_not_made_yet_is_a_short_404(signed_in, actor):
     asset = ingest(actor, "olive")
     response = signed_in.get(rendition_path(asset))
     assert response.status_code == 404 and response.content == b"This preview has not been made yet."
+    ensure_default_renditions(asset.current_version)
+    not_offered = signed_in.get(rendition_path(asset, "width-500|format-jpeg"))
+    assert not_offered.status_code == 404, "only the offered sizes are made on request: no encoding at any size asked"
+    assert not asset.current_version.renditions.filter(spec="width-500|format-jpeg").exists()
+
+
+def test_an_on_request_rendition_is_made_by_its_first_request_once(signed_in, ready):
+    """WebP is offered but not made after ingest (settings.LUMEN_RENDITION_ON_REQUEST_FORMATS): the first request
+    makes and stores it, later ones serve the stored file."""
+    version = ready.current_version
+    assert not version.renditions.filter(format="webp").exists()
+    first = signed_in.get(rendition_path(ready, "width-640|format-webp"))
+    assert first.status_code == 200 and first["Content-Type"] == "image/webp"
+    assert first["Cache-Control"] == "private, no-cache", "its URL had no content token yet"
+    made = version.renditions.get(spec="width-640|format-webp")
+    assert Image.open(io.BytesIO(b"".join(first.streaming_content))).size == (made.width, made.height) == (640, 427)
+    second = signed_in.get(rendition_path(ready, "width-640|format-webp"))
+    assert second["ETag"] == first["ETag"] and version.renditions.filter(format="webp").count() == 1
 
 
 @pytest.mark.parametrize("spec", ["width-99999|format-webp", "sepia-3", "width-640|format-bmp"])
@@ -164,13 +182,13 @@ def render(source, **context):
     return Template("{% load asset_images %}" + source).render(Context(context))
 
 
-def test_srcset_offers_avif_webp_and_a_sized_lazy_jpeg(ready):
+def test_srcset_offers_what_is_made_and_a_sized_lazy_jpeg(ready):
     html = render('{% asset_srcset asset sizes="(max-width: 600px) 100vw, 320px" %}', asset=ready)
     sources = re.findall(r'<source type="([^"]+)" srcset="([^"]+)"', html)
-    assert [kind for kind, _ in sources] == ["image/avif", "image/webp"]
+    assert [kind for kind, _ in sources] == ["image/avif"], "WebP, made on request, is not offered to every tile"
     renditions = {r.spec: r for r in ready.current_version.renditions.all()}
-    assert sources[1][1] == ", ".join(
-        f"{rendition_url(renditions[f'width-{spec}|format-webp'])} {w}w" for spec, w in ((320, 320), (640, 640), (1280, 900))
+    assert sources[0][1] == ", ".join(
+        f"{rendition_url(renditions[f'width-{spec}|format-avif'])} {w}w" for spec, w in ((320, 320), (640, 640), (1280, 900))
     ), "one candidate per distinct width: 1280 of a 900-pixel image is the image itself"
     img = re.search(r"<img [^>]+>", html).group(0)
     assert f'src="{rendition_url(renditions["width-640|format-jpeg"])}"' in img
@@ -209,8 +227,8 @@ def test_rendition_url_takes_an_asset_a_version_or_a_rendition(ready):
     expected = rendition_path(ready, "fill-200x200|format-avif")
     assert rendition_url(ready, "fill-200x200|format-avif|avifquality-65") == expected
     assert rendition_url(version, "fill-200x200|format-avif") == expected
-    webp = version.renditions.get(spec="width-640|format-webp")
-    assert rendition_url(webp) == f"{rendition_path(ready)}?f={webp.content_token}"
+    jpeg = version.renditions.get(spec="width-640|format-jpeg")
+    assert rendition_url(jpeg) == f"{rendition_path(ready)}?f={jpeg.content_token}"
     assert render('{% rendition_url asset "width-320|format-jpeg" %}', asset=ready) == rendition_path(
         ready, "width-320|format-jpeg"
     )

@@ -18,6 +18,7 @@ from assets.renditions import (
     ensure_default_renditions,
     get_rendition,
     make_renditions,
+    on_request_specs,
 )
 from assets.services.ingest import ingest_file
 
@@ -96,6 +97,16 @@ def test_default_specs_come_from_settings(settings):
     ]
 
 
+def test_on_request_formats_are_offered_but_not_made_after_ingest(settings):
+    settings.LUMEN_RENDITION_WIDTHS = [200, 800]
+    settings.LUMEN_RENDITION_FORMATS = ["webp", "avif", "jpeg"]
+    settings.LUMEN_RENDITION_ON_REQUEST_FORMATS = ["webp"]
+    assert [str(spec) for spec in default_specs()] == [
+        "width-800|format-avif", "width-800|format-jpeg", "width-200|format-avif", "width-200|format-jpeg",
+    ]
+    assert [str(spec) for spec in on_request_specs()] == ["width-800|format-webp", "width-200|format-webp"]
+
+
 @pytest.mark.parametrize("relative", [
     "jpg/mobile/jolla.jpg",
     "jpg/Canon_40D.jpg",
@@ -128,7 +139,9 @@ def test_png_with_alpha_keeps_it_except_in_jpeg(actor):
     ensure_default_renditions(version)
     jpeg = opened(version.renditions.get(spec="width-320|format-jpeg"))
     assert jpeg.mode == "RGB" and min(jpeg.getpixel((2, 2))) >= 250, "transparent flattens to white"
-    webp = opened(version.renditions.get(spec="width-320|format-webp"))
+    avif = opened(version.renditions.get(spec="width-320|format-avif"))
+    assert avif.mode == "RGBA" and avif.getpixel((2, 2))[3] == 0
+    webp = opened(get_rendition(version, "width-320|format-webp"))  # made on request
     assert webp.mode == "RGBA" and webp.getpixel((2, 2))[3] == 0
 
 
@@ -190,11 +203,11 @@ def test_rerunning_creates_no_rows_and_rewrites_no_files(samples, actor):
 def test_a_missing_row_is_remade_under_the_same_file_name(samples, actor):
     version = ingest_path(samples / "jpg/gps/DSCN0012.jpg", actor)
     ensure_default_renditions(version)
-    lost = version.renditions.get(spec="width-640|format-webp")
+    lost = version.renditions.get(spec="width-640|format-avif")
     name = lost.file.name
     lost.delete()
     (remade,) = ensure_default_renditions(version)
-    assert remade.spec == "width-640|format-webp" and remade.file.name == name
+    assert remade.spec == "width-640|format-avif" and remade.file.name == name
     assert set(files_of(version)) == {n.rsplit("/", 1)[1] for n in version.renditions.values_list("file", flat=True)}
 
 
@@ -211,9 +224,9 @@ def test_losing_a_race_keeps_the_winners_rows_and_leaves_no_files(actor):
 def test_identical_outputs_share_one_file(actor):
     version = ingest_bytes(encoded(noise((600, 300), seed=2), "PNG"), "small.png", actor)
     ensure_default_renditions(version)
-    big, middle = (version.renditions.get(spec=f"width-{w}|format-webp") for w in (1280, 640))
+    big, middle = (version.renditions.get(spec=f"width-{w}|format-avif") for w in (1280, 640))
     assert big.file.name == middle.file.name and (big.width, big.height) == (600, 300)
-    assert len(files_of(version)) == 2 * len(default_specs()) // 3
+    assert len(files_of(version)) == 2 * len(default_specs()) // 3, "320 and one file for 640 and 1280, per format"
 
 
 def test_on_demand_specs_are_made_once(actor):

@@ -53,9 +53,12 @@ def test_a_worker_killed_mid_batch_is_restarted_and_every_asset_is_processed_exa
     processed into twins."""
     machine, redis = stack.machine, stack.redis
     before = machine.children()
-    uids = upload_all(stack.api, distinct_photos(6))
+    uids = []
 
-    for pool, task in (("renditions", "assets.tasks.process_version"), ("enrichment", "enrichment.tasks.enrich_version")):
+    for pool, task, first in (("renditions", "assets.tasks.process_version", 0),
+                              ("enrichment", "enrichment.tasks.enrich_version", 500)):
+        # A batch for each kill: the first batch may be wholly enriched by the time the renditions pool is back.
+        uids += upload_all(stack.api, distinct_photos(6, first=first))
         held = wait_for(lambda task=task: redis.held_tasks(task), timeout=120, interval=0.1,
                         message=f"the {pool} pool to hold a task")
         victim = machine.children()[pool]
