@@ -1,27 +1,33 @@
-"""A bulk import with another person's uploads in between: does a new upload still get its thumbnail quickly?
+"""A bulk import in the queue and another person's uploads: does a new upload still get its thumbnail quickly?
 
-One person imports N distinct photos through the REST API (variants of the shared camera JPEGs and scikit-image's
-photos, as bench/pipeline.py makes them); while that import is queued, another person uploads one photo every
-few seconds. The worker pools are the ones ``runstack`` starts (renditions ``-Q default,renditions -c 1``,
-enrichment ``-Q enrichment -c 2``) in an environment of its own (embedded Postgres, private Redis).
+One person's import of N distinct photos (variants of the shared camera JPEGs and scikit-image's photos, as
+bench/pipeline.py makes them) is uploaded through the REST API and waits in the queue; then the worker pools
+``runstack`` starts (renditions ``-Q default,renditions -c 1``, enrichment ``-Q enrichment -c 2``) begin, and
+another person uploads one photo every few seconds until the import's thumbnails are all made. Run twice in one
+go, each side in an environment of its own (embedded Postgres, private Redis): strictly first come, first served
+(``LUMEN_QUEUE_FAIR_TURNS=false``, the code before fair turns) and with fair turns (the default).
 
-Prints time to every thumbnail, time to every asset searchable (every enrichment job ended), the p50/p95 time to
-thumbnail of the other person's uploads, peak worker-child RSS and images/s; writes the "## Bulk import" section
+Prints, per side, the other person's p50/p95/max time to thumbnail, time to every thumbnail and to every image
+searchable (every enrichment job ended), peak worker-child RSS and images/s; writes the "## Bulk import" section
 of docs/benchmarks.md and ``thumbnail_p95_s_during_import`` (with the import size) to bench/results/scale.json.
 
     python bench/bulk_import.py [--images 10000] [--singles-every 5] [--no-docs]
 """
 import argparse
 import io
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import harness
-from harness import isolate_environment, private_redis, start_worker, write_section
+from harness import REPO, isolate_environment, private_redis, start_worker, write_section
 from pipeline import PeakChildRss, photos, searchable_count
 
 HEADING = "## Bulk import"
@@ -88,14 +94,18 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def measure(count, every):
+def measure(count, every, fair):
+    """One side: the import queued, then the pools started and the other person's uploads timed; JSON figures."""
     var_dir = Path(tempfile.mkdtemp(prefix="lumen-bench-import-"))
     try:
         # The upload budget (120/min per person) would pace the import; an importer on a real server sends
         # at that pace or gets a larger budget, and the question here is the queue, not the budget.
         isolate_environment(var_dir, REDIS_URL=private_redis(var_dir), LUMEN_ENCRYPT_AT_REST="false",
-                            LUMEN_THROTTLE_UPLOAD="off", LUMEN_THROTTLE_USER="off")
+                            LUMEN_THROTTLE_UPLOAD="off", LUMEN_THROTTLE_USER="off",
+                            LUMEN_QUEUE_FAIR_TURNS="true" if fair else "false")
         from django.contrib.auth import get_user_model
+
+        from dam.celery import app
 
         users = get_user_model().objects
         importer = api_client(users.create_user("importer", password="bench-bench-bench"))
@@ -107,10 +117,12 @@ def measure(count, every):
         memory = [PeakChildRss(renditions.pid), PeakChildRss(enrichment.pid)]
         singles = SingleUploads(visitor, others, every)
         try:
+            # The pools run (warm), but take nothing from the renditions queue until the whole import waits there.
+            app.control.cancel_consumer("renditions", reply=True)
+            version_ids = [upload(importer, name, data) for name, data in imported]
+            app.control.add_consumer("renditions", reply=True)
             started = time.perf_counter()
             singles.thread.start()
-            version_ids = [upload(importer, name, data) for name, data in imported]
-            uploaded = time.perf_counter() - started
             thumbnails = searchable = None
             while searchable is None:
                 if time.perf_counter() - started > WAIT_LIMIT:
@@ -127,8 +139,8 @@ def measure(count, every):
             for worker in (renditions, enrichment):
                 worker.terminate()
                 worker.wait(60)
-        return {"images": count, "upload_seconds": uploaded, "thumbnails_seconds": thumbnails,
-                "searchable_seconds": searchable, "images_per_s": count / searchable, "singles": len(waits),
+        return {"images": count, "thumbnails_seconds": thumbnails, "searchable_seconds": searchable,
+                "images_per_s": count / searchable, "singles": len(waits),
                 "thumbnail_p50_s": statistics.median(waits) if waits else float("nan"),
                 "thumbnail_p95_s": percentile(waits, 0.95), "thumbnail_max_s": max(waits, default=float("nan")),
                 "peak_worker_rss_mb": round(peak)}
@@ -136,27 +148,43 @@ def measure(count, every):
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def report(figures, every):
+def run_side(count, every, fair):
+    """``measure`` in a process of its own (settings are read once per process)."""
+    done = subprocess.run([sys.executable, str(Path(__file__)), "--measure", "--fair" if fair else "--no-fair",
+                           "--images", str(count), "--singles-every", str(every)], cwd=REPO, env=dict(os.environ),
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the {'fair' if fair else 'first-come'} side failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(sides, every):
     info = harness.machine()
-    f = figures
+    before, after = sides["before"], sides["after"]
+
+    def row(label, key, unit="s", digits=0):
+        suffix = f" {unit}" if unit else ""
+        return f"| {label} | {before[key]:.{digits}f}{suffix} | {after[key]:.{digits}f}{suffix} |"
+
     return "\n".join([
         HEADING, "",
-        f"Run {info['date']} by `bench/bulk_import.py --images {f['images']} --singles-every {every}`. Machine: "
+        f"Run {info['date']} by `bench/bulk_import.py --images {after['images']} --singles-every {every}`. Machine: "
         f"{info['cpus']} CPUs ({info['cpu']}), {info['ram']} RAM, load average at the end {info['load average']}.",
         "",
-        f"One person uploads {f['images']} distinct everyday photos (~500x375 JPEG) through `POST /api/assets/` as "
-        f"fast as the API answers; meanwhile another person uploads one photo every {every} s until the import's "
-        "thumbnails are all made. Worker pools as `runstack` starts them (renditions `-c 1`, enrichment `-c 2`); "
-        "uploads are queued by fair turn (docs/ingest.md).", "",
-        "| | |", "|---|---:|",
-        f"| import uploaded (API answered every file) | {f['upload_seconds']:.0f} s |",
-        f"| every thumbnail of the import made | {f['thumbnails_seconds']:.0f} s |",
-        f"| every image searchable (every model done) | {f['searchable_seconds']:.0f} s |",
-        f"| images/s, upload to searchable | {f['images_per_s']:.2f} |",
-        f"| other person's uploads during the import | {f['singles']} |",
-        f"| their time to thumbnail, p50 / p95 / max | {f['thumbnail_p50_s']:.1f} / {f['thumbnail_p95_s']:.1f} / "
-        f"{f['thumbnail_max_s']:.1f} s |",
-        f"| peak worker-child RSS | {f['peak_worker_rss_mb']} MB |", "",
+        f"One person's {after['images']} distinct everyday photos (~500x375 JPEG) are uploaded through "
+        "`POST /api/assets/` and wait in the queue; then the worker pools start as `runstack` starts them "
+        f"(renditions `-c 1`, enrichment `-c 2`), and another person uploads one photo every {every} s (after "
+        "the previous one's thumbnail) until the import's thumbnails are all made. Before: first come, first "
+        "served (`LUMEN_QUEUE_FAIR_TURNS=false`); after: fair turns (docs/ingest.md). Both sides in this run.", "",
+        "| | before: first come, first served | after: fair turns |", "|---|---:|---:|",
+        f"| other person's uploads during the import | {before['singles']} | {after['singles']} |",
+        row("their time to thumbnail, p50", "thumbnail_p50_s", digits=1),
+        row("their time to thumbnail, p95", "thumbnail_p95_s", digits=1),
+        row("their time to thumbnail, max", "thumbnail_max_s", digits=1),
+        row("every thumbnail of the import made", "thumbnails_seconds"),
+        row("every image searchable (every model done)", "searchable_seconds"),
+        row("images/s, queue to searchable", "images_per_s", unit="", digits=2),
+        row("peak worker-child RSS", "peak_worker_rss_mb", unit="MB"), "",
     ])
 
 
@@ -165,15 +193,23 @@ def main():
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--singles-every", type=float, default=5.0, help="seconds between the other uploads")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs and results alone")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # one side, called by main
+    parser.add_argument("--fair", action=argparse.BooleanOptionalAction, default=True, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    figures = measure(args.images, args.singles_every)
-    text = report(figures, args.singles_every)
+    if args.measure:
+        print(json.dumps(measure(args.images, args.singles_every, args.fair)), flush=True)
+        return
+    sides = {"before": run_side(args.images, args.singles_every, fair=False),
+             "after": run_side(args.images, args.singles_every, fair=True)}
+    text = report(sides, args.singles_every)
     print(text, flush=True)
     if not args.no_docs:
         write_section(HEADING, text)
-        harness.record_scale_figures(thumbnail_p95_s_during_import=round(figures["thumbnail_p95_s"], 2),
+        after = sides["after"]
+        harness.record_scale_figures(thumbnail_p95_s_during_import=round(after["thumbnail_p95_s"], 2),
+                                     thumbnail_p95_s_during_import_before=round(sides["before"]["thumbnail_p95_s"], 2),
                                      thumbnail_p95_import_size=args.images,
-                                     peak_worker_rss_mb=figures["peak_worker_rss_mb"])
+                                     peak_worker_rss_mb=after["peak_worker_rss_mb"])
 
 
 if __name__ == "__main__":

@@ -291,6 +291,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 500)
 LUMEN_RENDITION_WIDTHS = [int(w) for w in envlist("LUMEN_RENDITION_WIDTHS", "320,640,1280")]
 LUMEN_RENDITION_FORMATS = envlist("LUMEN_RENDITION_FORMATS", "webp,avif,jpeg")
 LUMEN_RENDITION_ON_REQUEST_FORMATS = envlist("LUMEN_RENDITION_ON_REQUEST_FORMATS", "webp")
+# Fair turns in the renditions queue (assets.services.processing.queue_priority): a person's first waiting
+# uploads go before the rest of anyone's large import. Off: strictly first come, first served.
+LUMEN_QUEUE_FAIR_TURNS = envbool("LUMEN_QUEUE_FAIR_TURNS", "true")
 
 # Offline models: a directory holding the ONNX files (see ../shared/models/README.md).
 _shared_models = BASE_DIR.parent / "shared" / "models"

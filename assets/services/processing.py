@@ -2,6 +2,7 @@
 they are ready (enrichment listens: ``assets.signals.renditions_ready``)."""
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +32,10 @@ LAST_TURN = 9
 
 
 def queue_priority(owner_id):
-    """The priority for the processing of a new upload of ``owner_id``'s (see ``QUEUE_TURNS``)."""
+    """The priority for the processing of a new upload of ``owner_id``'s (see ``QUEUE_TURNS``); 0 for all
+    without ``LUMEN_QUEUE_FAIR_TURNS``."""
+    if not settings.LUMEN_QUEUE_FAIR_TURNS:
+        return 0
     last_limit = QUEUE_TURNS[-1][0]
     waiting = Asset.objects.filter(owner_id=owner_id, status=Asset.Status.PROCESSING,
                                    deleted_at__isnull=True)[:last_limit + 1].count()

@@ -34,6 +34,13 @@ def test_the_turn_steps_down_as_an_owners_queue_grows(make_user, already_waiting
     assert processing.queue_priority(ann.pk) == priority
 
 
+def test_without_fair_turns_every_upload_is_first_come_first_served(make_user, settings):
+    settings.LUMEN_QUEUE_FAIR_TURNS = False
+    ann = make_user("ann")
+    Asset.objects.bulk_create(Asset(owner=ann) for _ in range(50))
+    assert processing.queue_priority(ann.pk) == 0
+
+
 def test_the_redis_broker_hands_out_messages_by_priority_then_in_order():
     """What the worker's BRPOP reads, on the real broker: every priority-0 message before any later step's, and
     each step first in, first out. (A queue of its own, so no running worker takes these messages.)"""
