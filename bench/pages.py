@@ -44,6 +44,9 @@ UNTHROTTLED = {f"LUMEN_THROTTLE_{scope}": OFF for scope in ("ANON", "USER", "TOK
 FORMATS_SQL = "CASE WHEN r < 0.80 THEN 'jpeg' WHEN r < 0.90 THEN 'png' WHEN r < 0.95 THEN 'heif' ELSE 'webp' END"
 CAMERAS = ("Canon EOS 40D", "NIKON D70", "PENTAX K10D", "Apple iPhone 13", "SONY ILCE-7M3", "FUJIFILM X-T3")
 CREATORS = tuple(f"Photographer {n}" for n in range(40))
+# Rows furnished per transaction: one statement over 1M versions (6M rendition rows) ran the server out of
+# memory on a shared machine.
+FURNISH_CHUNK = 100_000
 
 
 def furnish(base, rows):
@@ -159,7 +162,9 @@ def prepare(rows, url, *, reload=False):
         _, dataset = make_dataset(rows, dims=0)
         loaded = load_dataset(dataset, owner=owner)
         index_search_documents()
-        furnish(int(loaded.version_ids[0]), rows)
+        first = int(loaded.version_ids[0])
+        for offset in range(0, rows, FURNISH_CHUNK):
+            furnish(first + offset, min(FURNISH_CHUNK, rows - offset))
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         print(f"loaded {rows:,} assets in {time.perf_counter() - start:.0f} s", flush=True)
