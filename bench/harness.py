@@ -26,9 +26,12 @@ def isolate_environment(var_dir, **environment):
         os.environ.pop(name, None)
     os.environ.update(DJANGO_SETTINGS_MODULE="dam.settings", **environment)
     sys.path.insert(0, str(REPO))
-    from dam.embedded import prepare_environment
-
-    prepare_environment(var_dir)
+    try:
+        from dam.embedded import prepare_environment
+    except ImportError:  # a tree from before #14 (bench/pipeline.py's "before"): its settings start the services
+        os.environ["LUMEN_VAR_DIR"] = str(var_dir)
+    else:
+        prepare_environment(var_dir)
     # bench/search.py would stand in for the search app once bench/ comes first again (as the script's folder).
     sys.path[:] = [str(REPO), *(entry for entry in sys.path if Path(entry or ".").resolve() != BENCH)]
     import django

@@ -284,7 +284,8 @@ def report(rows, before, after, rev):
              f"{about['cpu']}, {about['ram']}, load average {about['load average']}). Server time through "
              "Django's test client (everything but the socket), p50/p95 ms of each case; CPU ms per request of "
              "Django and of its Postgres backend; queries per request. Viewer: a role on ~30% of the "
-             f"collections; admin: sees everything. Before: `{rev[:10]}` (same database, same run).", "",
+             "collections; admin: sees everything. " + (f"Before: `{rev[:10]}` (same database, same run)."
+                                                         if before else "This checkout only (no before)."), "",
              "| case | user | before p50 / p95 ms | after p50 / p95 ms | CPU / DB CPU ms before → after | queries before → after |",
              "|---|---|---|---|---|---|"]
     old = {(f["case"], f["user"]): f for f in before}
@@ -326,7 +327,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--before", help="the code to compare with (default: the merge base with main)")
+    parser.add_argument("--before", help="the code to compare with (default: the merge base with main; "
+                        "'none': measure this checkout only, e.g. a re-run on a quieter machine)")
     parser.add_argument("--prepare-only", action="store_true", help="load the library, measure nothing")
     parser.add_argument("--reload", action="store_true", help="drop the library's database and load it again")
     parser.add_argument("--code", help=argparse.SUPPRESS)     # run_before: the checkout whose code runs
@@ -345,8 +347,10 @@ def main():
         Path(args.figures).write_text(json.dumps(measure(users, args.requests)))
         return
     rev = args.before or merge_base()
-    print(f"before: {rev}", flush=True)
-    before = run_before(rev, args.rows, args.requests)
+    before = []
+    if rev != "none":
+        print(f"before: {rev}", flush=True)
+        before = run_before(rev, args.rows, args.requests)
     print("after: this checkout", flush=True)
     report(args.rows, before, measure(users, args.requests), rev)
 

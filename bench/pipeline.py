@@ -1,13 +1,14 @@
 """The whole pipeline, before and after, in one run: upload -> renditions -> every model -> searchable.
 
 "Before" is a temporary git worktree of ``main`` at this branch's fork point, "after" is this tree; each runs the
-same measurement in a fresh environment of its own (embedded Postgres, private Redis, media folder) with one
-worker as ``runstack`` starts it (``-Q default,renditions,enrichment -c 2``). Inputs are distinct variants (crop,
+same measurement in a fresh environment of its own (embedded Postgres, private Redis, media folder) with the
+workers as that tree's ``runstack`` starts them (``--layout``: one pool ``-Q default,renditions,enrichment -c 2``
+before issue #15, a renditions pool ``-c 1`` and an enrichment pool ``-c 2`` after). Inputs are distinct variants (crop,
 mirror, brightness) of the shared camera JPEGs and scikit-image's photos at everyday size (~500x375). Prints
 images/s end to end, CPU ms per image of each model (from the job rows), peak worker-child RSS; writes the
 "## Pipeline" section of docs/benchmarks.md and the pipeline keys of bench/results/scale.json.
 
-    python bench/pipeline.py [--images 1000] [--no-docs]
+    python bench/pipeline.py [--images 1000] [--before REV] [--no-docs]
 """
 import argparse
 import io
@@ -29,6 +30,10 @@ HEADING = "## Pipeline"
 SKIMAGE = ("astronaut", "chelsea", "coffee", "page", "text", "rocket", "immunohistochemistry", "camera", "cat")
 EVERYDAY_SIZE = (500, 375)
 WAIT_LIMIT = 7200  # seconds
+# main before issue #15's pipeline work (one worker pool, every rendition eager, OCR on every image).
+DEFAULT_BEFORE = "eec81e7"
+# Worker pools per layout, (queues, concurrency) as that code's runstack starts them.
+LAYOUTS = {"single": [("default,renditions,enrichment", 2)], "pools": [("default,renditions", 1), ("enrichment", 2)]}
 
 
 def photos(count):
@@ -103,7 +108,7 @@ def searchable_count(version_ids):
             .filter(ended=len(PIPELINE)).count())
 
 
-def measure(count):
+def measure(count, layout):
     """This tree's pipeline on ``count`` photos: one JSON line of figures."""
     var_dir = Path(tempfile.mkdtemp(prefix="lumen-bench-pipeline-"))
     try:
@@ -112,13 +117,17 @@ def measure(count):
         from django.db.models import Avg, Count
 
         from assets.services.ingest import ingest_file
-        from core.audit import Actor
         from enrichment.models import EnrichmentJob
+
+        try:
+            from core.audit import Actor
+        except ImportError:  # a tree from before #14 kept it in assets
+            from assets.services.audit import Actor
 
         actor = Actor(get_user_model().objects.create_user("bench", password="bench-bench-bench"), "127.0.0.1")
         files = list(photos(count))
-        worker = start_worker(var_dir, "default,renditions,enrichment", 2)
-        memory = PeakChildRss(worker.pid)
+        workers = [start_worker(var_dir, queues, concurrency) for queues, concurrency in LAYOUTS[layout]]
+        memory = [PeakChildRss(worker.pid) for worker in workers]
         try:
             started = time.perf_counter()
             version_ids = [ingest_file(io.BytesIO(data), filename=name, actor=actor).version.pk for name, data in files]
@@ -129,12 +138,15 @@ def measure(count):
                 time.sleep(1)
             seconds = time.perf_counter() - started
         finally:
-            peak = memory.stop()
-            worker.terminate()
-            worker.wait(60)
-        per_model = {row["capability"]: {"cpu_ms": round(row["cpu"] or 0, 1), "ran": row["ran"]} for row in
-                     EnrichmentJob.objects.filter(version_id__in=version_ids, cpu_ms__isnull=False)
-                     .values("capability").annotate(cpu=Avg("cpu_ms"), ran=Count("id"))}
+            peak = max(sampler.stop() for sampler in memory)
+            for worker in workers:
+                worker.terminate()
+                worker.wait(60)
+        per_model = {}
+        if any(field.name == "cpu_ms" for field in EnrichmentJob._meta.fields):  # not recorded before #15
+            per_model = {row["capability"]: {"cpu_ms": round(row["cpu"] or 0, 1), "ran": row["ran"]} for row in
+                         EnrichmentJob.objects.filter(version_id__in=version_ids, cpu_ms__isnull=False)
+                         .values("capability").annotate(cpu=Avg("cpu_ms"), ran=Count("id"))}
         statuses = dict(EnrichmentJob.objects.filter(version_id__in=version_ids).values_list("status")
                         .annotate(n=Count("id")))
         print(json.dumps({"images": len(version_ids), "seconds": seconds, "upload_seconds": uploaded,
@@ -144,22 +156,23 @@ def measure(count):
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def run_in(tree, count):
+def run_in(tree, count, layout):
     """Run :func:`measure` in ``tree`` (this script copied there) and return its figures."""
     script = tree / "bench" / "pipeline.py"
     if tree != REPO:
-        shutil.copy(Path(__file__), script)
+        for name in ("pipeline.py", "harness.py"):
+            shutil.copy(Path(__file__).parent / name, tree / "bench" / name)
     env = dict(os.environ, LUMEN_SHARED_DIR=str(SHARED), LUMEN_MODEL_DIR=str(SHARED / "models"))
-    done = subprocess.run([sys.executable, str(script), "--measure", "--images", str(count)], cwd=tree, env=env,
+    done = subprocess.run([sys.executable, str(script), "--measure", "--images", str(count), "--layout", layout], cwd=tree, env=env,
                           capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"the run in {tree} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def fork_point_tree():
-    """A temporary worktree of ``main`` where this branch left it (removed at exit)."""
-    commit = subprocess.check_output(["git", "merge-base", "HEAD", "main"], cwd=REPO, text=True).strip()
+def before_tree(rev):
+    """A temporary worktree of ``rev`` (removed at exit)."""
+    commit = subprocess.check_output(["git", "rev-parse", rev], cwd=REPO, text=True).strip()
     tree = Path(tempfile.mkdtemp(prefix="lumen-before-")) / "tree"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=REPO, check=True,
                    capture_output=True)
@@ -173,7 +186,7 @@ def report(count, commit, before, after):
         model = figures["per_model"].get(capability)
         return f"{model['cpu_ms']:.0f}" if model else "–"
 
-    rows = ["| | before (main at " + commit[:9] + ") | after (this branch) |", "|---|---:|---:|",
+    rows = ["| | before (" + commit[:9] + ") | after (this tree) |", "|---|---:|---:|",
             f"| images/s, upload to searchable | {before['images_per_s']:.3f} | {after['images_per_s']:.3f} |",
             f"| seconds for {count} images | {before['seconds']:.0f} | {after['seconds']:.0f} |",
             f"| peak worker-child RSS, MB | {before['peak_worker_rss_mb']} | {after['peak_worker_rss_mb']} |",
@@ -185,8 +198,8 @@ def report(count, commit, before, after):
         f"{info['ram']} RAM, load average at the end {info['load average']} (shared with other engineers' runs; "
         "before and after ran one after the other in this run).", "",
         f"{count} distinct everyday photos (~500x375 JPEG variants of the shared camera JPEGs and scikit-image's "
-        "photos) uploaded through `ingest_file`, one worker `-Q default,renditions,enrichment -c 2` as `runstack` "
-        "starts it; the clock runs from the first upload until every asset is ready and every enrichment job has "
+        "photos) uploaded through `ingest_file`, the workers as each tree's `runstack` starts them (before: one pool "
+        "`-Q default,renditions,enrichment -c 2`; after: renditions `-c 1` and enrichment `-c 2`); the clock runs from the first upload until every asset is ready and every enrichment job has "
         "ended. CPU ms/image is the job rows' `cpu_ms` (the model call, ONNX threads included).", "",
         *rows, "",
         f"Speed-up: {after['images_per_s'] / before['images_per_s']:.2f}×. Job states before: {before['jobs']}; "
@@ -197,20 +210,22 @@ def report(count, commit, before, after):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--before", default=DEFAULT_BEFORE, help="the code to compare with")
+    parser.add_argument("--layout", choices=LAYOUTS, default="pools", help=argparse.SUPPRESS)  # measure's workers
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs and results alone")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # one tree, called by main
     args = parser.parse_args()
     if args.measure:
-        measure(args.images)
+        measure(args.images, args.layout)
         return
-    commit, before_tree = fork_point_tree()
+    commit, tree = before_tree(args.before)
     try:
-        before = run_in(before_tree, args.images)
+        before = run_in(tree, args.images, "single")
         print("before", before, flush=True)
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(before_tree)], cwd=REPO, check=False)
-        shutil.rmtree(before_tree.parent, ignore_errors=True)
-    after = run_in(REPO, args.images)
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
+        shutil.rmtree(tree.parent, ignore_errors=True)
+    after = run_in(REPO, args.images, "pools")
     print("after", after, flush=True)
     text = report(args.images, commit, before, after)
     print(text)
