@@ -1,13 +1,16 @@
 """gunicorn's settings, shared by ``runstack`` and docker-compose (``-c python:dam.gunicorn_config``).
 
-Threads in each worker process (gthread) and kept-alive connections: a sync worker serves one request at a
-time and closes every connection, so a client waits behind one slow request per process, and each request
-pays a new TCP connection. Chosen by ``bench/server.py`` (docs/benchmarks.md, "Server throughput").
+Sync workers, one per core: every page here is CPU-bound Python, and threads in one process share one
+interpreter lock, so on a quiet 2-core machine at 1M assets sync answered 82 req/s on the API detail and
+13 on ``/api/assets/`` where 2 processes × 4 threads (gthread) answered 67 and 9 (``bench/server.py``,
+docs/benchmarks.md "Server throughput"). Put a buffering proxy (nginx, a load balancer) in front, as for any
+sync gunicorn, so slow clients do not hold a worker; ``WEB_WORKER_CLASS=gthread`` with ``WEB_THREADS``
+keeps connections alive where there is none.
 """
 import os
 
-worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
-keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))  # seconds an idle connection stays open
+threads = int(os.environ.get("WEB_THREADS", "1"))
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))  # seconds an idle connection stays open (gthread)
 timeout = 120
