@@ -304,6 +304,26 @@ def test_ocr_runs_its_reader_only_where_the_presence_check_finds_text(ocr, chels
     assert ocr.read(chelsea) == []
 
 
+def test_presence_check_ignores_regions_not_shaped_like_text(ocr):
+    """On scikit-image's coffee photo the detector's only region is one box around most of the cup (score
+    ~0.6): not a line and not a banner, so the reader does not run."""
+    coffee = np.ascontiguousarray(np.asarray(sample("coffee"))[:, :, ::-1])
+    assert real_load(ocr.models_dir, presence_check=True)(coffee).boxes is not None
+    assert not ocr.shows_text(coffee)
+
+
+@pytest.mark.parametrize(("corners", "score", "image_short_side", "text_shaped"), [
+    (((10, 10), (300, 10), (300, 40), (10, 40)), 0.6, 400, True),       # a line 30 px high
+    (((0, 0), (170, 0), (170, 38), (0, 38)), 0.8, 38, True),            # a banner filling a logo's height
+    (((0, 0), (500, 0), (500, 390), (0, 390)), 0.7, 400, False),        # one box around the whole photo
+    (((10, 10), (300, 10), (300, 40), (10, 40)), 0.2, 400, False),      # a faint line
+    (((200, 0), (400, 200), (200, 400), (0, 200)), 0.6, 400, False),    # a tilted square over half the height
+    (((0, 150), (280, 10), (300, 50), (20, 190)), 0.6, 400, True),      # a tilted line
+])
+def test_text_shaped_regions(corners, score, image_short_side, text_shaped):
+    assert ocr_module.text_shaped(corners, score, image_short_side) is text_shaped
+
+
 def test_ocr_handwriting_sample_runs(ocr):
     # skimage's text() is handwritten maths on a slanted sheet: the printed-text
     # models find nothing stable there (measured: no line at the default threshold).

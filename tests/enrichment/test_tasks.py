@@ -230,8 +230,9 @@ class PeakRss:
                     status = Path(f"/proc/{child}/status").read_text()
                 except OSError:
                     continue  # recycled meanwhile
-                hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-                self.peak_mb = max(self.peak_mb, int(hwm.split()[1]) / 1024)
+                for line in status.splitlines():  # a child that exited but is not yet reaped has no VmHWM
+                    if line.startswith("VmHWM"):
+                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
 
     def __enter__(self):
         self.thread.start()
