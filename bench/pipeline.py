@@ -37,7 +37,8 @@ LAYOUTS = {"single": [("default,renditions,enrichment", 2)], "pools": [("default
 
 
 def photos(count):
-    """``count`` distinct everyday-size JPEGs: the sources cropped, mirrored and brightened differently each time."""
+    """``count`` distinct everyday-size JPEGs: the sources cropped, mirrored and brightened differently each time
+    (a variant that comes out byte-identical to an earlier one is dropped: ingest would answer it with that one)."""
     import random
 
     from PIL import Image, ImageEnhance, ImageOps
@@ -55,7 +56,8 @@ def photos(count):
             continue
     sources += [Image.fromarray(getattr(data, name)()).convert("RGB") for name in SKIMAGE]
     rng = random.Random(15)
-    for index in range(count):
+    made, index = set(), 0
+    while len(made) < count:
         image = sources[index % len(sources)]
         left, top = rng.uniform(0, 0.15) * image.width, rng.uniform(0, 0.15) * image.height
         variant = image.crop((int(left), int(top), image.width - int(left / 2), image.height - int(top / 2)))
@@ -65,7 +67,10 @@ def photos(count):
         variant.thumbnail(EVERYDAY_SIZE)
         buffer = io.BytesIO()
         variant.save(buffer, "JPEG", quality=88)
-        yield f"photo-{index:05d}.jpg", buffer.getvalue()
+        index += 1
+        if buffer.getvalue() not in made:
+            made.add(buffer.getvalue())
+            yield f"photo-{len(made) - 1:05d}.jpg", buffer.getvalue()
 
 
 class PeakChildRss:
