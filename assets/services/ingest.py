@@ -17,6 +17,7 @@ from assets.services.editing import MAX_KEYWORDS, clean_keywords
 from assets.services.face_policy import apply_face_policy
 from assets.services.facts import check_size
 from assets.services.inspect import inspect_image
+from assets.services.keywords import add_keywords
 from assets.tasks import process_version
 from core import audit, metrics
 from core.refusals import Refused
@@ -27,13 +28,18 @@ __all__ = ["IngestResult", "ingest_checks", "ingest_file", "add_version", "resto
 @dataclass
 class IngestResult:
     """``created`` False: the library had these bytes, ``asset`` holds them. The collections asked for are then
-    in ``added_to`` (filed now), or in ``not_added_to`` (the uploader may not change that asset)."""
+    in ``added_to`` (filed now) or ``not_added_to`` (the uploader may not change that asset), the upload's keywords
+    the asset lacked in ``added_keywords`` or ``keywords_not_added``, and ``rights_kept`` says the upload's usage
+    rights were not recorded (the asset keeps its own)."""
 
     asset: Asset
     version: AssetVersion
     created: bool
     added_to: list = field(default_factory=list)
     not_added_to: list = field(default_factory=list)
+    added_keywords: list = field(default_factory=list)
+    keywords_not_added: list = field(default_factory=list)
+    rights_kept: bool = False
 
     @property
     def duplicate_message(self):
@@ -43,14 +49,20 @@ class IngestResult:
         message = f"This file was already in the library as “{self.asset}”"
         if self.added_to:
             message += f"; added it to {_names(self.added_to)}"
-        if self.not_added_to:
-            message += (f"; it is not yours to change, so it was not added to {_names(self.not_added_to)}: ask its "
-                        "owner or an editor")
+        if self.added_keywords:
+            message += f"; added the keywords {_names(self.added_keywords)}"
+        refused = [*([f"added to {_names(self.not_added_to)}"] if self.not_added_to else []),
+                   *([f"given the keywords {_names(self.keywords_not_added)}"] if self.keywords_not_added else [])]
+        if refused:
+            message += f"; it is not yours to change, so it was not {' or '.join(refused)}: ask its owner or an editor"
+        if self.rights_kept:
+            message += "; its usage rights stay as they were recorded (this upload's were not applied)"
         return message + "."
 
 
-def _names(collections):
-    return " and ".join(f"“{collection.name}”" for collection in collections)
+def _names(items):
+    """Collections by name, keywords as they are, each quoted."""
+    return " and ".join(f"“{getattr(item, 'name', item)}”" for item in items)
 
 
 def _counted(ingest):
@@ -167,7 +179,8 @@ def ingest_file(fileobj, *, filename, actor, collections=(), title="", anonymise
         if twin is not None:
             if anonymise_faces:
                 _require_anonymisation(twin.asset, actor)
-            return _file_twin(IngestResult(asset=twin.asset, version=twin, created=False), collections, actor)
+            result = IngestResult(asset=twin.asset, version=twin, created=False, rights_kept=record_rights is not None)
+            return _file_twin(result, actor, collections=collections, keywords=keywords)
         metadata = facts.metadata
         asset = Asset.objects.create(
             title=(title or metadata.get("title", "") or _title_from_filename(filename))[:500],
@@ -190,19 +203,24 @@ def ingest_file(fileobj, *, filename, actor, collections=(), title="", anonymise
     return IngestResult(asset=asset, version=version, created=True)
 
 
-def _file_twin(result, collections, actor):
-    """The same bytes uploaded into ``collections`` (which the caller checked the uploader may file into): the
-    existing asset goes into those it is not in yet, if the uploader may change it (as adding any asset to a
-    collection needs), each addition audited."""
-    wanted = [c for c in collections if not result.asset.collections.filter(pk=c.pk).exists()]
-    if not wanted:
+def _file_twin(result, actor, *, collections, keywords):
+    """The same bytes uploaded into ``collections`` (which the caller checked the uploader may file into) and with
+    ``keywords``, as one batch of a bulk upload or import is: the existing asset takes the collections and keywords
+    it lacks, if the uploader may change it (as adding them to any asset needs), each addition audited. Its usage
+    rights are never replaced by an upload's: someone recorded them on purpose."""
+    asset = result.asset
+    wanted = [c for c in collections if not asset.collections.filter(pk=c.pk).exists()]
+    known = {keyword.casefold() for keyword in asset.keywords}
+    new_keywords = [keyword for keyword in keywords if keyword.casefold() not in known]
+    if not (wanted or new_keywords):
         return result
-    if not permissions.can_change(actor.user, result.asset):
-        result.not_added_to = wanted
+    if not permissions.can_change(actor.user, asset):
+        result.not_added_to, result.keywords_not_added = wanted, new_keywords
         return result
     for collection in wanted:
-        add_to_collection(result.asset, collection, actor=actor)
+        add_to_collection(asset, collection, actor=actor)
     result.added_to = wanted
+    result.added_keywords = add_keywords(asset, new_keywords, actor=actor) if new_keywords else []
     return result
 
 

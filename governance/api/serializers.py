@@ -102,6 +102,24 @@ class GovernedAssetSerializer(serializers.ModelSerializer):
         fields = ["uid", "title", "moderation_state", "deleted_at", "deleted_by", "legal_hold"]
 
 
+class ConfirmedUploadSerializer(GovernedAssetSerializer):
+    """A confirmed direct upload: the asset, and whether the library already had these bytes (then the asset is
+    the one that had them, and ``message`` says whether it was filed into the upload's collections). Needs the
+    ``IngestResult`` as ``context["ingested"]``."""
+
+    duplicate = serializers.SerializerMethodField(help_text="True when the library already had these bytes.")
+    message = serializers.SerializerMethodField(help_text="For a duplicate, what happened, in words; else blank.")
+
+    class Meta(GovernedAssetSerializer.Meta):
+        fields = [*GovernedAssetSerializer.Meta.fields, "duplicate", "message"]
+
+    def get_duplicate(self, asset) -> bool:
+        return not self.context["ingested"].created
+
+    def get_message(self, asset) -> str:
+        return self.context["ingested"].duplicate_message
+
+
 class SignedUrlRequestSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, help_text="Version number; default current.")
     rendition = serializers.CharField(required=False, max_length=100,

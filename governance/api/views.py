@@ -17,6 +17,7 @@ from core.refusals import Refused
 from governance.api.serializers import (
     BulkActionSerializer,
     BulkResultSerializer,
+    ConfirmedUploadSerializer,
     FacePolicySerializer,
     GovernedAssetSerializer,
     InvitationSerializer,
@@ -235,12 +236,13 @@ class UploadConfirmView(GovernanceView):
     throttle_scope = "upload"
 
     @extend_schema(summary="Confirm a direct upload with its SHA-256; the asset is created after verification",
-                   request=UploadConfirmSerializer, responses={201: GovernedAssetSerializer})
+                   request=UploadConfirmSerializer,
+                   responses={201: ConfirmedUploadSerializer, 200: ConfirmedUploadSerializer})
     def post(self, request, uid):
         ticket = get_object_or_404(DirectUpload, uid=uid, user=request.user)
         sha256 = _validated(UploadConfirmSerializer, request.data)["sha256"]
         result = uploads.confirm_upload(ticket, actor=self.actor(), sha256=sha256)
-        body = GovernedAssetSerializer(result.asset).data
+        body = ConfirmedUploadSerializer(result.asset, context={"ingested": result}).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 

@@ -110,7 +110,7 @@ def confirm_upload(ticket, *, actor, sha256):
         except Refused as exc:
             refusal = exc
         ticket.state = DirectUpload.State.FAILED if refusal else DirectUpload.State.DONE
-        ticket.detail = refusal.message if refusal else ""
+        ticket.detail = refusal.message if refusal else result.duplicate_message
         ticket.asset = result.asset if result else None
         ticket.save(update_fields=["state", "detail", "asset"])
         audit.record(actor, "upload.refused" if refusal else "upload.confirm", asset=ticket.asset, obj=ticket,

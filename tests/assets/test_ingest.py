@@ -231,16 +231,38 @@ def _png(colour):
     return buffer
 
 
-def test_known_bytes_keep_the_existing_assets_keywords_and_rights(user):
-    """A batch's keywords and rights are for new assets: an asset the library had is not changed by an upload."""
+def test_known_bytes_take_the_batchs_new_keywords_but_keep_their_rights_and_say_so(user):
+    """A batch's keywords are added to an asset the library had, as its collections are (if the uploader may change
+    it, audited); its usage rights are never replaced by an upload's."""
     from governance.models import UsageRights
 
     first = ingest_file(_png("olive"), filename="olive.png", actor=Actor(user), keywords=["first"]).asset
-    again = ingest_file(_png("olive"), filename="again.png", actor=Actor(user), keywords=["second"],
+    again = ingest_file(_png("olive"), filename="again.png", actor=Actor(user), keywords=["First", "second"],
                         rights={"licence_type": "royalty_free", "holder": "Ada"})
     assert not again.created and again.asset == first
-    assert Asset.objects.get(pk=first.pk).keywords == ["first"]
+    assert Asset.objects.get(pk=first.pk).keywords == ["first", "second"]
     assert not UsageRights.objects.filter(asset=first).exists()
+    assert (again.added_keywords, again.rights_kept) == (["second"], True)
+    assert again.duplicate_message == (
+        f"This file was already in the library as “{first}”; added the keywords “second”; its usage rights stay as "
+        "they were recorded (this upload's were not applied).")
+    edit = AuditEntry.objects.get(action="asset.edit_metadata", asset=first)
+    assert edit.actor == user and edit.after["keywords"] == ["first", "second"]
+
+
+def test_known_bytes_from_someone_who_may_not_change_them_keep_their_keywords(user, django_user_model):
+    first = ingest_file(_png("olive"), filename="olive.png", actor=Actor(user), keywords=["first"]).asset
+    news = Collection.objects.create(name="News", slug="news")
+    first.collections.add(news)
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "correct-horse-battery")
+    grant_role(news, "viewer", actor=SYSTEM, user=viewer)
+
+    again = ingest_file(_png("olive"), filename="again.png", actor=Actor(viewer), keywords=["second"])
+    assert (again.asset, again.added_keywords, again.keywords_not_added) == (first, [], ["second"])
+    assert Asset.objects.get(pk=first.pk).keywords == ["first"]
+    assert "it is not yours to change, so it was not given the keywords “second”: ask its owner or an editor." in \
+        again.duplicate_message
+    assert not AuditEntry.objects.filter(action="asset.edit_metadata").exists()
 
 
 def test_keywords_join_the_files_own_and_rights_are_recorded_on_the_new_asset(user, samples):
@@ -278,6 +300,13 @@ def test_import_folder_sets_keywords_and_rights_once_for_the_whole_import(sample
                  keyword=["gps walk"], rights=terms)
     assert Asset.objects.count() == UsageRights.objects.filter(holder="Lumen", channels=["web"]).count() == 9
     assert all("gps walk" in keywords for keywords in Asset.objects.values_list("keywords", flat=True))
+    capsys.readouterr()
+    call_command("import_folder", str(samples / "jpg" / "gps"), user=user.username, no_progress=True,
+                 keyword=["second walk"], rights=terms)
+    said = capsys.readouterr()
+    assert "0 new assets, 9 already present" in said.out
+    assert said.err.count("; added the keywords “second walk”; its usage rights stay as they were recorded") == 9
+    assert all("second walk" in keywords for keywords in Asset.objects.values_list("keywords", flat=True))
     terms.write_text('{"licence_type": "no-such-licence"}')
     with pytest.raises(CommandError, match="Usage rights: licence type"):
         call_command("import_folder", str(samples / "jpg"), user=user.username, no_progress=True, rights=terms)

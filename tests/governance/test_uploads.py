@@ -74,6 +74,15 @@ def test_presigned_upload_then_confirm_creates_the_asset_and_clears_incoming(s3_
     assert {"upload.presign", "asset.upload", "upload.confirm"} <= set(AuditEntry.objects.values_list("action", flat=True))
     again = confirm(client, ticket, data)
     assert again.status_code == 409 and again.json()["error"] == "not_waiting"
+    assert response.json()["duplicate"] is False and response.json()["message"] == ""
+
+    make_collection("Archive", owner="contributor")
+    twin_ticket = presign(client, filename="pier-again.png", collections=["archive"])
+    assert send(twin_ticket, data).status == 204
+    twin = confirm(client, twin_ticket, data)
+    assert twin.status_code == 200 and twin.json()["uid"] == str(asset.uid) and twin.json()["duplicate"] is True
+    assert twin.json()["message"] == "This file was already in the library as “Pier”; added it to “Archive”."
+    assert DirectUpload.objects.get(uid=twin_ticket["uid"]).detail == twin.json()["message"]
 
 
 def test_the_store_refuses_an_expired_policy_a_tampered_signature_a_wrong_type_and_an_oversized_file(

@@ -54,6 +54,8 @@ class Command(BaseCommand):
                 tqdm.write(f"refused {path}: {exc.message}", file=self.stderr._out)
                 continue
             counts["created" if result.created else "duplicate"] += 1
+            if not result.created:
+                tqdm.write(f"already present {path}: {result.duplicate_message}", file=self.stderr._out)
         self.stdout.write(
             f"{len(files)} files: {counts['created']} new assets, {counts['duplicate']} already present, "
             f"{counts['refused']} refused"
