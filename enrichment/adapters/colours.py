@@ -73,15 +73,22 @@ def colour_name(lab: np.ndarray) -> str:
 
 
 def _kmeans(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic k-means (farthest-point start from the mean colour): (centres, label per point)."""
+    """Deterministic k-means (farthest-point start from the mean colour): (centres, label per point).
+
+    Whole-array steps only (distances to every centre at once, cluster sums by ``bincount``): it runs on every
+    image, and the per-cluster Python loops it replaced cost ~15 ms an image (docs/benchmarks.md, "Pipeline")."""
     centres = [points.mean(axis=0)]
+    nearest = ((points - centres[0]) ** 2).sum(axis=1)
     for _ in range(1, k):
-        distances = np.min([((points - c) ** 2).sum(axis=1) for c in centres], axis=0)
-        centres.append(points[int(np.argmax(distances))])
+        centres.append(points[int(np.argmax(nearest))])
+        nearest = np.minimum(nearest, ((points - centres[-1]) ** 2).sum(axis=1))
     centres = np.array(centres)
+    columns = [np.ascontiguousarray(points[:, axis, None]) for axis in range(3)]  # summed in the same order
     for _ in range(ITERATIONS):
-        labels = np.argmin(((points[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
-        moved = np.array([points[labels == i].mean(axis=0) if np.any(labels == i) else centres[i] for i in range(k)])
+        labels = np.argmin(sum((column - centres[:, axis]) ** 2 for axis, column in enumerate(columns)), axis=1)
+        counts = np.bincount(labels, minlength=k)[:, None]
+        sums = np.stack([np.bincount(labels, weights=points[:, axis], minlength=k) for axis in range(3)], axis=1)
+        moved = np.where(counts > 0, sums / np.maximum(counts, 1), centres)
         if np.allclose(moved, centres, atol=0.5):
             break
         centres = moved
@@ -94,7 +101,8 @@ def dominant_colours(image: Image.Image, clusters: int = CLUSTERS) -> list[Colou
     small.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.BILINEAR)
     rgb = rgb_array(small).reshape(-1, 3)
     lab = srgb_to_lab(rgb)
-    centres, labels = _kmeans(lab, min(clusters, len(np.unique(rgb, axis=0))))
+    distinct = len(np.unique(rgb.astype(np.int32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.int32)))
+    centres, labels = _kmeans(lab, min(clusters, distinct))
     shares, colours = {}, {}
     for cluster, centre in enumerate(centres):
         members = labels == cluster

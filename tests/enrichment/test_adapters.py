@@ -373,6 +373,25 @@ def test_moderation_scores_safe_samples_low(chelsea, coffee, astronaut):
     assert ModerationClassifier().score([]) == []
 
 
+def test_moderation_decodes_the_regions_nudenet_itself_keeps(chelsea, coffee, astronaut):
+    """The adapter decodes the model's output in whole arrays instead of NudeNet's per-anchor loop: every class
+    score must equal what NudeNet's own ``detect_batch`` reports, regions and NMS included."""
+    from enrichment.adapters import moderation
+
+    images = [chelsea, coffee, astronaut, sample("camera").convert("RGB")]
+    detector = moderation._load(moderation.MODEL_FILE)
+    expected = []
+    for regions in detector.detect_batch([np.ascontiguousarray(np.asarray(image)[:, :, ::-1]) for image in images],
+                                         batch_size=len(images)):
+        scores = dict.fromkeys(moderation.CLASSES, 0.0)
+        for region in regions:
+            scores[region["class"]] = max(scores[region["class"]], region["score"])
+        expected.append(scores)
+    found = ModerationClassifier().score(images)
+    assert [{name: scores[name] for name in moderation.CLASSES} for scores in found] == expected
+    assert any(value > 0 for value in expected[2].values()), "the astronaut's face is a region"
+
+
 # --- CLIP ---------------------------------------------------------------------------
 
 
