@@ -15,7 +15,14 @@ PIXEL = "E37"  # UN/CEFACT unit code for "pixel", as schema.org's QuantitativeVa
 
 
 def absolute_url(path, request=None):
-    return request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path
+    """``path`` (absolute, as ``reverse`` gives it) with the request's origin, or ``SITE_URL`` without a request.
+    The origin is worked out once per request: a page of 50 assets names ~600 URLs."""
+    if request is None:
+        return settings.SITE_URL.rstrip("/") + path
+    origin = getattr(request, "lumen_origin", None)
+    if origin is None:
+        origin = request.lumen_origin = request.build_absolute_uri("/")[:-1]
+    return origin + path
 
 
 def image_object(asset, request=None):

@@ -45,6 +45,7 @@ def url_for(name, **kwargs):
     url = [parts[0]]
     for key, part in zip(names, parts[1:]):
         value = kwargs[key]
-        url.append(quote(str(value), safe=SAFE))
+        # UUIDs and numbers print only characters that need no quoting.
+        url.append(str(value) if isinstance(value, (uuid.UUID, int)) else quote(str(value), safe=SAFE))
         url.append(part)
     return "".join(url)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from assets.models import Asset
 from governance.models import UsageRights
-from governance.services.rights import usable_for
+from governance.services.rights import usable_for, usable_rights
 from search.sql import queryset_sql
 
 STATUSES = {"usable": "Usable today", "not_usable": "Not usable today", "unknown": "No rights recorded"}
@@ -19,8 +19,14 @@ def usable_assets(use):
 
 
 def status_sql(asset_column):
-    """SQL for the rights status of the asset in ``asset_column``: usable / not_usable / unknown, today."""
-    usable, usable_params = queryset_sql(usable_for(Asset.objects.all(), on_date=timezone.localdate()))
+    """SQL for the rights status of the asset in ``asset_column``: usable / not_usable / unknown, today.
+
+    Each test probes the rights row of that one asset (OFFSET keeps Postgres from hashing every asset's
+    rights first: ~200 ms at a million assets, for facets that count a sample of ~2,000)."""
+    usable, usable_params = queryset_sql(usable_rights(on_date=timezone.localdate()), "asset_id")
     recorded, recorded_params = queryset_sql(UsageRights.objects.all(), "asset_id")
-    return (f"CASE WHEN {asset_column} IN ({usable}) THEN 'usable' WHEN {asset_column} IN ({recorded}) "
-            "THEN 'not_usable' ELSE 'unknown' END", [*usable_params, *recorded_params])
+    def probe(rows):
+        return f"EXISTS (SELECT 1 FROM ({rows}) r WHERE r.asset_id = {asset_column} OFFSET 0)"
+
+    return (f"CASE WHEN {probe(usable)} THEN 'usable' WHEN {probe(recorded)} THEN 'not_usable' ELSE 'unknown' END",
+            [*usable_params, *recorded_params])

@@ -187,6 +187,17 @@ def vector_plan(model, query):  # model: the active ModelRun whose vectors rank 
 SUMMARY_COLUMNS = ("a.uid", "a.title", "a.current_version_id", "v.format", "v.width", "v.height")
 
 
+def browse_sample_rate():
+    """The share of the documents' table that holds about BROWSE_FACET_SAMPLE rows, from Postgres's row estimate.
+
+    It goes into the facets statement as a constant: computed inside it, the planner could not tell the
+    sample's size and joined it with every document and asset (420 ms at a million assets instead of 30)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [TABLES.search_document])
+        rows = cursor.fetchone()[0]
+    return min(1.0, BROWSE_FACET_SAMPLE / max(rows, 1))
+
+
 class SearchStatement:
     """The statement for one query, user and interpretation; executed for a page or for facets."""
 
@@ -512,12 +523,12 @@ class SearchStatement:
         if self.browsing and hit_ids is None:
             # Browsing the library: the hits are (nearly) every document, so count those on a fixed sample
             # of the documents' table pages (about BROWSE_FACET_SAMPLE rows) instead of reading every hit.
-            sql.add(", sample_rate AS (SELECT least(1, %s / greatest(reltuples, 1))::float8 AS rate "
-                    f"FROM pg_class WHERE oid = '{TABLES.search_document}'::regclass)", BROWSE_FACET_SAMPLE)
+            rate = browse_sample_rate()
+            sql.add(", sample_rate AS (SELECT %s::float8 AS rate)", rate)
             sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, {status} AS rights_status "
                     "FROM (SELECT f.asset_id, f.version_id FROM filtered f WHERE f.asset_id IN (SELECT asset_id "
-                    f"FROM {TABLES.search_document} TABLESAMPLE SYSTEM ((SELECT 100 * rate FROM sample_rate)) "
-                    "REPEATABLE (0))) sampled)", *status_params)
+                    f"FROM {TABLES.search_document} TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) sampled)",
+                    *status_params, 100 * rate)
             sql.add(", facet_scale AS (SELECT 1 / rate AS factor, rate < 1 AS approximate FROM sample_rate)")
         else:
             sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, {status} AS rights_status "

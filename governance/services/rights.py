@@ -68,22 +68,26 @@ def apply_rights_to_collection(collection, *, actor, **fields):
         return len([set_rights(asset, actor=actor, **fields) for asset in assets.order_by("pk")])
 
 
-def usable_for(queryset, channel=None, territory=None, on_date=None):
-    """Assets whose rights allow ``channel`` in ``territory`` on ``on_date`` (default today), in pure SQL.
-
-    An asset without a rights record is not usable: unknown rights are no rights. ``None`` skips a test.
-    """
+def usable_rights(channel=None, territory=None, on_date=None):
+    """Rights records that allow ``channel`` in ``territory`` on ``on_date`` (default today); ``None`` skips a test."""
     on_date = on_date or timezone.localdate()
     rights = UsageRights.objects.filter(
         Q(starts_on__isnull=True) | Q(starts_on__lte=on_date),
         Q(expires_on__isnull=True) | Q(expires_on__gte=on_date),
-        asset=OuterRef("pk"),
     )
     if channel:
         rights = rights.filter(Q(channels=[]) | Q(channels__contains=[channel]))
     if territory:
         rights = rights.filter(Q(territories=[]) | Q(territories__overlap=[WORLDWIDE, normalise_territory(territory)]))
-    return queryset.filter(Exists(rights))
+    return rights
+
+
+def usable_for(queryset, channel=None, territory=None, on_date=None):
+    """Assets whose rights allow ``channel`` in ``territory`` on ``on_date`` (default today), in pure SQL.
+
+    An asset without a rights record is not usable: unknown rights are no rights. ``None`` skips a test.
+    """
+    return queryset.filter(Exists(usable_rights(channel, territory, on_date).filter(asset=OuterRef("pk"))))
 
 
 def expiring_within(queryset, days, *, today=None):
