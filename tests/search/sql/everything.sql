@@ -8,24 +8,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score
@@ -76,24 +76,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score
@@ -103,23 +103,20 @@ results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at)):
       FROM filtered
       LIMIT %s) capped) AS total
   FROM scored s),
-sample_rate AS (SELECT least(1, %s / greatest(reltuples, 1))::float8 AS rate
-  FROM pg_class
-  WHERE oid = 'search_searchdocument'::regclass),
-facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
-    FROM "assets_asset"
-    WHERE EXISTS(SELECT %s AS "a"
-      FROM "governance_usagerights" U0
-      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id"))
-      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+sample_rate AS (SELECT %s::float8 AS rate),
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights"
+      WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+        AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END AS rights_status
   FROM (SELECT f.asset_id, f.version_id
     FROM filtered f
     WHERE f.asset_id IN (SELECT asset_id
-      FROM search_searchdocument TABLESAMPLE SYSTEM ((SELECT 100 * rate
-          FROM sample_rate)) REPEATABLE (0))) sampled),
+      FROM search_searchdocument TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) sampled),
 facet_scale AS (SELECT 1 / rate AS factor, rate < 1 AS approximate
   FROM sample_rate)
 SELECT facet, value, NULL::text AS label, count, approximate
@@ -194,10 +191,10 @@ UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SE
 --   17: 4242
 --   18: Asset.Moderation.PENDING
 --   19: 10001
---   20: 2000
---   21: Int4(1)
+--   20: 1.0
+--   21: datetime.date(2031, 1, 15)
 --   22: datetime.date(2031, 1, 15)
---   23: datetime.date(2031, 1, 15)
+--   23: 100.0
 --   24: Int4(1)
 --   25: LabelDecision.Decision.REJECTED
 --   26: 0.3

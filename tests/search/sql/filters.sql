@@ -8,24 +8,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND d.format = ANY(%s)
@@ -96,19 +96,19 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
       FROM "governance_usagerights" U0
       WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
         AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id")
         AND (U0."channels" = %s::varchar(20)[] OR U0."channels" @> (ARRAY[%s])::varchar(20)[])
-        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[]))
+        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[])
+        AND U0."asset_id" = ("assets_asset"."id"))
       LIMIT 1))
-  AND (CASE WHEN d.asset_id IN (SELECT "assets_asset"."id" AS "id"
-      FROM "assets_asset"
-      WHERE EXISTS(SELECT %s AS "a"
-        FROM "governance_usagerights" U0
-        WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-          AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-          AND U0."asset_id" = ("assets_asset"."id"))
-        LIMIT 1)) THEN 'usable' WHEN d.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-      FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
+  AND (CASE WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights"
+        WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+          AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights") r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
   AND d.document @@ to_tsquery('english', %s)
   AND d.document @@ to_tsquery('english', %s)),
 text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight),
@@ -181,19 +181,18 @@ ORDER BY p.sort_key DESC, p.asset_id DESC;
 --   46: []
 --   47: 'worldwide'
 --   48: 'FR'
---   49: Int4(1)
+--   49: datetime.date(2031, 1, 15)
 --   50: datetime.date(2031, 1, 15)
---   51: datetime.date(2031, 1, 15)
---   52: ['usable', 'unknown']
---   53: '(harbour:abc)'
---   54: '(watershed:d)'
---   55: ''
---   56: '((harbour:abc)) | ((watershed:d))'
---   57: 10001
---   58: 25
+--   51: ['usable', 'unknown']
+--   52: '(harbour:abc)'
+--   53: '(watershed:d)'
+--   54: ''
+--   55: '((harbour:abc)) | ((watershed:d))'
+--   56: 10001
+--   57: 25
+--   58: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
 --   59: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   60: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   61: None
+--   60: None
 
 -- facet statement
 WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
@@ -203,24 +202,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND d.format = ANY(%s)
@@ -291,19 +290,19 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
       FROM "governance_usagerights" U0
       WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
         AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id")
         AND (U0."channels" = %s::varchar(20)[] OR U0."channels" @> (ARRAY[%s])::varchar(20)[])
-        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[]))
+        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[])
+        AND U0."asset_id" = ("assets_asset"."id"))
       LIMIT 1))
-  AND (CASE WHEN d.asset_id IN (SELECT "assets_asset"."id" AS "id"
-      FROM "assets_asset"
-      WHERE EXISTS(SELECT %s AS "a"
-        FROM "governance_usagerights" U0
-        WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-          AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-          AND U0."asset_id" = ("assets_asset"."id"))
-        LIMIT 1)) THEN 'usable' WHEN d.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-      FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
+  AND (CASE WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights"
+        WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+          AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights") r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
   AND d.document @@ to_tsquery('english', %s)
   AND d.document @@ to_tsquery('english', %s)),
 text_query AS (SELECT to_tsquery('english', %s) AS q, to_tsquery('english', %s) AS highlight),
@@ -314,23 +313,20 @@ results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at)):
       FROM filtered
       LIMIT %s) capped) AS total
   FROM scored s),
-sample_rate AS (SELECT least(1, %s / greatest(reltuples, 1))::float8 AS rate
-  FROM pg_class
-  WHERE oid = 'search_searchdocument'::regclass),
-facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
-    FROM "assets_asset"
-    WHERE EXISTS(SELECT %s AS "a"
-      FROM "governance_usagerights" U0
-      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id"))
-      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+sample_rate AS (SELECT %s::float8 AS rate),
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights"
+      WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+        AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END AS rights_status
   FROM (SELECT f.asset_id, f.version_id
     FROM filtered f
     WHERE f.asset_id IN (SELECT asset_id
-      FROM search_searchdocument TABLESAMPLE SYSTEM ((SELECT 100 * rate
-          FROM sample_rate)) REPEATABLE (0))) sampled),
+      FROM search_searchdocument TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) sampled),
 facet_scale AS (SELECT 1 / rate AS factor, rate < 1 AS approximate
   FROM sample_rate)
 SELECT facet, value, NULL::text AS label, count, approximate
@@ -434,21 +430,20 @@ UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SE
 --   46: []
 --   47: 'worldwide'
 --   48: 'FR'
---   49: Int4(1)
+--   49: datetime.date(2031, 1, 15)
 --   50: datetime.date(2031, 1, 15)
---   51: datetime.date(2031, 1, 15)
---   52: ['usable', 'unknown']
---   53: '(harbour:abc)'
---   54: '(watershed:d)'
---   55: ''
---   56: '((harbour:abc)) | ((watershed:d))'
---   57: 10001
---   58: 2000
---   59: Int4(1)
---   60: datetime.date(2031, 1, 15)
---   61: datetime.date(2031, 1, 15)
---   62: Int4(1)
---   63: LabelDecision.Decision.REJECTED
---   64: 0.3
+--   51: ['usable', 'unknown']
+--   52: '(harbour:abc)'
+--   53: '(watershed:d)'
+--   54: ''
+--   55: '((harbour:abc)) | ((watershed:d))'
+--   56: 10001
+--   57: 1.0
+--   58: datetime.date(2031, 1, 15)
+--   59: datetime.date(2031, 1, 15)
+--   60: 100.0
+--   61: Int4(1)
+--   62: LabelDecision.Decision.REJECTED
+--   63: 0.3
+--   64: 15
 --   65: 15
---   66: 15

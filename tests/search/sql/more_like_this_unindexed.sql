@@ -9,24 +9,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND a.uid <> %s),
@@ -39,24 +39,24 @@ query_vector AS (SELECT e.vector
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (SELECT *
@@ -146,15 +146,15 @@ ORDER BY p.sort_key DESC, p.asset_id DESC;
 WITH results AS (SELECT a.id AS asset_id, a.current_version_id AS version_id, count(*) OVER () AS total
   FROM assets_asset a
   WHERE a.id = ANY(%s::bigint[])),
-facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
-    FROM "assets_asset"
-    WHERE EXISTS(SELECT %s AS "a"
-      FROM "governance_usagerights" U0
-      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id"))
-      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights"
+      WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+        AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END AS rights_status
   FROM (SELECT asset_id, version_id, total
     FROM results
     WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total) sampled),
@@ -214,14 +214,13 @@ UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SE
   GROUP BY c.name);
 -- parameters, in the order of their placeholders:
 --   1: [101, 102, 103]
---   2: Int4(1)
+--   2: datetime.date(2031, 1, 15)
 --   3: datetime.date(2031, 1, 15)
---   4: datetime.date(2031, 1, 15)
+--   4: 20000
 --   5: 20000
 --   6: 20000
---   7: 20000
---   8: Int4(1)
---   9: LabelDecision.Decision.REJECTED
---   10: 0.3
+--   7: Int4(1)
+--   8: LabelDecision.Decision.REJECTED
+--   9: 0.3
+--   10: 15
 --   11: 15
---   12: 15

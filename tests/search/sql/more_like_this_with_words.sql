@@ -10,24 +10,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND a.uid <> %s),
@@ -89,24 +89,24 @@ query_vector AS (SELECT e.vector
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (WITH approximate AS MATERIALIZED (SELECT l.version_id, (l.half::halfvec(3)) <=> (SELECT ((SELECT vector
@@ -286,24 +286,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND a.uid <> %s),
@@ -365,24 +365,24 @@ query_vector AS (SELECT e.vector
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (WITH approximate AS MATERIALIZED (SELECT l.version_id, (l.half::halfvec(3)) <=> (SELECT ((SELECT vector
@@ -467,15 +467,15 @@ scored AS (SELECT s.*, a.current_version_id AS version_id, a.created_at, d.taken
   JOIN search_searchdocument d ON d.asset_id = s.asset_id),
 results AS (SELECT s.*, s.weighted AS score, (s.weighted)::float8 AS sort_key, count(*) OVER () AS total
   FROM scored s),
-facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
-    FROM "assets_asset"
-    WHERE EXISTS(SELECT %s AS "a"
-      FROM "governance_usagerights" U0
-      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id"))
-      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights"
+      WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+        AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END AS rights_status
   FROM (SELECT asset_id, version_id, total
     FROM results
     WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total) sampled),
@@ -616,18 +616,17 @@ FROM unnest(%s::varchar[]) AS s(id);
 --   54: 0.5
 --   55: 0.3
 --   56: 0.2
---   57: Int4(1)
+--   57: datetime.date(2031, 1, 15)
 --   58: datetime.date(2031, 1, 15)
---   59: datetime.date(2031, 1, 15)
+--   59: 20000
 --   60: 20000
 --   61: 20000
---   62: 20000
---   63: Int4(1)
---   64: LabelDecision.Decision.REJECTED
---   65: 0.3
+--   62: Int4(1)
+--   63: LabelDecision.Decision.REJECTED
+--   64: 0.3
+--   65: 15
 --   66: 15
---   67: 15
---   68: Int4(1)
---   69: LabelDecision.Decision.REJECTED
---   70: 0.15
---   71: ['n02123045']
+--   67: Int4(1)
+--   68: LabelDecision.Decision.REJECTED
+--   69: 0.15
+--   70: ['n02123045']

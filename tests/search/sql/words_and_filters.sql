@@ -8,24 +8,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND d.format = ANY(%s)
@@ -96,19 +96,19 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
       FROM "governance_usagerights" U0
       WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
         AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id")
         AND (U0."channels" = %s::varchar(20)[] OR U0."channels" @> (ARRAY[%s])::varchar(20)[])
-        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[]))
+        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[])
+        AND U0."asset_id" = ("assets_asset"."id"))
       LIMIT 1))
-  AND (CASE WHEN d.asset_id IN (SELECT "assets_asset"."id" AS "id"
-      FROM "assets_asset"
-      WHERE EXISTS(SELECT %s AS "a"
-        FROM "governance_usagerights" U0
-        WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-          AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-          AND U0."asset_id" = ("assets_asset"."id"))
-        LIMIT 1)) THEN 'usable' WHEN d.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-      FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
+  AND (CASE WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights"
+        WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+          AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights") r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
   AND d.document @@ to_tsquery('english', %s)
   AND d.document @@ to_tsquery('english', %s)),
 query_concepts AS (SELECT *
@@ -247,36 +247,35 @@ ORDER BY p.sort_key DESC, p.asset_id DESC;
 --   46: []
 --   47: 'worldwide'
 --   48: 'FR'
---   49: Int4(1)
+--   49: datetime.date(2031, 1, 15)
 --   50: datetime.date(2031, 1, 15)
---   51: datetime.date(2031, 1, 15)
---   52: ['usable', 'unknown']
---   53: '(harbour:abc)'
---   54: '(watershed:d)'
---   55: [0]
---   56: ['n02123045']
---   57: Int4(1)
---   58: LabelDecision.Decision.REJECTED
---   59: 0.5
---   60: 0.05
+--   51: ['usable', 'unknown']
+--   52: '(harbour:abc)'
+--   53: '(watershed:d)'
+--   54: [0]
+--   55: ['n02123045']
+--   56: Int4(1)
+--   57: LabelDecision.Decision.REJECTED
+--   58: 0.5
+--   59: 0.05
+--   60: 1
 --   61: 1
---   62: 1
---   63: '(tabby) | (vintage) | (poster)'
---   64: '((tabby) | (vintage) | (poster)) | ((harbour:abc)) | ((watershed:d))'
---   65: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
---   66: ['(tabby)', '(vintage)', '(poster)']
---   67: [False, True, True]
---   68: 0.5
---   69: 60
---   70: 0.5
---   71: 0.3
---   72: 0.2
---   73: 25
---   74: ['tabby']
---   75: 5
+--   62: '(tabby) | (vintage) | (poster)'
+--   63: '((tabby) | (vintage) | (poster)) | ((harbour:abc)) | ((watershed:d))'
+--   64: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
+--   65: ['(tabby)', '(vintage)', '(poster)']
+--   66: [False, True, True]
+--   67: 0.5
+--   68: 60
+--   69: 0.5
+--   70: 0.3
+--   71: 0.2
+--   72: 25
+--   73: ['tabby']
+--   74: 5
+--   75: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
 --   76: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   77: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   78: None
+--   77: None
 
 -- facet statement
 WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
@@ -286,24 +285,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
     FROM "assets_asset"
     WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s, %s, %s, %s))))
-          LIMIT 1))
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s, %s, %s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0))
       AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
           FROM "assets_asset_collections" W0
-          WHERE (W0."asset_id" = ("assets_asset"."id")
-            AND W0."collection_id" IN (SELECT V0."collection_id" AS "collection_id"
-              FROM "assets_collectionrole" V0
-              WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                    FROM "auth_user_groups" U0
-                    WHERE U0."user_id" = %s))
-                AND V0."role" IN (%s, %s))))
-          LIMIT 1) OR ("assets_asset"."owner_id" = %s
+          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
+                FROM "assets_collectionrole" V0
+                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
+                      FROM "auth_user_groups" U0
+                      WHERE U0."user_id" = %s))
+                  AND V0."role" IN (%s, %s))))
+            AND W0."asset_id" = ("assets_asset"."id"))
+          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND d.format = ANY(%s)
@@ -374,19 +373,19 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
       FROM "governance_usagerights" U0
       WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
         AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id")
         AND (U0."channels" = %s::varchar(20)[] OR U0."channels" @> (ARRAY[%s])::varchar(20)[])
-        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[]))
+        AND (U0."territories" = %s::varchar(10)[] OR U0."territories" && (ARRAY[%s, %s])::varchar(10)[])
+        AND U0."asset_id" = ("assets_asset"."id"))
       LIMIT 1))
-  AND (CASE WHEN d.asset_id IN (SELECT "assets_asset"."id" AS "id"
-      FROM "assets_asset"
-      WHERE EXISTS(SELECT %s AS "a"
-        FROM "governance_usagerights" U0
-        WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-          AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-          AND U0."asset_id" = ("assets_asset"."id"))
-        LIMIT 1)) THEN 'usable' WHEN d.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-      FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
+  AND (CASE WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights"
+        WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+          AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+      FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+        FROM "governance_usagerights") r
+      WHERE r.asset_id = d.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END) = ANY(%s)
   AND d.document @@ to_tsquery('english', %s)
   AND d.document @@ to_tsquery('english', %s)),
 query_concepts AS (SELECT *
@@ -454,15 +453,15 @@ scored AS (SELECT s.*, a.current_version_id AS version_id, a.created_at, d.taken
   JOIN search_searchdocument d ON d.asset_id = s.asset_id),
 results AS (SELECT s.*, s.weighted AS score, (s.weighted)::float8 AS sort_key, count(*) OVER () AS total
   FROM scored s),
-facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN sampled.asset_id IN (SELECT "assets_asset"."id" AS "id"
-    FROM "assets_asset"
-    WHERE EXISTS(SELECT %s AS "a"
-      FROM "governance_usagerights" U0
-      WHERE ((U0."starts_on" IS NULL OR U0."starts_on" <= %s)
-        AND (U0."expires_on" IS NULL OR U0."expires_on" >= %s)
-        AND U0."asset_id" = ("assets_asset"."id"))
-      LIMIT 1)) THEN 'usable' WHEN sampled.asset_id IN (SELECT "governance_usagerights"."asset_id" AS "asset_id"
-    FROM "governance_usagerights") THEN 'not_usable' ELSE 'unknown' END AS rights_status
+facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, CASE WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights"
+      WHERE (("governance_usagerights"."starts_on" IS NULL OR "governance_usagerights"."starts_on" <= %s)
+        AND ("governance_usagerights"."expires_on" IS NULL OR "governance_usagerights"."expires_on" >= %s))) r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'usable' WHEN EXISTS (SELECT 1
+    FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
+      FROM "governance_usagerights") r
+    WHERE r.asset_id = sampled.asset_id OFFSET 0) THEN 'not_usable' ELSE 'unknown' END AS rights_status
   FROM (SELECT asset_id, version_id, total
     FROM results
     WHERE total <= %s OR hashint8(asset_id)::int8 + 2147483648 < 4294967296 * %s / total) sampled),
@@ -595,42 +594,40 @@ FROM unnest(%s::varchar[]) AS s(id);
 --   46: []
 --   47: 'worldwide'
 --   48: 'FR'
---   49: Int4(1)
+--   49: datetime.date(2031, 1, 15)
 --   50: datetime.date(2031, 1, 15)
---   51: datetime.date(2031, 1, 15)
---   52: ['usable', 'unknown']
---   53: '(harbour:abc)'
---   54: '(watershed:d)'
---   55: [0]
---   56: ['n02123045']
---   57: Int4(1)
---   58: LabelDecision.Decision.REJECTED
---   59: 0.5
---   60: 0.05
+--   51: ['usable', 'unknown']
+--   52: '(harbour:abc)'
+--   53: '(watershed:d)'
+--   54: [0]
+--   55: ['n02123045']
+--   56: Int4(1)
+--   57: LabelDecision.Decision.REJECTED
+--   58: 0.5
+--   59: 0.05
+--   60: 1
 --   61: 1
---   62: 1
---   63: '(tabby) | (vintage) | (poster)'
---   64: '((tabby) | (vintage) | (poster)) | ((harbour:abc)) | ((watershed:d))'
---   65: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
---   66: ['(tabby)', '(vintage)', '(poster)']
---   67: [False, True, True]
---   68: 0.5
---   69: 60
---   70: 0.5
---   71: 0.3
---   72: 0.2
---   73: Int4(1)
---   74: datetime.date(2031, 1, 15)
---   75: datetime.date(2031, 1, 15)
+--   62: '(tabby) | (vintage) | (poster)'
+--   63: '((tabby) | (vintage) | (poster)) | ((harbour:abc)) | ((watershed:d))'
+--   64: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
+--   65: ['(tabby)', '(vintage)', '(poster)']
+--   66: [False, True, True]
+--   67: 0.5
+--   68: 60
+--   69: 0.5
+--   70: 0.3
+--   71: 0.2
+--   72: datetime.date(2031, 1, 15)
+--   73: datetime.date(2031, 1, 15)
+--   74: 20000
+--   75: 20000
 --   76: 20000
---   77: 20000
---   78: 20000
---   79: Int4(1)
---   80: LabelDecision.Decision.REJECTED
---   81: 0.3
---   82: 15
---   83: 15
---   84: Int4(1)
---   85: LabelDecision.Decision.REJECTED
---   86: 0.15
---   87: ['n02123045']
+--   77: Int4(1)
+--   78: LabelDecision.Decision.REJECTED
+--   79: 0.3
+--   80: 15
+--   81: 15
+--   82: Int4(1)
+--   83: LabelDecision.Decision.REJECTED
+--   84: 0.15
+--   85: ['n02123045']
