@@ -3,7 +3,6 @@
 The conditions are Asset querysets the search statement embeds as subqueries, so a change to the
 rights rules changes search with them.
 """
-from django.utils import timezone
 
 from assets.models import Asset
 from governance.models import UsageRights
@@ -23,7 +22,7 @@ def status_sql(asset_column):
 
     Each test probes the rights row of that one asset (OFFSET keeps Postgres from hashing every asset's
     rights first: ~200 ms at a million assets, for facets that count a sample of ~2,000)."""
-    usable, usable_params = queryset_sql(usable_rights(on_date=timezone.localdate()), "asset_id")
+    usable, usable_params = queryset_sql(usable_rights(), "asset_id")
     recorded, recorded_params = queryset_sql(UsageRights.objects.all(), "asset_id")
     def probe(rows):
         return f"EXISTS (SELECT 1 FROM ({rows}) r WHERE r.asset_id = {asset_column} OFFSET 0)"

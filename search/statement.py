@@ -524,12 +524,11 @@ class SearchStatement:
             # Browsing the library: the hits are (nearly) every document, so count those on a fixed sample
             # of the documents' table pages (about BROWSE_FACET_SAMPLE rows) instead of reading every hit.
             rate = browse_sample_rate()
-            sql.add(", sample_rate AS (SELECT %s::float8 AS rate)", rate)
             sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, {status} AS rights_status "
                     "FROM (SELECT f.asset_id, f.version_id FROM filtered f WHERE f.asset_id IN (SELECT asset_id "
                     f"FROM {TABLES.search_document} TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) sampled)",
                     *status_params, 100 * rate)
-            sql.add(", facet_scale AS (SELECT 1 / rate AS factor, rate < 1 AS approximate FROM sample_rate)")
+            sql.add(", facet_scale AS (SELECT %s::float8 AS factor, %s AS approximate)", 1 / rate, rate < 1)
         else:
             sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, {status} AS rights_status "
                     "FROM (SELECT asset_id, version_id, total FROM results WHERE total <= %s "

@@ -126,7 +126,6 @@ results AS (SELECT s.*, s.weighted AS score, (extract(epoch FROM s.created_at)):
       FROM filtered
       LIMIT %s) capped) AS total
   FROM scored s),
-sample_rate AS (SELECT %s::float8 AS rate),
 facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN EXISTS (SELECT 1
     FROM (SELECT "governance_usagerights"."asset_id" AS "asset_id"
       FROM "governance_usagerights"
@@ -140,8 +139,7 @@ facet_hits AS MATERIALIZED (SELECT asset_id, version_id, CASE WHEN EXISTS (SELEC
     FROM filtered f
     WHERE f.asset_id IN (SELECT asset_id
       FROM search_searchdocument TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) sampled),
-facet_scale AS (SELECT 1 / rate AS factor, rate < 1 AS approximate
-  FROM sample_rate)
+facet_scale AS (SELECT %s::float8 AS factor, %s AS approximate)
 SELECT facet, value, NULL::text AS label, count, approximate
 FROM (SELECT CASE WHEN GROUPING(d.format) = 0 THEN 'format' WHEN GROUPING(d.orientation) = 0 THEN 'orientation' WHEN GROUPING(d.creator) = 0 THEN 'creator' WHEN GROUPING(d.camera) = 0 THEN 'camera' WHEN GROUPING(r.rights_status) = 0 THEN 'rights' ELSE 'year' END AS facet, coalesce(d.format, d.orientation, d.creator, d.camera, r.rights_status, extract(year FROM coalesce(d.taken_at, a.created_at))::int::text) AS value, round(count(*) * (SELECT factor
       FROM facet_scale))::bigint, (SELECT approximate
@@ -215,12 +213,13 @@ UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SE
 --   18: Asset.Moderation.PENDING
 --   19: 17
 --   20: 10001
---   21: 1.0
+--   21: datetime.date(2031, 1, 15)
 --   22: datetime.date(2031, 1, 15)
---   23: datetime.date(2031, 1, 15)
---   24: 100.0
---   25: Int4(1)
---   26: LabelDecision.Decision.REJECTED
---   27: 0.3
---   28: 15
+--   23: 100.0
+--   24: 1.0
+--   25: False
+--   26: Int4(1)
+--   27: LabelDecision.Decision.REJECTED
+--   28: 0.3
 --   29: 15
+--   30: 15
