@@ -2,7 +2,7 @@
 import json
 
 from django import forms
-from django.db.models import DateField, DateTimeField, Exists, F, JSONField, OuterRef, Q, TextField, Value
+from django.db.models import DateField, Exists, F, JSONField, OuterRef, Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Left, Lower, TruncDate
 from django.utils.datastructures import MultiValueDict
@@ -119,10 +119,8 @@ class AssetFilter:
         return self._qs
 
     def _filter(self, queryset, values):
-        queryset = queryset.alias(
-            captured_at=Coalesce(Cast(TAKEN_AT, DateTimeField()), "created_at"),
-            captured_on=Coalesce(Cast(Left(TAKEN_AT, 10), DateField()), TruncDate("created_at")),
-        )
+        # The date filters read the date as written in the file (its own zone), so they stay on the metadata.
+        queryset = queryset.alias(captured_on=Coalesce(Cast(Left(TAKEN_AT, 10), DateField()), TruncDate("created_at")))
         if values.get("q"):
             queryset = queryset.filter(Q(title__icontains=values["q"]) | Q(caption__icontains=values["q"]))
         if values.get("format"):

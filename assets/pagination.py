@@ -20,6 +20,8 @@ KEYSET_ORDERINGS = {
     "-created_at": ("created_at", True, parse_datetime),
     "created_at": ("created_at", False, parse_datetime),
     "title": ("title", False, str),
+    "-taken_at": ("captured_at", True, parse_datetime),
+    "taken_at": ("captured_at", False, parse_datetime),
 }
 
 

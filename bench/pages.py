@@ -84,6 +84,11 @@ def furnish(base, rows):
                               FROM assets_assetversion v WHERE v.id BETWEEN %s AND %s) v) x
              WHERE v.id = x.id""", [list(CAMERAS), len(CAMERAS), base, base + rows - 1])
         cursor.execute("""
+            UPDATE assets_asset a SET captured_at = (v.metadata->>'taken_at')::timestamp AT TIME ZONE 'UTC'
+              FROM assets_assetversion v
+             WHERE v.id = a.current_version_id AND v.metadata ? 'taken_at' AND a.id BETWEEN %s AND %s""",
+                       [base, base + rows - 1])
+        cursor.execute("""
             UPDATE search_searchdocument d SET
                    format = v.format,
                    orientation = CASE WHEN v.width > v.height THEN 'landscape' WHEN v.width < v.height

@@ -9,11 +9,9 @@ import logging
 
 import pillow_heif
 from django.db import connection
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from PIL import Image, ImageOps
 
-from assets.models import Asset
+from assets.models import Asset, taken_at
 from assets.services.medical import MEDICAL_FORMATS, preview_image
 from core.refusals import Refused
 from search.models import ImageHash, Orientation, SearchDocument
@@ -78,14 +76,6 @@ def orientation_of(width, height):
     return Orientation.LANDSCAPE if width > height else Orientation.PORTRAIT
 
 
-def _taken_at(value):
-    """EXIF times often lack a zone; read them as the server's zone rather than drop them."""
-    moment = parse_datetime(value) if isinstance(value, str) else None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
-
-
 def _camera(metadata):
     make, model = (str(metadata.get(key) or "").strip() for key in ("camera_make", "camera_model"))
     return model if model.lower().startswith(make.lower()) else f"{make} {model}".strip()
@@ -123,7 +113,7 @@ def reindex_asset(asset):
         "caption": asset.caption,
         "format": version.format,
         "orientation": orientation_of(version.width, version.height),
-        "taken_at": _taken_at(metadata.get("taken_at")),
+        "taken_at": taken_at(metadata),
         "creator": creator[:200],
         "camera": _camera(metadata)[:200],
         "has_usage_terms": bool(metadata.get("rights_usage_terms")),

@@ -194,8 +194,8 @@ def ingest_file(fileobj, *, filename, actor, collections=(), title="", anonymise
         if collections:
             asset.collections.set(Collection.objects.filter(pk__in=[c.pk for c in collections]))
         version = _new_version(asset, data, facts, filename=filename, actor=actor)
-        asset.current_version = version
-        asset.save(update_fields=["current_version"])
+        asset.set_current_version(version)
+        asset.save(update_fields=["current_version", "captured_at"])
         audit.record(actor, "asset.upload", asset=asset, obj=version, after=_version_summary(version))
         if record_rights:
             record_rights(asset, actor)
@@ -277,9 +277,9 @@ def add_version(asset, fileobj, *, filename, actor, comment=""):
         number = (asset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         before = _version_summary(asset.current_version) if asset.current_version else None
         version = _new_version(asset, data, facts, filename=filename, actor=actor, comment=comment, number=number)
-        asset.current_version = version
+        asset.set_current_version(version)
         asset.status = Asset.Status.PROCESSING
-        asset.save(update_fields=["current_version", "status", "updated_at"])
+        asset.save(update_fields=["current_version", "captured_at", "status", "updated_at"])
         audit.record(actor, "asset.new_version", asset=asset, obj=version, before=before, after=_version_summary(version))
         _schedule_processing(version)
     return version
@@ -292,10 +292,10 @@ def restore_version(asset, version, *, actor):
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset.pk)
         before = _version_summary(asset.current_version) if asset.current_version else None
-        asset.current_version = version
+        asset.set_current_version(version)
         ready = version.renditions.exists()
         asset.status = Asset.Status.READY if ready else Asset.Status.PROCESSING
-        asset.save(update_fields=["current_version", "status", "updated_at"])
+        asset.save(update_fields=["current_version", "captured_at", "status", "updated_at"])
         audit.record(actor, "asset.restore_version", asset=asset, obj=version, before=before, after=_version_summary(version))
         if not ready:
             _schedule_processing(version)

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from assets.models import Asset, AssetVersion, Collection
+from assets.models import Asset, AssetVersion, Collection, taken_at
 from assets.renditions import default_specs
 from assets.services.ingest import add_version, ingest_file, restore_version
 from assets.services.processing import process_version
@@ -143,6 +143,20 @@ def test_versions_keep_history_and_restore(samples, actor):
     assert list(AuditEntry.objects.values_list("action", flat=True).order_by("id")) == [
         "asset.upload", "asset.new_version", "asset.restore_version",
     ]
+
+
+def test_the_taken_time_follows_the_current_version(samples, actor):
+    """``captured_at`` (what the "taken" orderings page by) is the current version's taken time, else the upload's."""
+    asset = ingest_path(samples / "jpg" / "Nikon_D70.jpg", actor).asset
+    first = asset.current_version
+    with (samples / "jpg" / "xmp" / "BlueSquare.jpg").open("rb") as handle:  # no date taken
+        add_version(asset, handle, filename="BlueSquare.jpg", actor=actor)
+    asset.refresh_from_db()
+    assert asset.captured_at == asset.created_at
+
+    restore_version(asset, first, actor=actor)
+    asset.refresh_from_db()
+    assert asset.captured_at == taken_at(first.metadata) and asset.captured_at.year < asset.created_at.year
 
 
 def test_identical_new_version_is_refused(samples, actor):

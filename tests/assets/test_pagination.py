@@ -14,10 +14,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def assets(make_asset, user):
-    """Seven assets; three share one upload time, so only the id orders them."""
+    """Seven assets; three share one upload and taken time, so only the id orders them."""
     made = [make_asset(user, title=f"Photo {letter}") for letter in "gfedcba"]
     moment = timezone.now() - datetime.timedelta(days=1)
-    Asset.objects.filter(pk__in=[a.pk for a in made[2:5]]).update(created_at=moment)
+    Asset.objects.filter(pk__in=[a.pk for a in made[2:5]]).update(created_at=moment, captured_at=moment)
     return made
 
 
