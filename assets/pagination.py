@@ -10,8 +10,10 @@ import json
 from functools import cached_property
 
 from django.core.paginator import Paginator
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from psycopg.errors import QueryCanceled
 
 COUNT_CAP = 10_000
 # Orderings (assets.filtersets.ORDERINGS keys) whose leading column has an index with the id (Asset.Meta):
@@ -26,25 +28,55 @@ KEYSET_ORDERINGS = {
 
 
 class CappedPaginator(Paginator):
-    """A Paginator whose total stops at ``COUNT_CAP + 1`` rows (``count_is_exact`` says whether it did)."""
+    """A Paginator whose total stops at ``COUNT_CAP + 1`` rows (``count_is_exact`` says whether it did).
+
+    With ``time_budget_ms`` (keyset pages only: page numbers need the total), counting also stops when it
+    takes longer than that, and the total is None (unknown). A filter that few visible assets match makes
+    Postgres check a large part of the library to find 10,001 of them (0.6–0.8 s at 1M); the page should
+    not wait for that, and says the total is still being counted (``library_count`` counts it after)."""
+
+    def __init__(self, object_list, per_page, *, time_budget_ms=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.time_budget_ms = time_budget_ms
 
     @cached_property
     def count(self):
-        return self.object_list[: COUNT_CAP + 1].count()
+        capped = self.object_list[: COUNT_CAP + 1]
+        return capped.count() if self.time_budget_ms is None else count_within(capped, self.time_budget_ms)
 
     @property
     def count_is_exact(self):
-        return self.count <= COUNT_CAP
+        return self.count is not None and self.count <= COUNT_CAP
 
     @property
     def capped_count(self):
-        """The total, or ``COUNT_CAP`` once counting stopped (what the API says, with ``count_is_exact``)."""
-        return min(self.count, COUNT_CAP)
+        """The total, ``COUNT_CAP`` once counting stopped at the cap (what the API says, with ``count_is_exact``),
+        or None when the time budget ran out."""
+        return None if self.count is None else min(self.count, COUNT_CAP)
 
     @property
     def shown_count(self):
-        """The total as people read it: "10,000+" once counting stopped."""
+        """The total as people read it: "10,000+" once counting stopped at the cap; None when it is unknown."""
+        if self.count is None:
+            return None
         return f"{self.count:,}" if self.count_is_exact else f"{COUNT_CAP:,}+"
+
+
+def count_within(queryset, budget_ms):
+    """``queryset.count()``, or None if Postgres takes longer than ``budget_ms``. The timeout is set for a
+    transaction (or savepoint) of its own that is always rolled back, which also takes the timeout away
+    again (a released savepoint would keep it for the rest of the request's transaction)."""
+    try:
+        with transaction.atomic(using=queryset.db):
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{max(1, int(budget_ms))}ms"])
+            count = queryset.count()
+            transaction.set_rollback(True, using=queryset.db)  # counting wrote nothing; the rollback undoes the SET
+            return count
+    except OperationalError as error:
+        if isinstance(error.__cause__, QueryCanceled):
+            return None
+        raise
 
 
 class InvalidCursor(ValueError):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.library, name="library"),
     path("assets/<uuid:uid>/", views.detail, name="detail"),
     path("assets/status/", views.statuses, name="statuses"),
+    path("assets/count/", views.library_count, name="library_count"),
     path("assets/<uuid:uid>/status/", views.status, name="status"),
     path("assets/<uuid:uid>/edit/", views.edit, name="edit"),
     path("assets/<uuid:uid>/versions/", views.new_version, name="new_version"),

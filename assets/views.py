@@ -2,6 +2,7 @@
 import json
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -64,12 +66,14 @@ def library(request):
     filterset = AssetFilter(request.GET, queryset=queryset, request=request)
     assets = filterset.qs
     ordering = filterset.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
-    paginator = CappedPaginator(assets, LIBRARY_PAGE_SIZE)
+    by_cursor = ordering in KEYSET_ORDERINGS and "page" not in request.GET
+    paginator = CappedPaginator(assets, LIBRARY_PAGE_SIZE,
+                                time_budget_ms=settings.LUMEN_COUNT_BUDGET_MS if by_cursor else None)
     query = request.GET.copy()
     query.pop("page", None)
     cursor = query.pop("cursor", [None])[0]
     page, next_cursor = None, None
-    if ordering in KEYSET_ORDERINGS and "page" not in request.GET:
+    if by_cursor:
         try:
             shown, next_cursor = keyset_page(assets, ordering, cursor, LIBRARY_PAGE_SIZE)
         except InvalidCursor:
@@ -150,6 +154,17 @@ def status(request, uid):
 
 
 MAX_POLLED_TILES = 200  # more than a library page shows (LIBRARY_PAGE_SIZE)
+
+
+@login_required
+@require_GET
+def library_count(request):
+    """How many assets the library's filters match, for a grid shown before its total was counted (the count
+    ran past ``LUMEN_COUNT_BUDGET_MS``): asked for by the page once it is on screen, with the same filters."""
+    filterset = AssetFilter(request.GET, queryset=permissions.visible_assets(request.user), request=request)
+    paginator = CappedPaginator(filterset.qs.order_by(), LIBRARY_PAGE_SIZE)
+    return JsonResponse({"count": paginator.capped_count, "count_is_exact": paginator.count_is_exact,
+                         "words": f"{paginator.shown_count} asset{pluralize(paginator.count)}"})
 
 
 @login_required

@@ -1,5 +1,6 @@
 """REST endpoints: parse, ask the permission gate, call a service, serialize. No rules live here."""
 from django import forms
+from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -87,15 +88,18 @@ class AssetPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     cursor_query_param = "cursor"
+    count_query_param = "count"
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.ordering = request.query_params.get("ordering") or DEFAULT_ORDERING
         self.cursor = request.query_params.get(self.cursor_query_param)
-        self.count_paginator = self.django_paginator_class(queryset, self.get_page_size(request))
         if self.ordering not in KEYSET_ORDERINGS or (self.page_query_param in request.query_params and not self.cursor):
             self.next_cursor = None
             return super().paginate_queryset(queryset, request, view)
+        # A keyset page needs no total: it is counted within the time budget unless the caller asks for it.
+        budget = None if request.query_params.get(self.count_query_param) == "exact" else settings.LUMEN_COUNT_BUDGET_MS
+        self.count_paginator = self.django_paginator_class(queryset, self.get_page_size(request), time_budget_ms=budget)
         self.page = None
         try:
             rows, self.next_cursor = keyset_page(queryset, self.ordering, self.cursor, self.get_page_size(request))
@@ -123,14 +127,21 @@ class AssetPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
         response["properties"]["count_is_exact"] = {
-            "type": "boolean", "description": f"false: there are more than {COUNT_CAP:,} (counting stopped there)"}
-        response["properties"]["count"]["description"] = f"how many match, up to {COUNT_CAP:,}"
+            "type": "boolean", "description": f"false: there are more than {COUNT_CAP:,} (counting stopped there), "
+                                              "or counting took too long (count is null)"}
+        response["properties"]["count"].update(
+            nullable=True, description=f"how many match, up to {COUNT_CAP:,}; null on a cursor page when counting "
+                                       "took longer than the list's time budget (ask with count=exact to wait for it)")
         return response
 
     def get_schema_operation_parameters(self, view):
         return [*super().get_schema_operation_parameters(view), {
             "name": self.cursor_query_param, "in": "query", "required": False, "schema": {"type": "string"},
             "description": "Where the page starts: the cursor in the previous page's `next` link.",
+        }, {
+            "name": self.count_query_param, "in": "query", "required": False,
+            "schema": {"type": "string", "enum": ["exact"]},
+            "description": "`exact`: count the total (up to the cap) however long it takes, never null.",
         }]
 
 

@@ -2,6 +2,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from assets import pagination
@@ -51,3 +52,15 @@ def test_the_total_stops_counting_at_the_cap(assets, monkeypatch):
     assert (capped.count, capped.count_is_exact, capped.shown_count, capped.capped_count) == (6, False, "5+", 5)
     exact = CappedPaginator(Asset.objects.filter(pk__in=[a.pk for a in assets[:4]]).order_by("pk"), 2)
     assert (exact.count, exact.count_is_exact, exact.shown_count, exact.capped_count) == (4, True, "4", 4)
+
+
+def test_a_count_that_takes_too_long_is_unknown_and_leaves_the_transaction_usable(assets):
+    slow = Asset.objects.extra(where=["pg_sleep(0.2) IS NOT NULL"])  # one real 200 ms probe per counted row
+    assert pagination.count_within(slow, 50) is None
+    assert pagination.count_within(Asset.objects.all(), 5000) == 7
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"  # the budget did not outlive the count
+    paginator = CappedPaginator(slow.order_by("pk"), 2, time_budget_ms=50)
+    assert (paginator.count, paginator.count_is_exact, paginator.capped_count, paginator.shown_count) == (
+        None, False, None, None)

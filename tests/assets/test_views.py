@@ -132,7 +132,8 @@ def test_library_query_count_does_not_grow_with_the_page(signed_in, actor, djang
     """Thumbnails of every asset on the page come from one prefetch, not one query per asset."""
     for color in ("red", "green", "blue", "yellow", "purple", "orange"):
         ensure_default_renditions(ingest_png(actor, color).current_version)
-    with django_assert_max_num_queries(8):
+    # session, user, the count (5 in a test's transaction: savepoint, budget, count, rollback, release), page, renditions
+    with django_assert_max_num_queries(12):
         response = signed_in.get(reverse("assets:library"))
     assert response.content.decode().count("<picture") == 6
 
@@ -151,6 +152,20 @@ def test_library_paginates(signed_in, actor):
     assert by_number.content.decode().count('class="asset-tile"') == 2 and "Page 2 of 2" in by_number.content.decode()
     stale = signed_in.get(reverse("assets:library"), {"cursor": "not-a-cursor"})
     assert stale.status_code == 404 and "start again from the first page" in stale.content.decode()
+
+
+def test_a_total_that_takes_too_long_is_counted_after_the_page(signed_in, actor, monkeypatch):
+    """When counting runs past its budget (a real timeout: tests/assets/test_pagination.py) the grid is shown
+    with "Counting assets…", and the count endpoint, asked with the same filters, gives the words."""
+    monkeypatch.setattr(pagination, "count_within", lambda queryset, budget_ms: None)
+    for color in ("red", "green", "blue"):
+        ingest_png(actor, color)
+    page = signed_in.get(reverse("assets:library"), {"format": "png", "ordering": "title"}).content.decode()
+    assert page.count('class="asset-tile"') == 3 and "Counting assets…" in page
+    count_url = re.search(r'data-count-url="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "format=png" in count_url and "ordering=title" in count_url
+    assert signed_in.get(count_url).json() == {"count": 3, "count_is_exact": True, "words": "3 assets"}
+    assert signed_in.get(reverse("assets:library_count"), {"format": "jpeg"}).json()["words"] == "0 assets"
 
 
 def test_library_total_stops_counting_at_the_cap(signed_in, actor, monkeypatch):
