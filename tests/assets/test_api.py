@@ -419,7 +419,7 @@ def test_list_query_count_does_not_grow_with_assets(api, samples, django_assert_
     for path in paths:
         uid = upload(api, path).json()["uid"]
         ensure_default_renditions(Asset.objects.get(uid=uid).current_version)
-    # session, user, count (in a savepoint with its time budget: 5 here, 2 outside a test transaction),
+    # session, user, count (in a savepoint with its time budget: 5 here; BEGIN, budget, count, ROLLBACK outside one),
     # assets+versions, collections, renditions;
     # and as these still wait (processing), their places in the queue and the pace (assets.services.waiting)
     with django_assert_max_num_queries(12):

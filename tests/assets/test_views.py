@@ -132,7 +132,7 @@ def test_library_query_count_does_not_grow_with_the_page(signed_in, actor, djang
     """Thumbnails of every asset on the page come from one prefetch, not one query per asset."""
     for color in ("red", "green", "blue", "yellow", "purple", "orange"):
         ensure_default_renditions(ingest_png(actor, color).current_version)
-    # session, user, the count (5 in a test's transaction: savepoint, budget, count, rollback, release), page, renditions
+    # session, user, the count (its own savepoint here: savepoint, budget, count, rollback, release), page, renditions
     with django_assert_max_num_queries(12):
         response = signed_in.get(reverse("assets:library"))
     assert response.content.decode().count("<picture") == 6
