@@ -10,6 +10,7 @@ from django.utils.datastructures import MultiValueDict
 from assets import permissions
 from assets.models import Asset, Collection
 from assets.services.inspect import STORED_FORMATS
+from core.widgets import DirectSelect
 
 TAKEN_AT = KeyTextTransform("taken_at", "current_version__metadata")
 
@@ -63,6 +64,7 @@ class AssetFilterForm(forms.Form):
     keyword = forms.CharField(label="Keyword", required=False, max_length=200)
     collection = CollectionSlugOrIdField(
         Collection.objects.all(), label="Collection", required=False, to_field_name="slug", empty_label="Any",
+        widget=DirectSelect,
     )
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any"), *Asset.Status.choices],
