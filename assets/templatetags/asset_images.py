@@ -3,6 +3,8 @@
 For grids, load assets with ``select_related("current_version")`` and prefetch
 ``current_version__renditions``: the tags then run no query at all.
 """
+from functools import lru_cache
+
 from django import template
 from django.utils.html import format_html, format_html_join
 
@@ -49,11 +51,17 @@ def rendition_url(target, spec=None):
     return _url(version.asset.uid, version.number, RenditionSpec.parse(spec))
 
 
+@lru_cache(maxsize=256)
+def _keeps_aspect(spec):
+    """Per stored spec text, parsed once per process (a grid page asked ~300 times for the same few specs)."""
+    return RenditionSpec.parse(spec).keeps_aspect
+
+
 def _candidates(asset, version, url_for):
     """Per format, ``(width, height, url)`` of the whole-image renditions, one per distinct width, narrowest first."""
     by_format = {}
     for rendition in sorted(version.renditions.all(), key=lambda r: r.spec):  # same URL on every page
-        if not RenditionSpec.parse(rendition.spec).keeps_aspect:
+        if not _keeps_aspect(rendition.spec):
             continue
         widths = by_format.setdefault(rendition.format, {})
         widths.setdefault(rendition.width, (rendition.width, rendition.height, url_for(asset, version, rendition)))
