@@ -14,6 +14,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from assets import pagination
+from assets.api.serializers import RenditionSerializer
 from assets.models import Asset
 from assets.renditions import default_specs, ensure_default_renditions
 from assets.services.collections import create_collection
@@ -399,6 +400,9 @@ def test_list_and_detail_queries_are_as_many_for_fifty_assets_as_for_five(api, a
     fifty, listed_fifty = queries(ASSETS, page_size=50)
     assert (len(listed_five["results"]), len(listed_fifty["results"])) == (5, 50)
     assert all(len(asset["renditions"]) == len(default_specs()) for asset in listed_fifty["results"])
+    # RenditionSerializer writes its fields directly: the keys stay those it declares (and the schema shows)
+    assert {tuple(r) for asset in listed_fifty["results"] for r in asset["renditions"]} == {
+        tuple(RenditionSerializer.Meta.fields)}
     assert fifty == five and queries(detail_url(asset.uid))[0] == detail_of_few
 
 
