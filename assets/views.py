@@ -1,6 +1,5 @@
 """Browser pages: parse the request, call the permission gate or a service, render."""
 import json
-from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assets import jsonld, permissions
 from assets.filtersets import DEFAULT_ORDERING, AssetFilter
 from assets.forms import CollectionForm, MetadataForm, NewVersionForm, UploadForm
-from assets.models import Asset, AssetVersion, Rendition
+from assets.models import Asset, AssetVersion, Rendition, taken_at
 from assets.pagination import KEYSET_ORDERINGS, CappedPaginator, InvalidCursor, keyset_page
 from assets.services import waiting
 from assets.services.collections import create_collection
@@ -101,13 +100,6 @@ def _ld_json_script(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
 
 
-def _parse_taken_at(metadata):
-    try:
-        return datetime.fromisoformat(metadata["taken_at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _render_detail(request, asset, *, version_form=None, metadata_form=None, status=200):
     current = asset.current_version
     metadata = current.metadata if current else {}
@@ -117,7 +109,7 @@ def _render_detail(request, asset, *, version_form=None, metadata_form=None, sta
         "current": current,
         "metadata": metadata,
         "camera": jsonld.camera_name(metadata.get("camera_make"), metadata.get("camera_model")),
-        "taken_at": _parse_taken_at(metadata),
+        "taken_at": taken_at(metadata),
         "raw_metadata": current.raw_metadata if current else {},
         "versions": asset.versions.select_related("created_by").order_by("-number"),
         "downloads": downloads(current, rendition_url=rendition_url, original_url=_original_url),

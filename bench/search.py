@@ -249,7 +249,8 @@ def load_dataset(dataset, *, owner, tag="bench"):
         _insert_select(cursor, Asset, {
             "id": "base + i", "uid": "gen_random_uuid()", "title": "'Image ' || i", "owner_id": "owner",
             "current_version_id": "base + i", "status": "'ready'", "created_at": uploaded % "total",
-            "captured_at": uploaded % "total", "updated_at": "now()", "moderation_state": "CASE WHEN pending THEN 'pending' ELSE 'clear' END",
+            "captured_at": uploaded % "total", "updated_at": "now()",
+            "moderation_state": "CASE WHEN pending THEN 'pending' ELSE 'clear' END",
         }, "FROM unnest(%s::boolean[]) WITH ORDINALITY AS m(pending, n), "
            "LATERAL (SELECT n - 1 AS i, %s::bigint AS base, %s::bigint AS owner, %s::bigint AS total) AS c",
             [dataset.pending.tolist(), base, owner.pk, rows])
