@@ -16,13 +16,14 @@ Rules (one Q-expression per action, built by ``_rule``, so querysets and single 
 """
 import uuid
 
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, Lookup, OuterRef, Q
+from django.db.models import BooleanField, Expression, F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from assets.models import Asset, Collection, CollectionRole, Role, roles_at_least
+from core.sql import probed_exists
 
 LIVE_ACTIONS = ("view", "download", "change", "delete", "moderate", "manage_rights", "manage_roles")
 TRASH_ACTIONS = ("restore", "purge")
@@ -53,34 +54,45 @@ def collections_with_role(user, role):
     return Collection.objects.filter(pk__in=collection_ids_with_role(user, role))
 
 
-class _ProbedExists(Exists):
-    """EXISTS that Postgres checks row by row, by an index probe, and never by hashing every match first.
+class _CollectionRoleGate(Expression):
+    """Whether the user holds ``role`` or better on one of the asset's collections, directly or through a group.
 
-    Under an OR, Postgres may run an EXISTS as a hashed subplan: it reads every member of the user's
-    collections before the first row. For a page read from an index under LIMIT it expects to check the whole
-    table and so always hashed: ~360,000 members read for a viewer's page of 48 at 1M assets. An OFFSET keeps
-    the subquery as written (the planner's ``simplify_EXISTS_query`` gives up on one), so the page checks only
-    the rows it reads (docs/benchmarks.md, "Library-wide pages")."""
+    Written as SQL rather than composed from querysets: composing it (membership EXISTS, an array subquery of
+    the user's collections, their groups) cost ~1.5 ms of ORM work per use, two or three uses on every page a
+    non-admin opens. The user's collections are read once per statement (``= ANY(ARRAY(...))``, an InitPlan;
+    as ``IN`` they were joined again with every probe, 5 µs a row instead of ~1), the groups in a subquery of
+    their own (joins through auth_group cost the planner about a millisecond), and each asset is checked by an
+    index probe (``core.sql.probed_exists``)."""
 
-    template = "EXISTS(%(subquery)s OFFSET 0)"
+    conditional = True
+    output_field = BooleanField()
 
+    def __init__(self, user_id, role, asset=F("pk")):
+        super().__init__(output_field=BooleanField())
+        self.user_id, self.role, self.asset = user_id, role, asset
 
-class _AnyOf(Lookup):
-    """``column = ANY(array)``, for an array subquery that Postgres then runs once per statement."""
+    def get_source_expressions(self):
+        return [self.asset]
 
-    lookup_name = "any_of"
+    def set_source_expressions(self, expressions):
+        (self.asset,) = expressions
 
     def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+        asset, asset_params = compiler.compile(self.asset)
+        roles = roles_at_least(self.role)
+        members = Asset.collections.through._meta.db_table
+        grants = CollectionRole._meta.db_table
+        memberships = get_user_model().groups.through._meta.db_table
+        sql = probed_exists(
+            f"SELECT 1 FROM {members} gate_m WHERE gate_m.asset_id = {asset} AND gate_m.collection_id = ANY(ARRAY("
+            f"SELECT gate_r.collection_id FROM {grants} gate_r WHERE (gate_r.user_id = %s OR gate_r.group_id IN "
+            f"(SELECT gate_g.group_id FROM {memberships} gate_g WHERE gate_g.user_id = %s)) "
+            f"AND gate_r.role IN ({', '.join(['%s'] * len(roles))})))")
+        return sql, (*asset_params, self.user_id, self.user_id, *roles)
 
 
 def _in_collection_where(user, role):
-    # ``= ANY(ARRAY(...))``: the user's collections are read once per statement (an InitPlan); as ``IN`` they
-    # were joined again with every probe (5 µs a row instead of ~1).
-    collections = _AnyOf(F("collection_id"), ArraySubquery(collection_ids_with_role(user, role).order_by()))
-    return Q(_ProbedExists(Asset.collections.through.objects.filter(collections, asset_id=OuterRef("pk"))))
+    return Q(_CollectionRoleGate(user.pk, role))
 
 
 def _rule(user, action):

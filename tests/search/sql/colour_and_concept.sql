@@ -6,26 +6,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 query_concepts AS (SELECT *
@@ -125,52 +123,50 @@ CROSS JOIN text_query t
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: [0, 0]
---   20: ['n02958343', 'n02959942']
---   21: Int4(1)
---   22: LabelDecision.Decision.REJECTED
---   23: 0.5
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: [0, 0]
+--   18: ['n02958343', 'n02959942']
+--   19: Int4(1)
+--   20: LabelDecision.Decision.REJECTED
+--   21: 0.5
+--   22: ['red']
+--   23: 0.6
 --   24: ['red']
---   25: 0.6
---   26: ['red']
---   27: ['red']
---   28: 0.05
---   29: 2
---   30: 2
---   31: '(red) | (car)'
---   32: '((red) | (car))'
---   33: ['(red:abc)', '(car:abc)']
---   34: ['(red)', '(car)']
---   35: [False, False]
+--   25: ['red']
+--   26: 0.05
+--   27: 2
+--   28: 2
+--   29: '(red) | (car)'
+--   30: '((red) | (car))'
+--   31: ['(red:abc)', '(car:abc)']
+--   32: ['(red)', '(car)']
+--   33: [False, False]
+--   34: 0.5
+--   35: 60
 --   36: 0.5
---   37: 60
---   38: 0.5
---   39: 0.3
---   40: 0.2
---   41: 25
---   42: ['car', 'red']
---   43: 5
---   44: ['red']
---   45: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   46: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   47: None
+--   37: 0.3
+--   38: 0.2
+--   39: 25
+--   40: ['car', 'red']
+--   41: 5
+--   42: ['red']
+--   43: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   44: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   45: None
 
 -- facet statement
 WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
@@ -178,26 +174,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 query_concepts AS (SELECT *
@@ -364,56 +358,54 @@ UNION ALL SELECT 'sense', s.id, NULL, (SELECT count(DISTINCT al.asset_id)
 FROM unnest(%s::varchar[]) AS s(id);
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: [0, 0]
---   20: ['n02958343', 'n02959942']
---   21: Int4(1)
---   22: LabelDecision.Decision.REJECTED
---   23: 0.5
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: [0, 0]
+--   18: ['n02958343', 'n02959942']
+--   19: Int4(1)
+--   20: LabelDecision.Decision.REJECTED
+--   21: 0.5
+--   22: ['red']
+--   23: 0.6
 --   24: ['red']
---   25: 0.6
---   26: ['red']
---   27: ['red']
---   28: 0.05
---   29: 2
---   30: 2
---   31: '(red) | (car)'
---   32: '((red) | (car))'
---   33: ['(red:abc)', '(car:abc)']
---   34: ['(red)', '(car)']
---   35: [False, False]
+--   25: ['red']
+--   26: 0.05
+--   27: 2
+--   28: 2
+--   29: '(red) | (car)'
+--   30: '((red) | (car))'
+--   31: ['(red:abc)', '(car:abc)']
+--   32: ['(red)', '(car)']
+--   33: [False, False]
+--   34: 0.5
+--   35: 60
 --   36: 0.5
---   37: 60
---   38: 0.5
---   39: 0.3
---   40: 0.2
---   41: datetime.date(2031, 1, 15)
---   42: datetime.date(2031, 1, 15)
+--   37: 0.3
+--   38: 0.2
+--   39: datetime.date(2031, 1, 15)
+--   40: datetime.date(2031, 1, 15)
+--   41: 20000
+--   42: 20000
 --   43: 20000
---   44: 20000
---   45: 20000
---   46: Int4(1)
---   47: LabelDecision.Decision.REJECTED
---   48: 0.3
---   49: 15
---   50: 15
---   51: Int4(1)
---   52: LabelDecision.Decision.REJECTED
---   53: 0.15
---   54: ['n02958343', 'n02959942']
+--   44: Int4(1)
+--   45: LabelDecision.Decision.REJECTED
+--   46: 0.3
+--   47: 15
+--   48: 15
+--   49: Int4(1)
+--   50: LabelDecision.Decision.REJECTED
+--   51: 0.15
+--   52: ['n02958343', 'n02959942']

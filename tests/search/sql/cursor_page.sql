@@ -6,26 +6,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 query_concepts AS (SELECT *
@@ -118,49 +116,47 @@ CROSS JOIN text_query t
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: [0]
---   20: ['n02123045']
---   21: Int4(1)
---   22: LabelDecision.Decision.REJECTED
---   23: 0.5
---   24: 0.05
---   25: 1
---   26: 1
---   27: '(tabby) | (vintage) | (poster)'
---   28: '((tabby) | (vintage) | (poster))'
---   29: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
---   30: ['(tabby)', '(vintage)', '(poster)']
---   31: [False, True, True]
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: [0]
+--   18: ['n02123045']
+--   19: Int4(1)
+--   20: LabelDecision.Decision.REJECTED
+--   21: 0.5
+--   22: 0.05
+--   23: 1
+--   24: 1
+--   25: '(tabby) | (vintage) | (poster)'
+--   26: '((tabby) | (vintage) | (poster))'
+--   27: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
+--   28: ['(tabby)', '(vintage)', '(poster)']
+--   29: [False, True, True]
+--   30: 0.5
+--   31: 60
 --   32: 0.5
---   33: 60
---   34: 0.5
---   35: 0.3
---   36: 0.2
---   37: 0.4375
---   38: 123456
---   39: 11
---   40: ['tabby']
---   41: 5
---   42: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   43: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   44: None
+--   33: 0.3
+--   34: 0.2
+--   35: 0.4375
+--   36: 123456
+--   37: 11
+--   38: ['tabby']
+--   39: 5
+--   40: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   41: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   42: None
 
 -- facet statement
 WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
@@ -168,26 +164,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 query_concepts AS (SELECT *
@@ -349,52 +343,50 @@ UNION ALL SELECT 'sense', s.id, NULL, (SELECT count(DISTINCT al.asset_id)
 FROM unnest(%s::varchar[]) AS s(id);
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: [0]
---   20: ['n02123045']
---   21: Int4(1)
---   22: LabelDecision.Decision.REJECTED
---   23: 0.5
---   24: 0.05
---   25: 1
---   26: 1
---   27: '(tabby) | (vintage) | (poster)'
---   28: '((tabby) | (vintage) | (poster))'
---   29: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
---   30: ['(tabby)', '(vintage)', '(poster)']
---   31: [False, True, True]
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: [0]
+--   18: ['n02123045']
+--   19: Int4(1)
+--   20: LabelDecision.Decision.REJECTED
+--   21: 0.5
+--   22: 0.05
+--   23: 1
+--   24: 1
+--   25: '(tabby) | (vintage) | (poster)'
+--   26: '((tabby) | (vintage) | (poster))'
+--   27: ['(tabby:abc)', '(vintage:abc)', '(poster:abc)']
+--   28: ['(tabby)', '(vintage)', '(poster)']
+--   29: [False, True, True]
+--   30: 0.5
+--   31: 60
 --   32: 0.5
---   33: 60
---   34: 0.5
---   35: 0.3
---   36: 0.2
---   37: datetime.date(2031, 1, 15)
---   38: datetime.date(2031, 1, 15)
+--   33: 0.3
+--   34: 0.2
+--   35: datetime.date(2031, 1, 15)
+--   36: datetime.date(2031, 1, 15)
+--   37: 20000
+--   38: 20000
 --   39: 20000
---   40: 20000
---   41: 20000
---   42: Int4(1)
---   43: LabelDecision.Decision.REJECTED
---   44: 0.3
---   45: 15
---   46: 15
---   47: Int4(1)
---   48: LabelDecision.Decision.REJECTED
---   49: 0.15
---   50: ['n02123045']
+--   40: Int4(1)
+--   41: LabelDecision.Decision.REJECTED
+--   42: 0.3
+--   43: 15
+--   44: 15
+--   45: Int4(1)
+--   46: LabelDecision.Decision.REJECTED
+--   47: 0.15
+--   48: ['n02123045']

@@ -6,26 +6,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score
@@ -47,26 +45,24 @@ LEFT JOIN assets_assetversion v ON v.id = a.current_version_id
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: 10001
---   20: 25
---   21: None
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: 10001
+--   18: 25
+--   19: None
 
 -- facet statement
 WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
@@ -74,26 +70,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 scored AS (SELECT asset_id, version_id, created_at, taken_at, 0::float8 AS rrf, 0::float8 AS weighted, NULL::float8 AS concept_score, NULL::float8 AS text_score, NULL::float8 AS vector_score
@@ -171,31 +165,29 @@ UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SE
   GROUP BY c.name);
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: 10001
---   20: datetime.date(2031, 1, 15)
---   21: datetime.date(2031, 1, 15)
---   22: 100.0
---   23: 1.0
---   24: False
---   25: Int4(1)
---   26: LabelDecision.Decision.REJECTED
---   27: 0.3
---   28: 15
---   29: 15
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: 10001
+--   18: datetime.date(2031, 1, 15)
+--   19: datetime.date(2031, 1, 15)
+--   20: 100.0
+--   21: 1.0
+--   22: False
+--   23: Int4(1)
+--   24: LabelDecision.Decision.REJECTED
+--   25: 0.3
+--   26: 15
+--   27: 15

@@ -6,26 +6,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND d.format = ANY(%s)
@@ -134,65 +132,63 @@ CROSS JOIN text_query t
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: ['jpeg', 'png']
---   20: ['landscape']
---   21: ['clear']
---   22: 'Ada Lovelace'
---   23: 'Canon EOS R5'
---   24: datetime.date(2023, 1, 1)
---   25: datetime.date(2023, 12, 31)
---   26: datetime.date(2024, 2, 1)
---   27: datetime.date(2024, 3, 1)
---   28: [2023, 2024]
---   29: ['2023-05']
---   30: Int4(1)
---   31: LabelDecision.Decision.REJECTED
---   32: 'n00015388'
---   33: 'n00015388'
---   34: 0.15
---   35: 'Eileen Collins'
---   36: 'Eileen Collins'
---   37: 'person'
---   38: 2
---   39: 'holidays'
---   40: True
---   41: Int4(1)
---   42: datetime.date(2031, 2, 1)
---   43: datetime.date(2031, 2, 1)
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: ['jpeg', 'png']
+--   18: ['landscape']
+--   19: ['clear']
+--   20: 'Ada Lovelace'
+--   21: 'Canon EOS R5'
+--   22: datetime.date(2023, 1, 1)
+--   23: datetime.date(2023, 12, 31)
+--   24: datetime.date(2024, 2, 1)
+--   25: datetime.date(2024, 3, 1)
+--   26: [2023, 2024]
+--   27: ['2023-05']
+--   28: Int4(1)
+--   29: LabelDecision.Decision.REJECTED
+--   30: 'n00015388'
+--   31: 'n00015388'
+--   32: 0.15
+--   33: 'Eileen Collins'
+--   34: 'Eileen Collins'
+--   35: 'person'
+--   36: 2
+--   37: 'holidays'
+--   38: True
+--   39: Int4(1)
+--   40: datetime.date(2031, 2, 1)
+--   41: datetime.date(2031, 2, 1)
+--   42: []
+--   43: 'web'
 --   44: []
---   45: 'web'
---   46: []
---   47: 'worldwide'
---   48: 'FR'
---   49: datetime.date(2031, 1, 15)
---   50: datetime.date(2031, 1, 15)
---   51: ['usable', 'unknown']
---   52: '(harbour:abc)'
---   53: '(watershed:d)'
---   54: ''
---   55: '((harbour:abc)) | ((watershed:d))'
---   56: 10001
---   57: 25
---   58: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   59: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   60: None
+--   45: 'worldwide'
+--   46: 'FR'
+--   47: datetime.date(2031, 1, 15)
+--   48: datetime.date(2031, 1, 15)
+--   49: ['usable', 'unknown']
+--   50: '(harbour:abc)'
+--   51: '(watershed:d)'
+--   52: ''
+--   53: '((harbour:abc)) | ((watershed:d))'
+--   54: 10001
+--   55: 25
+--   56: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   57: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   58: None
 
 -- facet statement
 WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS version_id, a.created_at, d.taken_at, d.document, d.colours, d.colour_shares
@@ -200,26 +196,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND d.format = ANY(%s)
@@ -381,68 +375,66 @@ UNION ALL (SELECT 'colour', c.name, NULL, round(count(DISTINCT r.asset_id) * (SE
   GROUP BY c.name);
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: ['jpeg', 'png']
---   20: ['landscape']
---   21: ['clear']
---   22: 'Ada Lovelace'
---   23: 'Canon EOS R5'
---   24: datetime.date(2023, 1, 1)
---   25: datetime.date(2023, 12, 31)
---   26: datetime.date(2024, 2, 1)
---   27: datetime.date(2024, 3, 1)
---   28: [2023, 2024]
---   29: ['2023-05']
---   30: Int4(1)
---   31: LabelDecision.Decision.REJECTED
---   32: 'n00015388'
---   33: 'n00015388'
---   34: 0.15
---   35: 'Eileen Collins'
---   36: 'Eileen Collins'
---   37: 'person'
---   38: 2
---   39: 'holidays'
---   40: True
---   41: Int4(1)
---   42: datetime.date(2031, 2, 1)
---   43: datetime.date(2031, 2, 1)
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: ['jpeg', 'png']
+--   18: ['landscape']
+--   19: ['clear']
+--   20: 'Ada Lovelace'
+--   21: 'Canon EOS R5'
+--   22: datetime.date(2023, 1, 1)
+--   23: datetime.date(2023, 12, 31)
+--   24: datetime.date(2024, 2, 1)
+--   25: datetime.date(2024, 3, 1)
+--   26: [2023, 2024]
+--   27: ['2023-05']
+--   28: Int4(1)
+--   29: LabelDecision.Decision.REJECTED
+--   30: 'n00015388'
+--   31: 'n00015388'
+--   32: 0.15
+--   33: 'Eileen Collins'
+--   34: 'Eileen Collins'
+--   35: 'person'
+--   36: 2
+--   37: 'holidays'
+--   38: True
+--   39: Int4(1)
+--   40: datetime.date(2031, 2, 1)
+--   41: datetime.date(2031, 2, 1)
+--   42: []
+--   43: 'web'
 --   44: []
---   45: 'web'
---   46: []
---   47: 'worldwide'
---   48: 'FR'
---   49: datetime.date(2031, 1, 15)
---   50: datetime.date(2031, 1, 15)
---   51: ['usable', 'unknown']
---   52: '(harbour:abc)'
---   53: '(watershed:d)'
---   54: ''
---   55: '((harbour:abc)) | ((watershed:d))'
---   56: 10001
---   57: datetime.date(2031, 1, 15)
---   58: datetime.date(2031, 1, 15)
---   59: 100.0
---   60: 1.0
---   61: False
---   62: Int4(1)
---   63: LabelDecision.Decision.REJECTED
---   64: 0.3
---   65: 15
---   66: 15
+--   45: 'worldwide'
+--   46: 'FR'
+--   47: datetime.date(2031, 1, 15)
+--   48: datetime.date(2031, 1, 15)
+--   49: ['usable', 'unknown']
+--   50: '(harbour:abc)'
+--   51: '(watershed:d)'
+--   52: ''
+--   53: '((harbour:abc)) | ((watershed:d))'
+--   54: 10001
+--   55: datetime.date(2031, 1, 15)
+--   56: datetime.date(2031, 1, 15)
+--   57: 100.0
+--   58: 1.0
+--   59: False
+--   60: Int4(1)
+--   61: LabelDecision.Decision.REJECTED
+--   62: 0.3
+--   63: 15
+--   64: 15

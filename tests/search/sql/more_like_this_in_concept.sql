@@ -8,26 +8,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND EXISTS (SELECT 1
@@ -61,26 +59,24 @@ query_vector AS (SELECT e.vector
   AND a.uid = %s
   AND a.id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (SELECT c.version_id, c.distance
@@ -128,55 +124,51 @@ LEFT JOIN assets_assetversion v ON v.id = a.current_version_id
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: Int4(1)
---   20: LabelDecision.Decision.REJECTED
---   21: 0.15
---   22: 'n02121620'
---   23: 'n02121620'
---   24: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
---   25: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: Int4(1)
+--   18: LabelDecision.Decision.REJECTED
+--   19: 0.15
+--   20: 'n02121620'
+--   21: 'n02121620'
+--   22: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   23: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   24: 4242
+--   25: 4242
 --   26: 4242
---   27: Int4(1)
---   28: 4242
---   29: 4242
---   30: 'viewer'
---   31: 'contributor'
---   32: 'editor'
---   33: 'moderator'
---   34: 'admin'
---   35: Asset.Moderation.PENDING
---   36: Asset.Moderation.REJECTED
---   37: Int4(1)
+--   27: 'viewer'
+--   28: 'contributor'
+--   29: 'editor'
+--   30: 'moderator'
+--   31: 'admin'
+--   32: Asset.Moderation.PENDING
+--   33: Asset.Moderation.REJECTED
+--   34: 4242
+--   35: 4242
+--   36: 'moderator'
+--   37: 'admin'
 --   38: 4242
---   39: 4242
---   40: 'moderator'
---   41: 'admin'
---   42: 4242
---   43: Asset.Moderation.PENDING
---   44: ['n02124075', 'n02123394', 'n02123597', 'n02121620', 'n02125311', 'n02121808', 'n02127052', 'n02123045', 'n02123159', 'n02124623']
---   45: 60
---   46: 0.5
---   47: 0.3
---   48: 0.2
---   49: 25
---   50: 'similarity-model'
+--   39: Asset.Moderation.PENDING
+--   40: ['n02124075', 'n02123394', 'n02123597', 'n02121620', 'n02125311', 'n02121808', 'n02127052', 'n02123045', 'n02123159', 'n02124623']
+--   41: 60
+--   42: 0.5
+--   43: 0.3
+--   44: 0.2
+--   45: 25
+--   46: 'similarity-model'
 
 -- facet statement (the page statement listed every hit: [101, 102, 103])
 WITH results AS (SELECT a.id AS asset_id, a.current_version_id AS version_id, count(*) OVER () AS total

@@ -7,26 +7,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND a.uid <> %s),
@@ -37,26 +35,24 @@ query_vector AS (SELECT e.vector
   AND a.uid = %s
   AND a.id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (SELECT *
@@ -98,49 +94,45 @@ LEFT JOIN assets_assetversion v ON v.id = a.current_version_id
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
---   20: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   18: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   19: 4242
+--   20: 4242
 --   21: 4242
---   22: Int4(1)
---   23: 4242
---   24: 4242
---   25: 'viewer'
---   26: 'contributor'
---   27: 'editor'
---   28: 'moderator'
---   29: 'admin'
---   30: Asset.Moderation.PENDING
---   31: Asset.Moderation.REJECTED
---   32: Int4(1)
+--   22: 'viewer'
+--   23: 'contributor'
+--   24: 'editor'
+--   25: 'moderator'
+--   26: 'admin'
+--   27: Asset.Moderation.PENDING
+--   28: Asset.Moderation.REJECTED
+--   29: 4242
+--   30: 4242
+--   31: 'moderator'
+--   32: 'admin'
 --   33: 4242
---   34: 4242
---   35: 'moderator'
---   36: 'admin'
---   37: 4242
---   38: Asset.Moderation.PENDING
---   39: 60
---   40: 0.5
---   41: 0.3
---   42: 0.2
---   43: 25
---   44: 'unindexed-model'
+--   34: Asset.Moderation.PENDING
+--   35: 60
+--   36: 0.5
+--   37: 0.3
+--   38: 0.2
+--   39: 25
+--   40: 'unindexed-model'
 
 -- facet statement (the page statement listed every hit: [101, 102, 103])
 WITH results AS (SELECT a.id AS asset_id, a.current_version_id AS version_id, count(*) OVER () AS total

@@ -8,26 +8,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND a.uid <> %s),
@@ -87,26 +85,24 @@ query_vector AS (SELECT e.vector
   AND a.uid = %s
   AND a.id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (WITH approximate AS MATERIALIZED (SELECT l.version_id, (l.half::halfvec(3)) <=> (SELECT ((SELECT vector
@@ -215,67 +211,63 @@ CROSS JOIN text_query t
 ORDER BY p.sort_key DESC, p.asset_id DESC;
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
---   20: [0]
---   21: ['n02123045']
---   22: Int4(1)
---   23: LabelDecision.Decision.REJECTED
---   24: 0.5
---   25: 0.05
---   26: 1
---   27: 1
---   28: '(tabby)'
---   29: '((tabby))'
---   30: ['(tabby:abc)']
---   31: ['(tabby)']
---   32: [False]
---   33: 0.5
---   34: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   18: [0]
+--   19: ['n02123045']
+--   20: Int4(1)
+--   21: LabelDecision.Decision.REJECTED
+--   22: 0.5
+--   23: 0.05
+--   24: 1
+--   25: 1
+--   26: '(tabby)'
+--   27: '((tabby))'
+--   28: ['(tabby:abc)']
+--   29: ['(tabby)']
+--   30: [False]
+--   31: 0.5
+--   32: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   33: 4242
+--   34: 4242
 --   35: 4242
---   36: Int4(1)
---   37: 4242
---   38: 4242
---   39: 'viewer'
---   40: 'contributor'
---   41: 'editor'
---   42: 'moderator'
---   43: 'admin'
---   44: Asset.Moderation.PENDING
---   45: Asset.Moderation.REJECTED
---   46: Int4(1)
+--   36: 'viewer'
+--   37: 'contributor'
+--   38: 'editor'
+--   39: 'moderator'
+--   40: 'admin'
+--   41: Asset.Moderation.PENDING
+--   42: Asset.Moderation.REJECTED
+--   43: 4242
+--   44: 4242
+--   45: 'moderator'
+--   46: 'admin'
 --   47: 4242
---   48: 4242
---   49: 'moderator'
---   50: 'admin'
---   51: 4242
---   52: Asset.Moderation.PENDING
---   53: 60
---   54: 0.5
---   55: 0.3
---   56: 0.2
---   57: 25
---   58: ['tabby']
---   59: 5
---   60: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   61: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
---   62: 'similarity-model'
+--   48: Asset.Moderation.PENDING
+--   49: 60
+--   50: 0.5
+--   51: 0.3
+--   52: 0.2
+--   53: 25
+--   54: ['tabby']
+--   55: 5
+--   56: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   57: 'StartSel=\ue000, StopSel=\ue001, MaxWords=18, MinWords=6, MaxFragments=2'
+--   58: 'similarity-model'
 
 -- facet statement
 -- sent first, in the same round trip: SELECT set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.max_scan_tuples', '2000', true), set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)
@@ -284,26 +276,24 @@ WITH filtered AS NOT MATERIALIZED (SELECT d.asset_id, a.current_version_id AS ve
   JOIN assets_asset a ON a.id = d.asset_id
   WHERE d.asset_id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))
   AND a.uid <> %s),
@@ -363,26 +353,24 @@ query_vector AS (SELECT e.vector
   AND a.uid = %s
   AND a.id IN (SELECT "assets_asset"."id" AS "id"
     FROM "assets_asset"
-    WHERE (("assets_asset"."owner_id" = %s OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s, %s, %s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0))
-      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS(SELECT %s AS "a"
-          FROM "assets_asset_collections" W0
-          WHERE (W0."collection_id" = ANY(ARRAY(SELECT V0."collection_id" AS "collection_id"
-                FROM "assets_collectionrole" V0
-                WHERE ((V0."user_id" = %s OR V0."group_id" IN (SELECT U0."group_id" AS "group_id"
-                      FROM "auth_user_groups" U0
-                      WHERE U0."user_id" = %s))
-                  AND V0."role" IN (%s, %s))))
-            AND W0."asset_id" = ("assets_asset"."id"))
-          LIMIT 1 OFFSET 0) OR ("assets_asset"."owner_id" = %s
+    WHERE (("assets_asset"."owner_id" = %s OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s, %s, %s, %s))) OFFSET 0))
+      AND (NOT ("assets_asset"."moderation_state" IN (%s, %s)) OR EXISTS (SELECT 1
+          FROM assets_asset_collections gate_m
+          WHERE gate_m.asset_id = "assets_asset"."id"
+          AND gate_m.collection_id = ANY(ARRAY(SELECT gate_r.collection_id
+              FROM assets_collectionrole gate_r
+              WHERE (gate_r.user_id = %s OR gate_r.group_id IN (SELECT gate_g.group_id
+                  FROM auth_user_groups gate_g
+                  WHERE gate_g.user_id = %s))
+              AND gate_r.role IN (%s, %s))) OFFSET 0) OR ("assets_asset"."owner_id" = %s
           AND "assets_asset"."moderation_state" = %s))
       AND "assets_asset"."deleted_at" IS NULL))),
 vector_nearest AS (WITH approximate AS MATERIALIZED (SELECT l.version_id, (l.half::halfvec(3)) <=> (SELECT ((SELECT vector
@@ -561,72 +549,68 @@ UNION ALL SELECT 'sense', s.id, NULL, (SELECT count(DISTINCT al.asset_id)
 FROM unnest(%s::varchar[]) AS s(id);
 -- parameters, in the order of their placeholders:
 --   1: 4242
---   2: Int4(1)
+--   2: 4242
 --   3: 4242
---   4: 4242
---   5: 'viewer'
---   6: 'contributor'
---   7: 'editor'
---   8: 'moderator'
---   9: 'admin'
---   10: Asset.Moderation.PENDING
---   11: Asset.Moderation.REJECTED
---   12: Int4(1)
---   13: 4242
---   14: 4242
---   15: 'moderator'
---   16: 'admin'
---   17: 4242
---   18: Asset.Moderation.PENDING
---   19: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
---   20: [0]
---   21: ['n02123045']
---   22: Int4(1)
---   23: LabelDecision.Decision.REJECTED
---   24: 0.5
---   25: 0.05
---   26: 1
---   27: 1
---   28: '(tabby)'
---   29: '((tabby))'
---   30: ['(tabby:abc)']
---   31: ['(tabby)']
---   32: [False]
---   33: 0.5
---   34: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   4: 'viewer'
+--   5: 'contributor'
+--   6: 'editor'
+--   7: 'moderator'
+--   8: 'admin'
+--   9: Asset.Moderation.PENDING
+--   10: Asset.Moderation.REJECTED
+--   11: 4242
+--   12: 4242
+--   13: 'moderator'
+--   14: 'admin'
+--   15: 4242
+--   16: Asset.Moderation.PENDING
+--   17: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   18: [0]
+--   19: ['n02123045']
+--   20: Int4(1)
+--   21: LabelDecision.Decision.REJECTED
+--   22: 0.5
+--   23: 0.05
+--   24: 1
+--   25: 1
+--   26: '(tabby)'
+--   27: '((tabby))'
+--   28: ['(tabby:abc)']
+--   29: ['(tabby)']
+--   30: [False]
+--   31: 0.5
+--   32: '8f0c3c55-0d8f-4a54-9f3e-3a3b2f6d1c11'
+--   33: 4242
+--   34: 4242
 --   35: 4242
---   36: Int4(1)
---   37: 4242
---   38: 4242
---   39: 'viewer'
---   40: 'contributor'
---   41: 'editor'
---   42: 'moderator'
---   43: 'admin'
---   44: Asset.Moderation.PENDING
---   45: Asset.Moderation.REJECTED
---   46: Int4(1)
+--   36: 'viewer'
+--   37: 'contributor'
+--   38: 'editor'
+--   39: 'moderator'
+--   40: 'admin'
+--   41: Asset.Moderation.PENDING
+--   42: Asset.Moderation.REJECTED
+--   43: 4242
+--   44: 4242
+--   45: 'moderator'
+--   46: 'admin'
 --   47: 4242
---   48: 4242
---   49: 'moderator'
---   50: 'admin'
---   51: 4242
---   52: Asset.Moderation.PENDING
---   53: 60
---   54: 0.5
---   55: 0.3
---   56: 0.2
---   57: datetime.date(2031, 1, 15)
---   58: datetime.date(2031, 1, 15)
---   59: 20000
---   60: 20000
---   61: 20000
---   62: Int4(1)
---   63: LabelDecision.Decision.REJECTED
---   64: 0.3
---   65: 15
---   66: 15
---   67: Int4(1)
---   68: LabelDecision.Decision.REJECTED
---   69: 0.15
---   70: ['n02123045']
+--   48: Asset.Moderation.PENDING
+--   49: 60
+--   50: 0.5
+--   51: 0.3
+--   52: 0.2
+--   53: datetime.date(2031, 1, 15)
+--   54: datetime.date(2031, 1, 15)
+--   55: 20000
+--   56: 20000
+--   57: 20000
+--   58: Int4(1)
+--   59: LabelDecision.Decision.REJECTED
+--   60: 0.3
+--   61: 15
+--   62: 15
+--   63: Int4(1)
+--   64: LabelDecision.Decision.REJECTED
+--   65: 0.15
+--   66: ['n02123045']
