@@ -315,6 +315,8 @@ LUMEN_CLIP_CHECKPOINT = env("LUMEN_CLIP_CHECKPOINT", "")
 # Governance: trash retention, rights-expiry notices, signed download links, direct-to-S3 uploads.
 # How long a library page or list waits for its total before showing the page and counting afterwards (ms).
 LUMEN_COUNT_BUDGET_MS = envint("LUMEN_COUNT_BUDGET_MS", 60)
+# How long a list whose total ran past that budget goes straight to counting afterwards (s).
+LUMEN_SLOW_COUNT_SECONDS = envint("LUMEN_SLOW_COUNT_SECONDS", 300)
 LUMEN_TRASH_DAYS = envint("LUMEN_TRASH_DAYS", 30)
 LUMEN_RIGHTS_WARNING_DAYS = envint("LUMEN_RIGHTS_WARNING_DAYS", 30)
 # Downloads the usage rights on record do not cover (expired, not yet valid, another channel): warn or refuse.

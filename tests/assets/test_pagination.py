@@ -64,3 +64,16 @@ def test_a_count_that_takes_too_long_is_unknown_and_leaves_the_transaction_usabl
     paginator = CappedPaginator(slow.order_by("pk"), 2, time_budget_ms=50)
     assert (paginator.count, paginator.count_is_exact, paginator.capped_count, paginator.shown_count) == (
         None, False, None, None)
+
+
+def test_a_count_that_ran_out_of_time_is_not_tried_again_for_the_same_list(assets, django_assert_num_queries):
+    slow = Asset.objects.extra(where=["pg_sleep(0.2) IS NOT NULL"])
+    assert pagination.count_within(slow, 50) is None
+    with django_assert_num_queries(0):  # remembered: the same SQL does not spend its budget again
+        assert pagination.count_within(slow, 50) is None
+    assert pagination.count_within(Asset.objects.filter(title__startswith="Photo"), 5000) == 7  # others still count
+
+
+def test_a_list_that_can_match_nothing_counts_zero_without_asking(assets, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert pagination.count_within(Asset.objects.none(), 50) == 0
