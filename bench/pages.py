@@ -322,9 +322,8 @@ def start(var_dir):
     from dam.embedded import prepare_environment
 
     prepare_environment(var_dir)
-    import django
+    import dam.wsgi  # noqa: F401 -- Django set up as the measured code's web processes start it
 
-    django.setup()
     return url
 
 
