@@ -3,6 +3,7 @@
 Images are ingested through the real ingest service; labels, detections and OCR text are written
 as rows, so each expectation can be checked against a brute-force computation in Python.
 """
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -294,7 +295,7 @@ def test_one_statement_for_filters_permissions_ranking_and_the_page(library, use
     assert total == 5 and len(hits) == 2  # three animals; "morning" in a title and a caption
     with django_assert_num_queries(2):  # the label lookup of the words, then the statement
         service.search(query, user)
-    with django_assert_num_queries(1):  # no words: nothing to look up
+    with django_assert_num_queries(2):  # no words: the documents' row estimate (browsing's sample), the statement
         service.search(SearchQuery(formats=["png"]), user)
 
 
@@ -388,6 +389,43 @@ def test_browsing_counts_up_to_a_cap_and_facets_a_sample_of_the_table(library, u
         cursor.execute("ANALYZE search_searchdocument")
     monkeypatch.setattr("search.statement.BROWSE_FACET_SAMPLE", 1)
     assert all(approximate for values in counted(run(user)).values() for _, _, approximate in values)
+
+
+def _counted_hits_plan_runs(query, user):
+    """Whether the page statement's exact count of the hits (``LIMIT`` TOTAL_CAP + 1) ran, from EXPLAIN ANALYZE."""
+    text, params = SearchStatement(query, interpret(query.text), user).page_sql()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text, params)
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def limits(node):
+        return node.get("Node Type") == "Limit" or any(limits(child) for child in node.get("Plans", []))
+
+    def counts_ran(node):
+        if node.get("Parent Relationship") == "InitPlan" and limits(node):
+            return node.get("Actual Loops", 0) > 0
+        return any(counts_ran(child) for child in node.get("Plans", []))
+
+    return counts_ran(plan[0]["Plan"])
+
+
+def test_browsing_a_large_library_says_more_than_the_cap_from_the_sample_without_counting(library, user,
+                                                                                          monkeypatch):
+    whole = run(user, page_size=100).total
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_searchdocument")
+    for module in ("statement", "service"):
+        monkeypatch.setattr(f"search.{module}.TOTAL_CAP", 1)
+    monkeypatch.setattr("search.statement.BROWSE_FACET_SAMPLE", 10 ** 6)  # the sample: every page of the table
+    monkeypatch.setattr("search.statement.SURE_SAMPLE_HITS", whole)
+    sampled = run(user, page_size=100)
+    assert (sampled.total, sampled.shown_total, sampled.total_is_exact) == (2, 1, False)
+    assert not _counted_hits_plan_runs(sampled.query, user)
+    monkeypatch.setattr("search.statement.SURE_SAMPLE_HITS", whole + 1)  # the sample cannot tell: count
+    counted = run(user, page_size=100)
+    assert (counted.total, counted.total_is_exact) == (2, False)
+    assert _counted_hits_plan_runs(counted.query, user)
 
 
 def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user):
