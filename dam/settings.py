@@ -115,6 +115,9 @@ REDIS_URL = env("REDIS_URL") or f"redis://127.0.0.1:6379/{envint('LUMEN_REDIS_DB
 # Shared by every web process: request budgets and failed sign-ins must be counted once, not per process.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                       "LOCATION": env("CACHE_URL", REDIS_URL), "KEY_PREFIX": "lumen"}}
+# Sessions read from the cache, written through to the database (which keeps them if the cache is flushed):
+# one query less on every signed-in request.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Failed sign-ins (login form, admin, /api/token/, wrong API tokens) lock an address out before any password is
 # hashed (core.authentication, django-axes counting in the cache above).
