@@ -35,14 +35,51 @@ def _is_active(user):
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def collection_ids_with_role(user, role):
-    """Subquery of ids of collections where ``user`` holds ``role`` or better, directly or through a group."""
-    # The user's groups as a subquery of their own, not joins: the gate is part of every search
-    # statement, and joins through auth_group cost the planner about a millisecond per use.
-    groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
-    return CollectionRole.objects.filter(
-        Q(user=user) | Q(group_id__in=groups), role__in=roles_at_least(role)
-    ).values("collection_id")
+def _granted_collections_sql(user_id, role):
+    """SQL and params of the array of ids of the collections where the user holds ``role`` or better, directly or
+    through a group. As ``= ANY(ARRAY(...))`` Postgres reads it once per statement (an InitPlan; as ``IN`` it was
+    joined again with every asset probed, 5 µs a row instead of ~1); the groups are a subquery of their own
+    (joins through auth_group cost the planner about a millisecond)."""
+    roles = roles_at_least(role)
+    grants = CollectionRole._meta.db_table
+    memberships = get_user_model().groups.through._meta.db_table
+    sql = (f"ARRAY(SELECT gate_r.collection_id FROM {grants} gate_r WHERE (gate_r.user_id = %s OR gate_r.group_id IN "
+           f"(SELECT gate_g.group_id FROM {memberships} gate_g WHERE gate_g.user_id = %s)) "
+           f"AND gate_r.role IN ({', '.join(['%s'] * len(roles))}))")
+    return sql, (user_id, user_id, *roles)
+
+
+class _Granted(Expression):
+    """A condition on the user's roles for one row (``template`` places the row's column and the granted array),
+    written as SQL rather than composed from querysets: composing it cost ~1.5 ms of ORM work per use, several
+    uses on every page a non-admin opens."""
+
+    conditional = True
+    output_field = BooleanField()
+    template = "%(column)s = ANY(%(granted)s)"
+
+    def __init__(self, user_id, role, column=F("pk")):
+        super().__init__(output_field=BooleanField())
+        self.user_id, self.role, self.column = user_id, role, column
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, expressions):
+        (self.column,) = expressions
+
+    def as_sql(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        granted, granted_params = _granted_collections_sql(self.user_id, self.role)
+        return self.template % {"column": column, "granted": granted}, (*column_params, *granted_params)
+
+
+class _InGrantedCollection(_Granted):
+    """Whether the asset is in one of the collections where the user holds the role; each asset is checked by
+    an index probe of its memberships (``core.sql.probed_exists``)."""
+
+    template = probed_exists(f"SELECT 1 FROM {Asset.collections.through._meta.db_table} gate_m "
+                             "WHERE gate_m.asset_id = %(column)s AND gate_m.collection_id = ANY(%(granted)s)")
 
 
 def collections_with_role(user, role):
@@ -51,48 +88,11 @@ def collections_with_role(user, role):
         return Collection.objects.none()
     if user.is_superuser:
         return Collection.objects.all()
-    return Collection.objects.filter(pk__in=collection_ids_with_role(user, role))
-
-
-class _CollectionRoleGate(Expression):
-    """Whether the user holds ``role`` or better on one of the asset's collections, directly or through a group.
-
-    Written as SQL rather than composed from querysets: composing it (membership EXISTS, an array subquery of
-    the user's collections, their groups) cost ~1.5 ms of ORM work per use, two or three uses on every page a
-    non-admin opens. The user's collections are read once per statement (``= ANY(ARRAY(...))``, an InitPlan;
-    as ``IN`` they were joined again with every probe, 5 µs a row instead of ~1), the groups in a subquery of
-    their own (joins through auth_group cost the planner about a millisecond), and each asset is checked by an
-    index probe (``core.sql.probed_exists``)."""
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, user_id, role, asset=F("pk")):
-        super().__init__(output_field=BooleanField())
-        self.user_id, self.role, self.asset = user_id, role, asset
-
-    def get_source_expressions(self):
-        return [self.asset]
-
-    def set_source_expressions(self, expressions):
-        (self.asset,) = expressions
-
-    def as_sql(self, compiler, connection):
-        asset, asset_params = compiler.compile(self.asset)
-        roles = roles_at_least(self.role)
-        members = Asset.collections.through._meta.db_table
-        grants = CollectionRole._meta.db_table
-        memberships = get_user_model().groups.through._meta.db_table
-        sql = probed_exists(
-            f"SELECT 1 FROM {members} gate_m WHERE gate_m.asset_id = {asset} AND gate_m.collection_id = ANY(ARRAY("
-            f"SELECT gate_r.collection_id FROM {grants} gate_r WHERE (gate_r.user_id = %s OR gate_r.group_id IN "
-            f"(SELECT gate_g.group_id FROM {memberships} gate_g WHERE gate_g.user_id = %s)) "
-            f"AND gate_r.role IN ({', '.join(['%s'] * len(roles))})))")
-        return sql, (*asset_params, self.user_id, self.user_id, *roles)
+    return Collection.objects.filter(_Granted(user.pk, role))
 
 
 def _in_collection_where(user, role):
-    return Q(_CollectionRoleGate(user.pk, role))
+    return Q(_InGrantedCollection(user.pk, role))
 
 
 def _rule(user, action):
@@ -208,7 +208,7 @@ def can_upload(user, collection=None):
         return False
     if collection is None or user.is_superuser:
         return True
-    return collection_ids_with_role(user, "contributor").filter(collection_id=collection.pk).exists()
+    return collections_with_role(user, "contributor").filter(pk=collection.pk).exists()
 
 
 def can_manage_roles(user, collection):
