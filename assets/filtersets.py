@@ -10,7 +10,7 @@ from django.utils.datastructures import MultiValueDict
 from assets import permissions
 from assets.models import Asset, Collection
 from assets.services.inspect import STORED_FORMATS
-from core.widgets import DirectSelect
+from core.widgets import DirectCheckboxes, DirectSelect
 
 TAKEN_AT = KeyTextTransform("taken_at", "current_version__metadata")
 
@@ -47,7 +47,7 @@ class AssetFilterForm(forms.Form):
 
     q = forms.CharField(label="Title or caption contains", required=False, max_length=200)
     format = forms.MultipleChoiceField(
-        label="Format", required=False, widget=forms.CheckboxSelectMultiple,
+        label="Format", required=False, widget=DirectCheckboxes,
         choices=list(STORED_FORMATS.items()),
         error_messages={"invalid_choice": "Unknown format “%(value)s”; use one of: " + ", ".join(STORED_FORMATS) + "."},
     )
@@ -67,12 +67,13 @@ class AssetFilterForm(forms.Form):
         widget=DirectSelect,
     )
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any"), *Asset.Status.choices],
+        label="Status", required=False, choices=[("", "Any"), *Asset.Status.choices], widget=DirectSelect,
         error_messages={"invalid_choice": "Unknown status “%(value)s”; use one of: "
                         + ", ".join(Asset.Status.values) + "."},
     )
     ordering = forms.ChoiceField(
         label="Sort by", required=False, choices=[(key, label) for key, (label, _) in ORDERINGS.items()],
+        widget=DirectSelect,
         error_messages={"invalid_choice": "Unknown ordering “%(value)s”; use one of: " + ", ".join(ORDERINGS) + "."},
     )
 

@@ -5,6 +5,7 @@ from django import forms
 
 from assets.models import Asset
 from assets.services.inspect import STORED_FORMATS
+from core.widgets import DirectCheckboxes, DirectSelect
 from governance.models import Channel, normalise_territory, validate_territory
 from ontology.labels import normalise
 from search import rights
@@ -60,7 +61,7 @@ def _choices(label, choices, help_text):
     """A repeatable choice; a value outside it is refused naming the values there are."""
     known = ", ".join(str(value) for value, _ in choices)
     return forms.MultipleChoiceField(label=label, required=False, choices=choices, help_text=help_text,
-                                     widget=forms.CheckboxSelectMultiple,
+                                     widget=DirectCheckboxes,
                                      error_messages={"invalid_choice": f"“%(value)s” is not one of {known}."})
 
 
@@ -127,15 +128,15 @@ class SearchForm(forms.Form):
     rights_status = _choices("Usage rights today", list(rights.STATUSES.items()),
                              "Whether the recorded usage rights allow use today.")
     usable_channel = forms.ChoiceField(label="Usable for channel", required=False,
-                                       choices=[("", "Any channel"), *Channel.choices],
+                                       choices=[("", "Any channel"), *Channel.choices], widget=DirectSelect,
                                        help_text="Only assets whose usage rights allow this channel.")
     usable_territory = forms.CharField(label="Usable in territory", required=False, max_length=10,
                                        help_text="A country's two-letter code, e.g. DE for Germany.")
     usable_on = _date("Usable on date")
     similar_to = forms.UUIDField(label="Looks like", required=False, widget=forms.HiddenInput,
                                  help_text="An asset's id: rank by how alike images look to it.")
-    sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES)
-    fusion = forms.ChoiceField(label="Ranking", required=False, choices=FUSION_CHOICES,
+    sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES, widget=DirectSelect)
+    fusion = forms.ChoiceField(label="Ranking", required=False, choices=FUSION_CHOICES, widget=DirectSelect,
                                help_text="How concepts, words and looks are weighed together; leave it automatic "
                                          "unless you are comparing methods.")
     page_size = forms.IntegerField(label="Per page", required=False, min_value=1, max_value=MAX_PAGE_SIZE,

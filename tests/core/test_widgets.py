@@ -1,9 +1,9 @@
-"""DirectSelect writes the same <select> as Django's template-rendered one."""
+"""DirectSelect and DirectCheckboxes write the same markup as Django's template-rendered widgets."""
 import pytest
 from django import forms
 from django.test.html import parse_html
 
-from core.widgets import DirectSelect
+from core.widgets import DirectCheckboxes, DirectSelect
 
 CHOICES = [("", "Any"), ("travel", "Travel & <b>work</b>"), ("Groups", [("a", "Ä “quoted”"), ("b", "B")]), ("x", "X")]
 
@@ -26,3 +26,13 @@ def test_a_model_choice_field_renders_its_rows(db):
     html = str(form["collection"])
     assert parse_html(html) == parse_html(str(form["collection"].as_widget(widget=forms.Select(choices=field.choices))))
     assert 'value="travel" selected' in html
+
+
+@pytest.mark.parametrize("value", [None, [], ["jpeg"], ["jpeg", "a"], ["nonexistent"]])
+@pytest.mark.parametrize("attrs", [{}, {"id": "id_format", "class": "boxes", "data-x": 'say "hi"'}])
+def test_the_checkboxes_are_django_s_own(value, attrs):
+    choices = [("jpeg", "JPEG & <b>co</b>"), ("png", "PNG"), ("Groups", [("a", "Ä “quoted”"), ("b", "B")])]
+    direct = DirectCheckboxes(choices=choices).render("format", value, dict(attrs))
+    django = forms.CheckboxSelectMultiple(choices=choices).render("format", value, dict(attrs))
+    assert parse_html(direct) == parse_html(django)
+    assert "<b>" not in direct and "&lt;b&gt;" in direct
