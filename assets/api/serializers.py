@@ -117,7 +117,9 @@ class WaitSerializer(serializers.Serializer):
 
 class AssetSerializer(serializers.ModelSerializer):
     keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
-    collections = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    collections = serializers.ListField(
+        child=serializers.SlugField(), source="collection_slugs", read_only=True,
+        help_text="Slugs of the asset's collections that you have a role on, ordered by name.")
     current_version = VersionSerializer(read_only=True)
     renditions = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()

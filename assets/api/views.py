@@ -1,7 +1,8 @@
 """REST endpoints: parse, ask the permission gate, call a service, serialize. No rules live here."""
 from django import forms
 from django.conf import settings
-from django.db.models import Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -177,9 +178,12 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def get_queryset(self):
         user = self.request.user
-        assets = Asset.objects.select_related("current_version__asset").prefetch_related(
-            # An asset lists only the collections the caller has a role on: others' names stay unknown.
-            Prefetch("collections", queryset=permissions.collections_with_role(user, "viewer")),
+        # An asset lists only the collections the caller has a role on (others' names stay unknown), as an array
+        # in its own row: prefetched, they cost a query and a Collection object per membership (~3 ms a page).
+        shown = permissions.collections_with_role(user, "viewer").filter(assets=OuterRef("pk"))
+        assets = Asset.objects.select_related("current_version__asset").annotate(
+            collection_slugs=ArraySubquery(shown.order_by("name").values("slug")),
+        ).prefetch_related(
             Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width")),
         )
         return permissions.visible_assets(user, assets)
