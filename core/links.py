@@ -24,7 +24,6 @@ def _marker(index, kind):
     return f"zzmarker{index}zz"
 
 
-@lru_cache(maxsize=128)
 def _template(name, prefix, arguments):
     """``(parts, names)``: the URL split at the markers of ``arguments`` ((name, kind) pairs)."""
     markers = {key: _marker(index, kind) for index, (key, kind) in enumerate(arguments)}
@@ -38,14 +37,26 @@ def _template(name, prefix, arguments):
     return tuple(parts), tuple(names)
 
 
+_TEMPLATES = {}  # (name, script prefix, argument names) -> _template(...): one entry per route and call shape
+
+
+@lru_cache(maxsize=4096)
+def _quoted(text):
+    return quote(text, safe=SAFE)
+
+
 def url_for(name, **kwargs):
-    """``reverse(name, kwargs=kwargs)``, as fast as string formatting after the first call per route."""
-    arguments = tuple((key, _kind(value)) for key, value in sorted(kwargs.items()))
-    parts, names = _template(name, get_script_prefix(), arguments)
+    """``reverse(name, kwargs=kwargs)``, as fast as string formatting after the first call per route: a grid page
+    names ~300 URLs, and even the template's lookup by argument kinds showed in its profile."""
+    key = (name, get_script_prefix(), *sorted(kwargs))
+    found = _TEMPLATES.get(key)
+    if found is None:
+        found = _TEMPLATES[key] = _template(name, key[1], tuple((arg, _kind(kwargs[arg])) for arg in key[2:]))
+    parts, names = found
     url = [parts[0]]
-    for key, part in zip(names, parts[1:]):
-        value = kwargs[key]
+    for arg, part in zip(names, parts[1:]):
+        value = kwargs[arg]
         # UUIDs and numbers print only characters that need no quoting.
-        url.append(str(value) if isinstance(value, (uuid.UUID, int)) else quote(str(value), safe=SAFE))
+        url.append(str(value) if isinstance(value, (uuid.UUID, int)) else _quoted(str(value)))
         url.append(part)
     return "".join(url)
