@@ -45,9 +45,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        # Any COUNT_CAP + 1 rows will do: unordered and without the page's joins, Postgres stops at the first ones
-        # it finds (a site admin's total at 1M: 3.7 -> 0.8 ms) instead of walking the sort order's index.
-        capped = self.object_list.select_related(None).order_by()[: COUNT_CAP + 1]
+        # Any COUNT_CAP + 1 rows will do: unordered and without the page's joins and computed columns, Postgres
+        # stops at the first ones it finds (a site admin's total at 1M: 3.7 -> 0.8 ms) instead of walking the sort
+        # order's index.
+        capped = self.object_list.select_related(None).order_by().values("pk")[: COUNT_CAP + 1]
         return capped.count() if self.time_budget_ms is None else count_within(capped, self.time_budget_ms)
 
     @property

@@ -57,16 +57,23 @@ class RenditionSerializer(serializers.ModelSerializer):
         fields = ["spec", "format", "width", "height", "bytes", "url"]
 
     def to_representation(self, rendition):
-        """The fields above, read directly: a list page writes ~450 renditions, and DRF's walk over the declared
-        fields (kept for validation-free reads and the schema) cost more than the values themselves."""
+        return self.of_asset(rendition, rendition.version.asset)
+
+    def of_asset(self, rendition, asset):
+        """The fields above for a rendition of ``asset``'s (which a list page has at hand, where ``version.asset``
+        would be one more join), read directly: a list page writes ~450 renditions, and DRF's walk over the
+        declared fields (kept for the schema) cost more than the values themselves."""
         return {"spec": rendition.spec, "format": rendition.format, "width": rendition.width,
-                "height": rendition.height, "bytes": rendition.bytes, "url": self.get_url(rendition)}
+                "height": rendition.height, "bytes": rendition.bytes, "url": self._url(rendition, asset)}
 
     def get_url(self, rendition) -> str:
         """The API's file URL, which works with a token as well as a session (load ``version.asset`` with the rows)."""
-        version = rendition.version
-        url = _api_url(self, "asset-rendition-file", uid=version.asset.uid, number=version.number, spec=rendition.spec)
-        token = rendition.content_token  # cacheable for good only under this file's token
+        return self._url(rendition, rendition.version.asset)
+
+    def _url(self, rendition, asset):
+        url = _api_url(self, "asset-rendition-file", uid=asset.uid, number=rendition.version.number,
+                       spec=rendition.spec)
+        token = rendition.token_for(asset)  # cacheable for good only under this file's token
         return f"{url}?f={token}" if token else url
 
 
@@ -153,7 +160,7 @@ class AssetSerializer(serializers.ModelSerializer):
     @extend_schema_field(RenditionSerializer(many=True))
     def get_renditions(self, asset):
         version = asset.current_version
-        return [self._rendition_serializer.to_representation(r) for r in version.renditions.all()] if version else []
+        return [self._rendition_serializer.of_asset(r, asset) for r in version.renditions.all()] if version else []
 
     @extend_schema_field(inline_serializer("AssetUrls", {
         name: serializers.URLField() for name in ("self", "page", "jsonld", "metadata", "versions", "download")

@@ -181,7 +181,10 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         # An asset lists only the collections the caller has a role on (others' names stay unknown), as an array
         # in its own row: prefetched, they cost a query and a Collection object per membership (~3 ms a page).
         shown = permissions.collections_with_role(user, "viewer").filter(assets=OuterRef("pk"))
-        assets = Asset.objects.select_related("current_version__asset").annotate(
+        # A list names each rendition's asset from the row at hand (AssetSerializer); one asset's actions hand
+        # renditions to code that reads ``version.asset``, a join that costs nothing for one row.
+        version = "current_version" if self.action == "list" else "current_version__asset"
+        assets = Asset.objects.select_related(version).annotate(
             collection_slugs=ArraySubquery(shown.order_by("name").values("slug")),
         ).prefetch_related(
             Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width")),
