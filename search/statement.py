@@ -434,18 +434,25 @@ class SearchStatement:
     def _browse_sample_rate(self):
         return browse_sample_rate()
 
+    def _browse_sample(self):
+        """(sql, params) of the ids of the documents in browsing's fixed sample of the table's pages (about
+        BROWSE_FACET_SAMPLE rows): the same pages for the total and for the facets, on every reload."""
+        return (f"SELECT asset_id FROM {TABLES.search_document} TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
+                [100 * self._browse_sample_rate])
+
     def _browse_total(self):
-        """Browsing: (sql, params) of the hits counted up to TOTAL_CAP + 1, unless a sample of the documents (the
-        facets') already shows clearly more. Counting runs the permission gate on every asset up to the 10,001st
-        visible one: a viewer of 30% of a million assets probed ~30,000 (90 ms) to say "10,000+", where the sample
-        probes ~2,000. Postgres runs the count's subquery only when the CASE reaches it."""
+        """Browsing: (sql, params) of the hits counted up to TOTAL_CAP + 1, unless the sample of the documents
+        already shows clearly more. Counting runs the permission gate on every asset up to the 10,001st visible
+        one: a viewer of 30% of a million assets probed ~30,000 (90 ms) to say "10,000+", where the sample probes
+        ~2,000. Postgres runs the count's subquery only when the CASE reaches it."""
         counted = "(SELECT count(*) FROM (SELECT 1 FROM filtered LIMIT %s) capped)"
-        rate = self._browse_sample_rate
-        if rate * 3 * TOTAL_CAP > BROWSE_FACET_SAMPLE:  # a small library: its sample could not decide
+        clearly_more = 3 * TOTAL_CAP * self._browse_sample_rate  # sampled hits of three times the cap
+        if clearly_more > BROWSE_FACET_SAMPLE:  # a small library: its sample could not decide
             return counted, [TOTAL_CAP + 1]
-        return (f"(CASE WHEN (SELECT count(*) FROM filtered f WHERE f.asset_id IN (SELECT asset_id FROM "
-                f"{TABLES.search_document} TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) >= %s THEN %s ELSE {counted} END)",
-                [100 * rate, max(SURE_SAMPLE_HITS, 3 * TOTAL_CAP * rate), TOTAL_CAP + 1, TOTAL_CAP + 1])
+        sample, sample_params = self._browse_sample()
+        return (f"(CASE WHEN (SELECT count(*) FROM filtered f WHERE f.asset_id IN ({sample})) >= %s "
+                f"THEN %s ELSE {counted} END)",
+                [*sample_params, max(SURE_SAMPLE_HITS, clearly_more), TOTAL_CAP + 1, TOTAL_CAP + 1])
 
     # ------------------------------------------------------------------ the page
 
@@ -544,10 +551,10 @@ class SearchStatement:
             # Browsing the library: the hits are (nearly) every document, so count those on a fixed sample
             # of the documents' table pages (about BROWSE_FACET_SAMPLE rows) instead of reading every hit.
             rate = self._browse_sample_rate
+            sample, sample_params = self._browse_sample()
             sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, {status} AS rights_status "
-                    "FROM (SELECT f.asset_id, f.version_id FROM filtered f WHERE f.asset_id IN (SELECT asset_id "
-                    f"FROM {TABLES.search_document} TABLESAMPLE SYSTEM (%s) REPEATABLE (0))) sampled)",
-                    *status_params, 100 * rate)
+                    f"FROM (SELECT f.asset_id, f.version_id FROM filtered f WHERE f.asset_id IN ({sample})) sampled)",
+                    *status_params, *sample_params)
             sql.add(", facet_scale AS (SELECT %s::float8 AS factor, %s AS approximate)", 1 / rate, rate < 1)
         else:
             sql.add(f", facet_hits AS MATERIALIZED (SELECT asset_id, version_id, total, {status} AS rights_status "
