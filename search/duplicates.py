@@ -116,9 +116,13 @@ def duplicate_groups(user):
 
 
 def possible_duplicates(asset, user):
-    """Visible assets that look like ``asset`` (the note at upload), closest first."""
-    pairs = sorted(duplicate_pairs(user, of=asset), key=lambda p: (p.distance, p.vector_distance or 0.0))
-    ids = [p.right if p.left == asset.pk else p.left for p in pairs]
+    """Visible assets that look like ``asset`` (the note at upload), closest first, the oldest first among equally
+    close ones (what a new upload duplicates is usually the first of them; the pairs' SQL order is no order)."""
+    def other(pair):
+        return pair.right if pair.left == asset.pk else pair.left
+
+    pairs = sorted(duplicate_pairs(user, of=asset), key=lambda p: (p.distance, p.vector_distance or 0.0, other(p)))
+    ids = [other(p) for p in pairs]
     found = Asset.objects.in_bulk(ids)
     return [found[i] for i in ids if i in found]
 
