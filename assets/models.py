@@ -204,6 +204,13 @@ class AssetVersion(models.Model):
         return {"jpeg": "jpg", "tiff": "tif", "dicom": "dcm"}.get(self.format, self.format)
 
 
+def rendition_token(rendition_id, file_name, metadata_revision):
+    """``Rendition.content_token`` from the row's values (list pages read renditions as JSON, not as objects)."""
+    if rendition_id is None:
+        return ""
+    return hashlib.sha256(f"{rendition_id}:{file_name}:{metadata_revision}".encode()).hexdigest()[:16]
+
+
 class Rendition(models.Model):
     """A derived file of one version, named by a filter spec such as ``width-640|format-webp``."""
 
@@ -233,6 +240,4 @@ class Rendition(models.Model):
     def token_for(self, asset):
         """``content_token`` with the asset at hand (grids have it loaded; ``self.version.asset`` is a query);
         none for a rendition not made yet (offered on request), whose URL is revalidated until it exists."""
-        if self.pk is None:
-            return ""
-        return hashlib.sha256(f"{self.pk}:{self.file.name}:{asset.metadata_revision}".encode()).hexdigest()[:16]
+        return rendition_token(self.pk, self.file.name, asset.metadata_revision)

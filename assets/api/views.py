@@ -1,8 +1,10 @@
 """REST endpoints: parse, ask the permission gate, call a service, serialize. No rules live here."""
 from django import forms
 from django.conf import settings
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Prefetch
+from django.db.models import JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,6 +20,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from assets import permissions
 from assets.api.mixins import AssetForActionMixin, require_filing
 from assets.api.serializers import (
+    RENDITION_FIELDS,
     AssetEditSerializer,
     AssetSerializer,
     AssetUploadSerializer,
@@ -157,6 +160,19 @@ def _current_version_of(asset):
     return asset.current_version
 
 
+VERSION_METADATA_COLUMNS = ("current_version__metadata", "current_version__raw_metadata")
+RENDITION_ORDER = ("format", "width", "spec")  # how an asset's renditions are listed (a spec breaks ties of size)
+
+
+def _rendition_rows():
+    """The current version's renditions as one JSON array in the asset's row (``AssetSerializer``): prefetched,
+    they cost a query and ~300 Rendition objects a list page."""
+    renditions = Rendition.objects.filter(version=OuterRef("current_version")).order_by().values("version")
+    return Subquery(renditions.annotate(rows=JSONBAgg(
+        JSONObject(id="id", file="file", **{name: name for name in RENDITION_FIELDS}),
+        order_by=RENDITION_ORDER)).values("rows"), output_field=JSONField())
+
+
 def _validated(serializer_class, data):
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -181,14 +197,18 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         # An asset lists only the collections the caller has a role on (others' names stay unknown), as an array
         # in its own row: prefetched, they cost a query and a Collection object per membership (~3 ms a page).
         shown = permissions.collections_with_role(user, "viewer").filter(assets=OuterRef("pk"))
-        # A list names each rendition's asset from the row at hand (AssetSerializer); one asset's actions hand
-        # renditions to code that reads ``version.asset``, a join that costs nothing for one row.
-        version = "current_version" if self.action == "list" else "current_version__asset"
-        assets = Asset.objects.select_related(version).annotate(
+        assets = Asset.objects.annotate(
             collection_slugs=ArraySubquery(shown.order_by("name").values("slug")),
-        ).prefetch_related(
-            Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width")),
+            rendition_rows=_rendition_rows(),
         )
+        if self.action in ("list", "retrieve"):
+            # AssetSerializer alone reads these rows: not the files' metadata (JSON of up to hundreds of tags,
+            # decoded per row), nor ``version.asset`` (renditions are named from the asset at hand).
+            assets = assets.select_related("current_version").defer(*VERSION_METADATA_COLUMNS)
+        else:
+            # Other actions hand versions and renditions to code that reads ``version.asset``: a join that costs
+            # nothing for one row.
+            assets = assets.select_related("current_version__asset")
         return permissions.visible_assets(user, assets)
 
     def filter_queryset(self, queryset):
@@ -284,7 +304,7 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(summary="Renditions of the current version", responses=RenditionSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def renditions(self, request, uid=None):
-        renditions = _current_version_of(self.get_object()).renditions.all()
+        renditions = _current_version_of(self.get_object()).renditions.order_by(*RENDITION_ORDER)
         return Response(RenditionSerializer(renditions, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(summary="What can be downloaded, by size and format",

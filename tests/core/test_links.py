@@ -1,10 +1,10 @@
-"""url_for builds exactly what reverse() does, from one reverse per route."""
+"""url_for and url_maker build exactly what reverse() does, from one reverse per route."""
 import uuid
 
 import pytest
 from django.urls import reverse, set_script_prefix
 
-from core.links import url_for
+from core.links import url_for, url_maker
 
 UID = uuid.UUID("6f1c2a6e-1d2b-4c3a-9e8f-0a1b2c3d4e5f")
 
@@ -27,5 +27,18 @@ def test_url_for_follows_the_script_prefix():
         set_script_prefix("/dam/")
         assert url_for("assets:detail", uid=UID) == reverse("assets:detail", kwargs={"uid": UID})
         assert url_for("assets:detail", uid=UID).startswith("/dam/")
+    finally:
+        set_script_prefix("/")
+
+
+def test_url_maker_names_many_objects_with_the_prefix_of_its_request():
+    try:
+        set_script_prefix("/dam/")
+        rendition = url_maker("assets:rendition", origin="https://dam.example")
+        set_script_prefix("/")
+        uids = [uuid.uuid4() for _ in range(3)]
+        assert [rendition(uid=uid, number=2, spec="width-640|format-avif") for uid in uids] == [
+            "https://dam.example/dam" + reverse("assets:rendition", kwargs={
+                "uid": uid, "number": 2, "spec": "width-640|format-avif"}) for uid in uids]
     finally:
         set_script_prefix("/")
