@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import OperationalError, connections, transaction
+from django.db import OperationalError
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
-from psycopg.errors import QueryCanceled
+
+from core.sql import ran_out_of_time, time_budget
 
 COUNT_CAP = 10_000
 # Orderings (assets.filtersets.ORDERINGS keys) whose leading column has an index with the id (Asset.Meta):
@@ -70,9 +71,7 @@ class CappedPaginator(Paginator):
 
 
 def count_within(queryset, budget_ms):
-    """``queryset.count()``, or None if Postgres takes longer than ``budget_ms``. The timeout is set for a
-    transaction (or savepoint) of its own that is always rolled back, which also takes the timeout away
-    again (a released savepoint would keep it for the rest of the request's transaction).
+    """``queryset.count()``, or None if Postgres takes longer than ``budget_ms`` (``core.sql.time_budget``).
 
     A count that ran out of time is not tried again for ``LUMEN_SLOW_COUNT_SECONDS``: the same list (same user,
     same filters: the same SQL) would spend its budget again for nothing on each of its next pages. At 1M
@@ -86,15 +85,11 @@ def count_within(queryset, budget_ms):
     if cache.get(slow_key):
         return None
     try:
-        with transaction.atomic(using=queryset.db):
-            with connections[queryset.db].cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{max(1, int(budget_ms))}ms"])
-                cursor.execute(f"SELECT count(*) FROM ({sql}) counted", params)
-                count = cursor.fetchone()[0]
-            transaction.set_rollback(True, using=queryset.db)  # counting wrote nothing; the rollback undoes the SET
-            return count
+        with time_budget(budget_ms, using=queryset.db) as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql}) counted", params)
+            return cursor.fetchone()[0]
     except OperationalError as error:
-        if isinstance(error.__cause__, QueryCanceled):
+        if ran_out_of_time(error):
             cache.set(slow_key, True, timeout=settings.LUMEN_SLOW_COUNT_SECONDS)
             return None
         raise

@@ -1,4 +1,8 @@
-"""SQL shapes shared by the permission gate (``assets.permissions``) and search (``search.rights``)."""
+"""SQL shapes and statement budgets shared by the permission gate (``assets.permissions``), search and lists."""
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from psycopg.errors import QueryCanceled
 
 
 def probed_exists(select_sql):
@@ -11,3 +15,42 @@ def probed_exists(select_sql):
     (the planner's ``simplify_EXISTS_query`` gives up on one), so only the rows read are checked
     (docs/benchmarks.md, "Library-wide pages")."""
     return f"EXISTS ({select_sql} OFFSET 0)"
+
+
+def statement_timeout_sql(budget_ms):
+    """SQL that makes Postgres cancel statements running past ``budget_ms`` until the transaction ends (Django then
+    raises an OperationalError: ``ran_out_of_time``), so one request cannot hold a database core for minutes."""
+    return f"SELECT set_config('statement_timeout', '{max(1, int(budget_ms))}ms', true)"
+
+
+def execute_with_settings(cursor, settings_sql, statement, params):
+    """Run ``statement`` after ``settings_sql`` (``set_config(..., true)`` calls) in one round trip.
+
+    Django's psycopg cursor binds parameters client-side, so both travel in one simple query: Postgres runs
+    them as one implicit transaction and the settings reach the statement, and end with it, without BEGIN and
+    COMMIT round trips (inside a transaction they last to its end). With server-side binding (one statement per
+    call) it falls back to a transaction. The cursor is left on the statement's rows."""
+    if connections[cursor.db.alias].settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        with transaction.atomic(using=cursor.db.alias):
+            cursor.execute(settings_sql)
+            cursor.execute(statement, params)
+        return
+    cursor.execute(f"{settings_sql}; {statement}", params)
+    while cursor.nextset():
+        pass
+
+
+@contextmanager
+def time_budget(budget_ms, using=DEFAULT_DB_ALIAS):
+    """A cursor whose statements run within ``budget_ms`` (``statement_timeout_sql``), in a transaction (a savepoint
+    inside another) rolled back at the end, which also undoes the setting: for reading only."""
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute(statement_timeout_sql(budget_ms))
+            yield cursor
+        transaction.set_rollback(True, using=using)
+
+
+def ran_out_of_time(error):
+    """Whether a database error is Postgres cancelling a statement past its budget (``statement_timeout_sql``)."""
+    return isinstance(error.__cause__, QueryCanceled)

@@ -320,6 +320,8 @@ LUMEN_CLIP_CHECKPOINT = env("LUMEN_CLIP_CHECKPOINT", "")
 LUMEN_COUNT_BUDGET_MS = envint("LUMEN_COUNT_BUDGET_MS", 60)
 # How long a list whose total ran past that budget goes straight to counting afterwards (s).
 LUMEN_SLOW_COUNT_SECONDS = envint("LUMEN_SLOW_COUNT_SECONDS", 300)
+# How long one search statement (the page, or its facets) may run before it is cancelled (ms).
+LUMEN_SEARCH_BUDGET_MS = envint("LUMEN_SEARCH_BUDGET_MS", 10_000)
 LUMEN_TRASH_DAYS = envint("LUMEN_TRASH_DAYS", 30)
 LUMEN_RIGHTS_WARNING_DAYS = envint("LUMEN_RIGHTS_WARNING_DAYS", 30)
 # Downloads the usage rights on record do not cover (expired, not yet valid, another channel): warn or refuse.

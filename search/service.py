@@ -6,6 +6,7 @@ the suggestions' own. The page's hits carry their summary columns; ``attach_asse
 """
 import html
 import json
+import logging
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
@@ -27,10 +28,12 @@ from search.concepts import (
 )
 from search.embeddings import VectorUnavailable, active_run, text_vector
 from search.query import STOP_WORDS, Cursor
-from search.statement import SNIPPET_START, SNIPPET_STOP, TOTAL_CAP, SearchStatement, suggestions_sql
+from search.statement import SNIPPET_START, SNIPPET_STOP, TOTAL_CAP, SearchStatement, SearchTooBroad, suggestions_sql
 
 FIELD_NAMES = {"a": "title", "b": "keywords", "c": "caption", "d": "ocr"}
 FACET_VALUE_NAMES = {"rights": rights.STATUSES, "format": STORED_FORMATS}  # what a facet value is called
+
+logger = logging.getLogger(__name__)
 
 
 def _summary_asset(asset_id, uid, title, version_id, version_format, width, height):
@@ -259,8 +262,12 @@ def search_with_facets(query, user, *, with_facets=True, thumbnails=True):
     results = search(query, user)
     if thumbnails:
         results.hits = attach_assets(results.hits)
-    counted = facets(results.query, user, results.interpretation, results.vector, results.hit_ids) \
-        if with_facets and not results.message else {}
+    counted = {}
+    if with_facets and not results.message:
+        try:
+            counted = facets(results.query, user, results.interpretation, results.vector, results.hit_ids)
+        except SearchTooBroad:  # the hits were ranked in time; counting them by facet was not: shown without
+            logger.info("facets of %r left out: past the search budget", query.text)
     return results, counted
 
 

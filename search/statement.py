@@ -31,10 +31,13 @@ representative queries.
 import logging
 from functools import cache, cached_property
 
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection
 from django.db.models import F, Q
 from pgvector import Vector
 
+from core.refusals import Refused
+from core.sql import execute_with_settings, ran_out_of_time, statement_timeout_sql
 from enrichment.models import MachineLabel
 from ontology.labels import normalise
 from ontology.models import Concept
@@ -199,6 +202,15 @@ def browse_sample_rate():
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [TABLES.search_document])
         rows = cursor.fetchone()[0]
     return min(1.0, BROWSE_FACET_SAMPLE / max(rows, 1))
+
+
+class SearchTooBroad(Refused):
+    """A search statement ran past its time budget (a word or concept that matches much of a large library)."""
+
+    def __init__(self, budget_ms):
+        super().__init__(f"This search matches too much to rank within {budget_ms / 1000:g} seconds. Add a word or "
+                         "a filter (a collection, a format, a date) and search again.", code="search_too_broad",
+                         status=503)
 
 
 class SearchStatement:
@@ -519,12 +531,19 @@ class SearchStatement:
         return sql.text(), sql.params
 
     def fetch(self, text, params):
-        """Run a statement (with the vector plan's settings in the same round trip, when there is one)."""
+        """Run a statement within ``LUMEN_SEARCH_BUDGET_MS`` (set in the same round trip, with the vector plan's
+        settings when there is one): a search that cannot be ranked in time is refused (``SearchTooBroad``)
+        rather than holding a web process and a database core for minutes."""
+        settings_sql = statement_timeout_sql(settings.LUMEN_SEARCH_BUDGET_MS)
+        if self.vector_plan is not None and self.vector_plan.settings_sql:
+            settings_sql = f"{settings_sql}; {self.vector_plan.settings_sql}"
         with connection.cursor() as cursor:
-            if self.vector_plan is None:
-                cursor.execute(text, params)
-            else:
-                self.vector_plan.execute(cursor, text, params)
+            try:
+                execute_with_settings(cursor, settings_sql, text, params)
+            except OperationalError as error:
+                if ran_out_of_time(error):
+                    raise SearchTooBroad(settings.LUMEN_SEARCH_BUDGET_MS) from error
+                raise
             return cursor.fetchall()
 
     def aggregate_sql(self, select, *params):

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from core.sql import execute_with_settings
 from search.sql import TABLES
 
 # Label rows ranked exactly per query (read in concept order, ~0.5 µs each when cached). At 1M rows a
@@ -90,22 +91,12 @@ class VectorQuery:
     plan: str
 
     def execute(self, cursor, statement, params):
-        """Run ``statement`` (which embeds ``sql``) after the settings, in one round trip.
-
-        Django's psycopg cursor binds parameters client-side, so both statements travel in one simple
-        query: Postgres runs them as one implicit transaction and ``set_config(..., true)`` reaches the
-        statement without BEGIN and COMMIT round trips. With server-side binding (one statement per
-        call) it falls back to a transaction. The cursor is left on the statement's rows.
-        """
-        if not self.settings_sql:
-            cursor.execute(statement, params)
-        elif connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-            with transaction.atomic():
-                cursor.execute(self.settings_sql)
-                cursor.execute(statement, params)
+        """Run ``statement`` (which embeds ``sql``) after the settings, in one round trip
+        (``core.sql.execute_with_settings``)."""
+        if self.settings_sql:
+            execute_with_settings(cursor, self.settings_sql, statement, params)
         else:
-            cursor.execute(f"{self.settings_sql}; {statement}", params)
-            cursor.nextset()
+            cursor.execute(statement, params)
 
 
 def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered_params=(), concepts=None,

@@ -1,9 +1,11 @@
 """GET /api/search/ and friends: the same search as the page, with keyset cursors, facets, explanations,
 sense choices, search by image (real classifier) and saved searches."""
 import io
+import time
 
 import numpy as np
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 from skimage import data
 
@@ -13,6 +15,7 @@ from enrichment.services import jobs
 from enrichment.services.working_image import load_original
 from medical_samples import pydicom_file, synthetic_nifti
 from search.models import SavedSearch
+from search.statement import SearchStatement
 from support import MODELS
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +59,31 @@ def test_facets_can_be_left_out_and_the_hits_stay_the_same(api, library):
     without = api.get("/api/search/", {"q": "animals", "facets": "false"}).json()
     assert without["facets"] == {} and with_facets["facets"]
     assert without["results"] == with_facets["results"] and without["count"] == with_facets["count"]
+
+
+SLOW_STATEMENT = ("SELECT pg_sleep(2)", [])  # what a broad word costs at a million assets, in a test's time
+
+
+def test_a_search_past_its_time_budget_is_refused_in_words_and_cancelled(api, library, settings, monkeypatch):
+    settings.LUMEN_SEARCH_BUDGET_MS = 300
+    monkeypatch.setattr(SearchStatement, "page_sql", lambda statement: SLOW_STATEMENT)
+    started = time.monotonic()
+    with transaction.atomic():  # the request's own transaction (autocommit's), which the cancelled statement ends
+        response = api.get("/api/search/", {"q": "animals"})
+        transaction.set_rollback(True)
+    assert time.monotonic() - started < 1.5  # Postgres stopped the statement: the request did not wait for it
+    assert response.status_code == 503 and response.json()["error"] == "search_too_broad"
+    assert response.json()["message"] == ("This search matches too much to rank within 0.3 seconds. Add a word or "
+                                          "a filter (a collection, a format, a date) and search again.")
+    monkeypatch.undo()
+    assert api.get("/api/search/", {"q": "animals"}).json()["count"] == 3  # the connection serves the next one
+
+
+def test_facets_past_the_time_budget_are_left_out_and_the_hits_shown(api, library, settings, monkeypatch):
+    settings.LUMEN_SEARCH_BUDGET_MS = 300
+    monkeypatch.setattr(SearchStatement, "facets_sql", lambda statement, hit_ids=None: SLOW_STATEMENT)
+    body = api.get("/api/search/", {"q": "animals"}).json()
+    assert body["count"] == 3 and len(body["results"]) == 3 and body["facets"] == {}
 
 
 def test_format_is_a_filter_not_a_renderer(api, library):
