@@ -1,10 +1,9 @@
 """REST endpoints: parse, ask the permission gate, call a service, serialize. No rules live here."""
 from django import forms
 from django.conf import settings
-from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import JSONField, OuterRef, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models import JSONField, OuterRef
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -166,11 +165,13 @@ RENDITION_ORDER = ("format", "width", "spec")  # how an asset's renditions are l
 
 def _rendition_rows():
     """The current version's renditions as one JSON array in the asset's row (``AssetSerializer``): prefetched,
-    they cost a query and ~300 Rendition objects a list page."""
-    renditions = Rendition.objects.filter(version=OuterRef("current_version")).order_by().values("version")
-    return Subquery(renditions.annotate(rows=JSONBAgg(
-        JSONObject(id="id", file="file", **{name: name for name in RENDITION_FIELDS}),
-        order_by=RENDITION_ORDER)).values("rows"), output_field=JSONField())
+    they cost a query and ~300 Rendition objects a list page. Written as SQL: built from ORM expressions
+    (JSONBAgg over JSONObject) the subquery cost a millisecond to compile and plan on every detail."""
+    fields = ", ".join(f"'{name}', r.\"{name}\"" for name in ("id", "file", *RENDITION_FIELDS))
+    order = ", ".join(f'r."{name}"' for name in RENDITION_ORDER)
+    return RawSQL(f"(SELECT jsonb_agg(jsonb_build_object({fields}) ORDER BY {order}) "
+                  f"FROM {Rendition._meta.db_table} r WHERE r.version_id = {Asset._meta.db_table}.current_version_id)",
+                  (), output_field=JSONField())
 
 
 def _validated(serializer_class, data):
