@@ -26,6 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from enrichment.models import Capability, ModelRun
+from search import statement as statement_module
 from search.concepts import choose, interpret
 from search.query import Cursor, RightsUse, SearchQuery
 from search.service import SUGGESTION_COUNT_ROWS
@@ -122,8 +123,10 @@ def described(query):
 
 @pytest.fixture
 def world(concepts, monkeypatch):
-    """A viewer and the model runs, with fixed ids; today is fixed for the rights status."""
+    """A viewer and the model runs, with fixed ids; today is fixed for the rights status, and so is the browse
+    sample's share (from Postgres's row estimate of the documents, which tests run before may have raised)."""
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    monkeypatch.setattr(statement_module, "browse_sample_rate", lambda: 1.0)
     viewer = get_user_model().objects.create_user("snapshot-viewer", id=VIEWER_ID)
     runs = {
         SIMILARITY_RUN_ID: ModelRun.objects.create(id=SIMILARITY_RUN_ID, capability=Capability.SIMILARITY,
