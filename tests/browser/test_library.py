@@ -144,9 +144,11 @@ def test_the_lightbox_steps_zooms_and_offers_downloads_by_size_with_the_keyboard
     expect(page.locator("#id_q")).to_be_focused()
 
 
-def test_a_total_counted_after_the_page_fills_in_on_screen(signed_in_page, live_server, actor, samples, monkeypatch):
+def test_a_total_counted_after_the_page_fills_in_on_screen(signed_in_page, live_server, celery_worker, actor, samples,
+                                                           monkeypatch):
     """The page's own count ran out of time (made to, here; a real timeout is in tests/assets/test_pagination.py):
-    the grid shows at once, and the total arrives from the count endpoint with the page's filters."""
+    the grid shows at once, and the total arrives from the count endpoint with the page's filters. (The uploads'
+    tasks run on the worker: ``celery_worker`` waits for them, or the flush ending the test deadlocks with them.)"""
     from assets import pagination
 
     monkeypatch.setattr(pagination, "count_within", lambda queryset, budget_ms: None)

@@ -71,7 +71,7 @@ def assert_in_words(page):
     assert not [word for word in JARGON if word in text], text
 
 
-def test_search_and_asset_pages_speak_in_words(signed_in_page, live_server, actor, screenshots):
+def test_search_and_asset_pages_speak_in_words(signed_in_page, live_server, celery_worker, actor, screenshots):
     """Senses named by their meaning, a corrected spelling with the way back, a search that can find nothing
     saying why, a synonym explained in the suggestions, and the models' weaker guesses behind a disclosure."""
     run = ModelRun.objects.create(capability=Capability.CLASSIFY, name="test-classifier", version="words")
@@ -85,8 +85,8 @@ def test_search_and_asset_pages_speak_in_words(signed_in_page, live_server, acto
         process_version(result.version)  # previews now, without a worker
         MachineLabel.objects.create(version=result.version, concept_id=concept, confidence=confidence, model=run)
         assets[name] = result.asset
-    # A weak "grand piano": a guess, hidden at first. (The session's worker, if an earlier test started it,
-    # enriches these uploads too and may add guesses of its own; no model sees a piano in this cat.)
+    # A weak "grand piano": a guess, hidden at first. (The worker enriches these uploads too and may add guesses
+    # of its own; no model sees a piano in this cat. ``celery_worker`` waits for it before the flush ending the test.)
     MachineLabel.objects.create(version=assets["crane_bird"].current_version, concept_id="n03452741",
                                 confidence=0.2, model=run)
 
