@@ -23,21 +23,22 @@ def statement_timeout_sql(budget_ms):
     return f"SELECT set_config('statement_timeout', '{max(1, int(budget_ms))}ms', true)"
 
 
-def execute_with_settings(cursor, settings_sql, statement, params):
-    """Run ``statement`` after ``settings_sql`` (``set_config(..., true)`` calls) in one round trip.
+def execute_with_settings(cursor, settings, statement, params):
+    """Run ``statement`` after ``settings`` (SQL statements of ``set_config(..., true)`` calls) in one round trip.
 
-    Django's psycopg cursor binds parameters client-side, so both travel in one simple query: Postgres runs
+    Django's psycopg cursor binds parameters client-side, so they all travel in one simple query: Postgres runs
     them as one implicit transaction and the settings reach the statement, and end with it, without BEGIN and
     COMMIT round trips (inside a transaction they last to its end). With server-side binding (one statement per
     call) it falls back to a transaction. The cursor is left on the statement's rows."""
     if connections[cursor.db.alias].settings_dict.get("OPTIONS", {}).get("server_side_binding"):
         with transaction.atomic(using=cursor.db.alias):
-            cursor.execute(settings_sql)
+            for setting in settings:
+                cursor.execute(setting)
             cursor.execute(statement, params)
         return
-    cursor.execute(f"{settings_sql}; {statement}", params)
-    while cursor.nextset():
-        pass
+    cursor.execute("; ".join([*settings, statement]), params)
+    for _ in settings:
+        cursor.nextset()
 
 
 @contextmanager

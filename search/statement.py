@@ -534,12 +534,12 @@ class SearchStatement:
         """Run a statement within ``LUMEN_SEARCH_BUDGET_MS`` (set in the same round trip, with the vector plan's
         settings when there is one): a search that cannot be ranked in time is refused (``SearchTooBroad``)
         rather than holding a web process and a database core for minutes."""
-        settings_sql = statement_timeout_sql(settings.LUMEN_SEARCH_BUDGET_MS)
+        statement_settings = [statement_timeout_sql(settings.LUMEN_SEARCH_BUDGET_MS)]
         if self.vector_plan is not None and self.vector_plan.settings_sql:
-            settings_sql = f"{settings_sql}; {self.vector_plan.settings_sql}"
+            statement_settings.append(self.vector_plan.settings_sql)
         with connection.cursor() as cursor:
             try:
-                execute_with_settings(cursor, settings_sql, text, params)
+                execute_with_settings(cursor, statement_settings, text, params)
             except OperationalError as error:
                 if ran_out_of_time(error):
                     raise SearchTooBroad(settings.LUMEN_SEARCH_BUDGET_MS) from error

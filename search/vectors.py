@@ -93,10 +93,7 @@ class VectorQuery:
     def execute(self, cursor, statement, params):
         """Run ``statement`` (which embeds ``sql``) after the settings, in one round trip
         (``core.sql.execute_with_settings``)."""
-        if self.settings_sql:
-            execute_with_settings(cursor, self.settings_sql, statement, params)
-        else:
-            cursor.execute(statement, params)
+        execute_with_settings(cursor, [self.settings_sql] if self.settings_sql else [], statement, params)
 
 
 def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered_params=(), concepts=None,

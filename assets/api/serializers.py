@@ -2,7 +2,6 @@
 import uuid
 from functools import cached_property
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -17,10 +16,6 @@ from core.links import url_maker
 MISSING_FILE = "Attach the image as a multipart/form-data field named “file”."
 
 
-def api_url(name, request, **kwargs):
-    return absolute_url(reverse(f"api:{name}", kwargs=kwargs), request)
-
-
 class LinksMixin:
     """``self.link(route, **arguments)``: a route's absolute URL, with the request's origin and the script prefix
     read once per serializer rather than per URL (``core.links.url_maker``; a list page names ~600)."""
@@ -31,6 +26,10 @@ class LinksMixin:
         if maker is None:
             maker = makers[route] = url_maker(route, origin=absolute_url("", self.context.get("request")))
         return maker(**kwargs)
+
+    def version_download_url(self, asset, version):
+        """Where the API downloads ``version`` of ``asset`` (the original, with the asset's current metadata)."""
+        return self.link("api:asset-download", uid=asset.uid) + f"?version={version.number}"
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -54,7 +53,7 @@ class VersionDetailSerializer(LinksMixin, VersionSerializer):
         return version.asset.current_version_id == version.pk
 
     def get_download_url(self, version) -> str:
-        return self.link("api:asset-download", uid=version.asset.uid) + f"?version={version.number}"
+        return self.version_download_url(version.asset, version)
 
 
 RENDITION_FIELDS = ("spec", "format", "width", "height", "bytes")
@@ -111,15 +110,13 @@ class DownloadsSerializer(serializers.Serializer):
 
 def api_downloads(asset, context, *, with_original):
     """The downloads of ``asset``'s current version with the API's file URLs (token or session alike)."""
-    request = context.get("request")
-
     renditions = RenditionSerializer(context=context)
 
     def rendition_url(rendition):
         return renditions.to_representation(rendition)["url"]
 
     def original_url(version):
-        return api_url("asset-download", request, uid=asset.uid) + f"?version={version.number}"
+        return renditions.version_download_url(asset, version)
 
     found = downloads(asset.current_version, rendition_url=rendition_url,
                       original_url=original_url if with_original else None)
