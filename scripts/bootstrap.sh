@@ -51,7 +51,6 @@ if [ "${1:-}" = "--test" ]; then
   # Debian packages the tests use: Chromium for the browser tests, WordNet 3.0 for the ontology builder's,
   # the wallpaper packages whose photos are part of search's judged set (tests/search/judged/), exiftool to
   # read back the metadata written into downloads.
-  missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
   [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
