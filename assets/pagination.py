@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from core.sql import ran_out_of_time, time_budget
 
 COUNT_CAP = 10_000
+SLOW = "slow"  # what count_within remembers of a count that ran out of time
 # Orderings (assets.filtersets.ORDERINGS keys) whose leading column has an index with the id (Asset.Meta):
 # field, descending, and how a cursor's value is read back.
 KEYSET_ORDERINGS = {
@@ -73,26 +74,33 @@ class CappedPaginator(Paginator):
 def count_within(queryset, budget_ms):
     """``queryset.count()``, or None if Postgres takes longer than ``budget_ms`` (``core.sql.time_budget``).
 
-    A count that ran out of time is not tried again for ``LUMEN_SLOW_COUNT_SECONDS``: the same list (same user,
-    same filters: the same SQL) would spend its budget again for nothing on each of its next pages. At 1M
-    assets a viewer of 30% of the library needs ~30,000 gate probes (60–90 ms) to reach "10,000+"."""
+    What a count found is remembered under its SQL (the same user and filters give the same SQL) when it says
+    little that can change soon: a count that ran out of time is not tried again for ``LUMEN_SLOW_COUNT_SECONDS``
+    (the list would spend its budget again for nothing on each of its next pages: at 1M assets a viewer of 30%
+    of the library needs ~30,000 gate probes, 60–90 ms, to reach "10,000+"), and one that reached the cap
+    is "10,000+" for ``LUMEN_CAPPED_COUNT_SECONDS`` (read again, it cost a transaction and 10,001 rows on every
+    page of a large library). A total under the cap is counted every time: it is exact, and an upload shows."""
     try:
-        # Compiled once: the SQL is both what is counted and the key that remembers a slow count.
+        # Compiled once: the SQL is both what is counted and the key that remembers what a count found.
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:  # a gate or filter that can match nothing: there is nothing to ask Postgres
         return 0
-    slow_key = "slow-count:" + hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
-    if cache.get(slow_key):
-        return None
+    known_key = "count:" + hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
+    known = cache.get(known_key)
+    if known is not None:
+        return None if known == SLOW else known
     try:
         with time_budget(budget_ms, using=queryset.db) as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) counted", params)
-            return cursor.fetchone()[0]
+            count = cursor.fetchone()[0]
     except OperationalError as error:
         if ran_out_of_time(error):
-            cache.set(slow_key, True, timeout=settings.LUMEN_SLOW_COUNT_SECONDS)
+            cache.set(known_key, SLOW, timeout=settings.LUMEN_SLOW_COUNT_SECONDS)
             return None
         raise
+    if count > COUNT_CAP:
+        cache.set(known_key, count, timeout=settings.LUMEN_CAPPED_COUNT_SECONDS)
+    return count
 
 
 class InvalidCursor(ValueError):

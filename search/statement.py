@@ -37,7 +37,7 @@ from django.db.models import F, Q
 from pgvector import Vector
 
 from core.refusals import Refused
-from core.sql import execute_with_settings, ran_out_of_time, statement_timeout_sql
+from core.sql import client_bound_cursor, execute_with_settings, ran_out_of_time, statement_timeout_sql
 from enrichment.models import MachineLabel
 from ontology.labels import normalise
 from ontology.models import Concept
@@ -537,7 +537,7 @@ class SearchStatement:
         statement_settings = [statement_timeout_sql(settings.LUMEN_SEARCH_BUDGET_MS)]
         if self.vector_plan is not None and self.vector_plan.settings_sql:
             statement_settings.append(self.vector_plan.settings_sql)
-        with connection.cursor() as cursor:
+        with client_bound_cursor() as cursor:
             try:
                 execute_with_settings(cursor, statement_settings, text, params)
             except OperationalError as error:

@@ -74,6 +74,17 @@ def test_a_count_that_ran_out_of_time_is_not_tried_again_for_the_same_list(asset
     assert pagination.count_within(Asset.objects.filter(title__startswith="Photo"), 5000) == 7  # others still count
 
 
+def test_a_total_past_the_cap_is_remembered_and_one_under_it_counted_again(assets, monkeypatch, make_asset, user,
+                                                                          django_assert_num_queries):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    everything, some = Asset.objects.all(), Asset.objects.filter(title__in=["Photo a", "Photo b"])
+    assert (pagination.count_within(everything, 5000), pagination.count_within(some, 5000)) == (7, 2)
+    make_asset(user, title="Photo b")
+    with django_assert_num_queries(0):  # "5+" still: no transaction, no 6 rows read again
+        assert pagination.count_within(everything, 5000) == 7
+    assert pagination.count_within(some, 5000) == 3  # an exact total shows the new upload at once
+
+
 def test_a_list_that_can_match_nothing_counts_zero_without_asking(assets, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert pagination.count_within(Asset.objects.none(), 50) == 0

@@ -64,9 +64,10 @@ class Command(BaseCommand):
             return [*celery, "worker", "--loglevel", "INFO", "-n", f"{name}@%h", "-Q", queues, "-c", str(concurrency)]
 
         return {
+            # No gunicorn access log: core.metrics.RequestTimingMiddleware writes one line per request already,
+            # with the route in place of the path (a signed link's token stays out of the logs).
             "web": [sys.executable, "-m", "gunicorn", "dam.wsgi", "-c", "python:dam.gunicorn_config",
-                    "-b", f"{options['host']}:{options['port']}", "-w", str(options["web_workers"]),
-                    "--access-logfile", "-"],
+                    "-b", f"{options['host']}:{options['port']}", "-w", str(options["web_workers"])],
             "beat": [*celery, "beat", "--loglevel", "INFO", "-s", str(settings.VAR_DIR / "celerybeat-schedule")],
             # "default" holds the daily jobs and the sweeps: short, and as urgent as renditions.
             "renditions": pool("renditions", "default,renditions", options["rendition_concurrency"]),
