@@ -8,8 +8,10 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +63,19 @@ def purge_queues():
     with app.connection_for_write() as connection:
         for queue in QUEUES:
             connection.default_channel.queue_purge(queue)
+
+
+@contextmanager
+def worktree(rev):
+    """The code of ``rev`` checked out in a temporary git worktree (for a "before" in the same run)."""
+    with tempfile.TemporaryDirectory(prefix="lumen-before-") as tmp:
+        tree = Path(tmp) / "code"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), rev], check=True,
+                       capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
 
 
 def write_section(heading, text):

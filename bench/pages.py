@@ -25,7 +25,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -256,18 +255,14 @@ def measure(users, requests):
 
 def run_before(rev, rows, requests):
     """This script's measurements with the code of ``rev`` (a temporary worktree) on the same database."""
-    with tempfile.TemporaryDirectory(prefix="lumen-pages-before-") as tmp:
-        tree = Path(tmp) / "code"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), rev], check=True,
-                       capture_output=True)
-        try:
-            out = Path(tmp) / "figures.json"
-            subprocess.run([sys.executable, str(Path(__file__).resolve()), "--rows", str(rows), "--requests",
-                            str(requests), "--code", str(tree), "--figures", str(out)], check=True,
-                           env=dict(os.environ, LUMEN_VAR_DIR=os.environ["LUMEN_VAR_DIR"]))
-            return json.loads(out.read_text())
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+    from bench.harness import worktree
+
+    with worktree(rev) as tree:
+        out = tree / "figures.json"
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--rows", str(rows), "--requests",
+                        str(requests), "--code", str(tree), "--figures", str(out)], check=True,
+                       env=dict(os.environ, LUMEN_VAR_DIR=os.environ["LUMEN_VAR_DIR"]))
+        return json.loads(out.read_text())
 
 
 def merge_base():

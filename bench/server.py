@@ -9,7 +9,12 @@ as the library's site admin (a session cookie, as a browser sends), and lets ``w
 docs/benchmarks.md and ``detail_req_per_s``/``list_req_per_s`` (the default configuration's) to
 bench/results/scale.json.
 
-    python bench/server.py [--rows 1000000] [--seconds 15] [--connections 8]
+With ``--before REV`` it also starts the default configuration of REV's code (a temporary worktree, same
+database) beside this checkout's and asks both in turns, ``--rounds`` times per case: on a shared machine
+whose load moves by the minute, alternating is what makes the two comparable. The median of the rounds
+goes in a before/after table.
+
+    python bench/server.py [--rows 1000000] [--seconds 15] [--connections 8] [--before REV [--rounds 3]]
 """
 from __future__ import annotations
 
@@ -34,7 +39,11 @@ CONFIGURATIONS = [
     ("sync, 3 processes", {"WEB_WORKER_CLASS": "sync", "WEB_THREADS": "1", "WEB_CONCURRENCY": "3"}),
     ("sync, 4 processes", {"WEB_WORKER_CLASS": "sync", "WEB_THREADS": "1", "WEB_CONCURRENCY": "4"}),
     ("gthread, 2 processes × 4 threads", {"WEB_WORKER_CLASS": "gthread", "WEB_THREADS": "4"}),
+    ("sync, 2 processes, prepared statements", {"WEB_WORKER_CLASS": "sync", "WEB_THREADS": "1",
+                                                "DB_PREPARE_THRESHOLD": "5"}),
 ]
+# What a configuration leaves unset means these (dam/gunicorn_config.py's and dam/settings.py's defaults).
+UNSET = {"WEB_CONCURRENCY": "2", "DB_PREPARE_THRESHOLD": "0"}
 CASES = [
     ("asset detail (API)", "/api/assets/{uid}/"),
     ("asset page", "/assets/{uid}/"),
@@ -51,12 +60,14 @@ def shipped_configuration():
 
     from dam import gunicorn_config
 
+    from django.conf import settings
+
     config = importlib.reload(gunicorn_config)
     shipped = {"WEB_WORKER_CLASS": config.worker_class, "WEB_THREADS": str(config.threads),
-               "WEB_CONCURRENCY": str(config.workers)}
+               "WEB_CONCURRENCY": str(config.workers),
+               "DB_PREPARE_THRESHOLD": str(settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold", 0))}
     return next(label for label, environment in CONFIGURATIONS
-                if all(shipped[key] == environment.get(key, "2" if key == "WEB_CONCURRENCY" else None)
-                       for key in shipped))
+                if all(shipped[key] == environment.get(key, UNSET.get(key)) for key in shipped))
 
 
 def free_port():
@@ -65,12 +76,13 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_web(environment, port, log_path):
-    """``runstack --only web`` in its own process group; returns once it answers /health/live."""
+def start_web(environment, port, log_path, code=REPO):
+    """``runstack --only web`` of the checkout ``code`` in its own process group; returns once it answers
+    /health/live."""
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runstack", "--only", "web", "--port", str(port)],
-            cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=code, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -111,11 +123,40 @@ def _ms(text):
     return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 1)
 
 
+def alternated(before_code, environment, var_dir, cookie, uid, args):
+    """Requests/s of the default configuration, the code at ``before_code`` and this checkout's asked in turns:
+    ``{(side, case): [figures of each round]}``."""
+    servers, rounds = {}, {}
+    try:
+        for side, code in (("before", before_code), ("after", REPO)):
+            port = free_port()
+            servers[side] = (start_web(environment, port, var_dir / f"server-web-{side}.log", code), port)
+        for number in range(args.rounds):
+            for name, path in CASES:
+                for side, (_, port) in servers.items():
+                    target = f"http://127.0.0.1:{port}{path.format(uid=uid)}"
+                    wrk(target, cookie, 2, args.connections)
+                    rounds.setdefault((side, name), []).append(wrk(target, cookie, args.seconds, args.connections))
+                    print(f"round {number + 1} {side:6s} {name:28s} {rounds[side, name][-1]}", flush=True)
+    finally:
+        for server, _ in servers.values():
+            stop_web(server)
+    return rounds
+
+
+def median_figures(rounds):
+    """The round with the median requests/s (its latencies with it)."""
+    return sorted(rounds, key=lambda figures: figures["req_per_s"])[len(rounds) // 2]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--before", help="also measure this revision's default configuration, in turns with this "
+                                         "checkout's")
+    parser.add_argument("--rounds", type=int, default=3, help="turns per case with --before")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: scripts/bootstrap.sh --dev installs it (Debian package wrk)")
@@ -131,7 +172,7 @@ def main():
     from django.test import Client
 
     from assets.models import Asset
-    from bench.harness import machine, record_scale_figures, write_section
+    from bench.harness import machine, record_scale_figures, worktree, write_section
 
     client = Client()
     client.force_login(users["admin"])
@@ -165,6 +206,17 @@ def main():
         lines.append(f"| {label} | " + " | ".join(
             f"{c['req_per_s']} ({c['p50_ms']} / {c['p99_ms']}){' ⚠ ' + str(c['errors']) + ' errors' if c['errors'] else ''}"
             for c in cells) + " |")
+    if args.before:
+        with worktree(args.before) as before_code:
+            rounds = alternated(before_code, environment, var_dir, cookie, uid, args)
+        lines += ["", f"Before and after, the default configuration: `{args.before}` and this checkout served side by "
+                  f"side on the same database and asked in turns, {args.rounds} rounds of {args.seconds} s per case; "
+                  "the median round's requests/s (p50 / p99 ms).", "",
+                  "| code | " + " | ".join(name for name, _ in CASES) + " |", "|---|" + "---|" * len(CASES)]
+        for side in ("before", "after"):
+            cells = [median_figures(rounds[side, name]) for name, _ in CASES]
+            lines.append(f"| {side} | " + " | ".join(
+                f"{c['req_per_s']} ({c['p50_ms']} / {c['p99_ms']})" for c in cells) + " |")
     write_section(HEADING, "\n".join(lines) + "\n")
     default = shipped_configuration()
     record_scale_figures(detail_req_per_s=results[default, DETAIL_CASE]["req_per_s"],
