@@ -51,6 +51,7 @@ def client_bound_cursor(using=DEFAULT_DB_ALIAS):
     from django.db.backends.postgresql.base import Cursor  # Django's client-side binding cursor
 
     wrapper = connections[using]
+    wrapper.close_if_health_check_failed()  # as connection.cursor() does: a connection Postgres dropped is replaced
     wrapper.ensure_connection()
     raw = Cursor(wrapper.connection)
     with wrapper.make_debug_cursor(raw) if wrapper.queries_logged else wrapper.make_cursor(raw) as cursor:
