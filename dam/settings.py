@@ -109,8 +109,8 @@ DATABASE_URL = required("DATABASE_URL", f"{STARTED_BY} elsewhere point it at a P
 # restart the next request reconnects instead of failing once with "connection closed".
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60),
                                               conn_health_checks=True)}
-# Parameters travel apart from the SQL (the extended protocol), so no Python quotes them into the text: at 1M
-# assets the running server answered ~15% more API details (docs/benchmarks.md, "Server throughput").
+# Parameters travel apart from the SQL (the extended protocol), so no Python quotes them into the text: a few
+# per cent more requests/s at 1M assets, within the machine's noise (docs/benchmarks.md, "Server throughput").
 # DB_PREPARE_THRESHOLD also keeps statements prepared after that many runs per connection (Postgres then plans
 # a statement again only when its generic plan looks no worse): off by default, since a generic plan can be a
 # poor one for searches whose filters match very different shares of the library, and transaction-pooling
