@@ -223,14 +223,17 @@ def on_request_specs():
 
 
 def ensure_default_renditions(version, transform=None):
-    """Make the default renditions ``version`` lacks; re-running, or racing another worker, adds nothing twice.
+    """Make the default renditions ``version`` lacks; re-running, or racing another process, adds nothing twice.
 
-    ``transform`` (an upright sRGB Pillow image -> image, e.g. face blurring) is applied before resizing.
-    Returns the renditions that were missing.
+    Under the files lock (re-entered by ``process_version``, which holds it): two writers of the same file name
+    at once could delete each other's file between its writing and its permissions (seen in CI, a test process
+    and a worker). ``transform`` (an upright sRGB Pillow image -> image, e.g. face blurring) is applied before
+    resizing. Returns the renditions that were missing.
     """
-    existing = set(version.renditions.values_list("spec", flat=True))
-    missing = [spec for spec in default_specs() if str(spec) not in existing]
-    return make_renditions(version, missing, transform=transform) if missing else []
+    with files_locked(version.sha256):
+        existing = set(version.renditions.values_list("spec", flat=True))
+        missing = [spec for spec in default_specs() if str(spec) not in existing]
+        return make_renditions(version, missing, transform=transform) if missing else []
 
 
 def get_rendition(version, spec_text, transform=None):
