@@ -7,7 +7,7 @@ reused). For each server configuration this starts ``manage.py runstack --only w
 as the library's site admin (a session cookie, as a browser sends), and lets ``wrk`` ask for each case for
 ``--seconds`` over ``--connections`` kept-alive connections. Writes the "## Server throughput" section of
 docs/benchmarks.md and ``detail_req_per_s``/``list_req_per_s`` (the default configuration's) to
-bench/results/scale.json.
+bench/results/scale.json (with ``--before``, from its rounds in turns, below).
 
 With ``--before REV`` it also starts the default configuration of REV's code (a temporary worktree, same
 database) beside this checkout's and asks both in turns, ``--rounds`` times per case: on a shared machine
@@ -220,9 +220,10 @@ def main():
     write_section(HEADING, "\n".join(lines) + "\n")
     # The shipped configuration's figures; with --before, the median of its alternated rounds (less at the
     # mercy of one minute's load than the single run of the table above).
-    shipped = {name: results[shipped_configuration(), name] for name, _ in CASES}
     if args.before:
         shipped = {name: median_figures(rounds["after", name]) for name, _ in CASES}
+    else:
+        shipped = {name: results[shipped_configuration(), name] for name, _ in CASES}
     record_scale_figures(detail_req_per_s=shipped[DETAIL_CASE]["req_per_s"],
                          list_req_per_s=shipped[LIST_CASE]["req_per_s"])
 

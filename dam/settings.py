@@ -116,8 +116,8 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint(
 # poor one for searches whose filters match very different shares of the library, and transaction-pooling
 # PgBouncers older than 1.21 cannot carry prepared statements.
 DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", "True")
-if envint("DB_PREPARE_THRESHOLD", 0):
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = envint("DB_PREPARE_THRESHOLD", 0)
+if prepare_threshold := envint("DB_PREPARE_THRESHOLD", 0):
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepare_threshold
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL") or f"redis://127.0.0.1:6379/{envint('LUMEN_REDIS_DB', 0)}"

@@ -80,7 +80,7 @@ class VectorIndexMissing(LookupError):
 class VectorQuery:
     """``sql`` is a CTE body yielding ``(version_id, distance)``, nearest first, at most ``k`` rows.
 
-    Run the statement with ``execute`` (one round trip), or run ``settings_sql`` first in the same
+    Run the statement with ``execute`` (one round trip on ``core.sql.client_bound_cursor``), or run ``settings_sql`` first in the same
     transaction (it uses ``set_config(..., true)``). ``plan`` names the strategy (label,
     concept_hnsw, hnsw, exact) for logs and tests.
     """
@@ -91,8 +91,8 @@ class VectorQuery:
     plan: str
 
     def execute(self, cursor, statement, params):
-        """Run ``statement`` (which embeds ``sql``) after the settings, in one round trip
-        (``core.sql.execute_with_settings``)."""
+        """Run ``statement`` (which embeds ``sql``) after the settings (``core.sql.execute_with_settings``: one
+        round trip on a client-bound cursor, a transaction on any other)."""
         execute_with_settings(cursor, [self.settings_sql] if self.settings_sql else [], statement, params)
 
 
@@ -126,7 +126,7 @@ def vector_candidates(model_run, query_vector, *, k, filtered_sql=None, filtered
 
         plan = vector_candidates(run, vector, k=100, filtered_sql="SELECT version_id FROM filtered")
         sql.add(f", nearest AS ({plan.sql})", *plan.params)
-        with connection.cursor() as cursor:
+        with client_bound_cursor() as cursor:
             plan.execute(cursor, statement, params)
             rows = cursor.fetchall()
     """
