@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import OperationalError
+from django.db import DEFAULT_DB_ALIAS, OperationalError
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
@@ -72,7 +72,16 @@ class CappedPaginator(Paginator):
 
 
 def count_within(queryset, budget_ms):
-    """``queryset.count()``, or None if Postgres takes longer than ``budget_ms`` (``core.sql.time_budget``).
+    """``queryset.count()``, or None if Postgres takes longer than ``budget_ms`` (``remembered_count``)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a gate or filter that can match nothing: there is nothing to ask Postgres
+        return 0
+    return remembered_count(sql, params, budget_ms, using=queryset.db)
+
+
+def remembered_count(sql, params, budget_ms, *, using=DEFAULT_DB_ALIAS):
+    """The rows of ``sql`` counted within ``budget_ms`` (``core.sql.time_budget``), or None if that ran out.
 
     What a count found is remembered under its SQL (the same user and filters give the same SQL) when it says
     little that can change soon: a count that ran out of time is not tried again for ``LUMEN_SLOW_COUNT_SECONDS``
@@ -80,17 +89,12 @@ def count_within(queryset, budget_ms):
     of the library needs ~30,000 gate probes, 60–90 ms, to reach "10,000+"), and one that reached the cap
     is "10,000+" for ``LUMEN_CAPPED_COUNT_SECONDS`` (read again, it cost a transaction and 10,001 rows on every
     page of a large library). A total under the cap is counted every time: it is exact, and an upload shows."""
-    try:
-        # Compiled once: the SQL is both what is counted and the key that remembers what a count found.
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # a gate or filter that can match nothing: there is nothing to ask Postgres
-        return 0
-    known_key = "count:" + hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
+    known_key = "count:" + hashlib.sha256(repr((using, sql, params)).encode()).hexdigest()
     known = cache.get(known_key)
     if known is not None:
         return None if known == SLOW else known
     try:
-        with time_budget(budget_ms, using=queryset.db) as cursor:
+        with time_budget(budget_ms, using=using) as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) counted", params)
             count = cursor.fetchone()[0]
     except OperationalError as error:

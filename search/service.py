@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Prefetch
 
 from assets.models import Asset, AssetVersion, Rendition
+from assets.pagination import remembered_count
 from assets.services.inspect import STORED_FORMATS
 from enrichment.models import ModelRun
 from ontology.labels import names_of, plain_text
@@ -76,7 +77,7 @@ class Hit:
 @dataclass
 class SearchResults:
     hits: list
-    total: int
+    total: int | None  # None: not counted yet (browsing a large library; ``count_hits`` counts it)
     next_cursor: str | None
     interpretation: Interpretation
     query: object
@@ -87,12 +88,13 @@ class SearchResults:
 
     @property
     def total_is_exact(self):
-        """False when browsing stopped counting (``statement.TOTAL_CAP``)."""
-        return self.total <= TOTAL_CAP
+        """False when browsing stopped counting (``statement.TOTAL_CAP``) or has not counted yet."""
+        return self.total is not None and self.total <= TOTAL_CAP
 
     @property
     def shown_total(self):
-        return self.total if self.total_is_exact else TOTAL_CAP
+        """The total up to TOTAL_CAP (None when not counted yet)."""
+        return None if self.total is None else min(self.total, TOTAL_CAP)
 
     @property
     def vector_text_search(self):
@@ -130,7 +132,8 @@ def _hit(row):
 
 def run_page(statement):
     """Run the page statement: one round trip. Returns (hits, total, next cursor, the ids of every hit
-    when the statement is ``bounded``, else None)."""
+    when the statement is ``bounded``, else None). A total the statement left unknown (None) is known when
+    the first page holds every hit."""
     query = statement.query
     rows = statement.fetch(*statement.page_sql())
     hits = [_hit(row[:-1] if statement.bounded else row) for row in rows[: query.page_size]]
@@ -138,7 +141,10 @@ def run_page(statement):
     if len(rows) > query.page_size:
         next_cursor = Cursor(query.sort, hits[-1].sort_key, hits[-1].asset_id).encode()
     hit_ids = (rows[0][-1] if rows else []) if statement.bounded else None
-    return hits, rows[0][3] if rows else 0, next_cursor, hit_ids
+    total = rows[0][3] if rows else 0
+    if total is None and query.cursor is None and next_cursor is None:
+        total = len(hits)
+    return hits, total, next_cursor, hit_ids
 
 
 # ---------------------------------------------------------------------- entry points
@@ -202,6 +208,13 @@ def search(query, user):
             hits, total, next_cursor, hit_ids = run_page(SearchStatement(query, interpretation, user, vector))
     return SearchResults(hits, total, next_cursor, name_senses(interpretation), query, vector_unavailable, vector,
                          hit_ids)
+
+
+def count_hits(query, user, budget_ms):
+    """How many hits ``query`` has for ``user``, up to TOTAL_CAP + 1, for a page shown before its total was known;
+    None when counting takes longer than ``budget_ms`` (remembered as ``assets.pagination.remembered_count`` does)."""
+    statement, _ = statement_for(query, user)
+    return remembered_count(*statement.count_sql(), budget_ms)
 
 
 def _unlabelled(facet, value):

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from PIL import Image
@@ -30,6 +31,7 @@ from search.saved_searches import (
     search_data,
     search_params,
 )
+from search.statement import TOTAL_CAP
 
 # Parameters shown as removable chips, with the label the chip starts with.
 CHIP_LABELS = {
@@ -138,6 +140,7 @@ def _render_results(request, form, results, facets, **extra):
         "expert_fields": EXPERT_FIELDS,
         "expert_open": any(params.get(name) for name in EXPERT_FIELDS),
         "next_url": f"?{_with_cursor(params, results.next_cursor)}" if results and results.next_cursor else "",
+        "count_url": _link(params, view="search:count") if results and results.total is None else "",
         "saved_form": SavedSearchForm(),
         "image_form": ImageSearchForm(),
         **extra,
@@ -159,6 +162,22 @@ def search(request):
         return _render_results(request, form, None, {})
     results, facets = service.search_with_facets(form.to_query(), request.user)
     return _render_results(request, form, results, facets)
+
+
+@login_required
+@require_GET
+@throttled("search")
+def count(request):
+    """How many results a search has, for a page shown before its total was counted (browsing a large library
+    with filters): asked for by the page once it is on screen, with the same parameters."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    total = service.count_hits(form.to_query(), request.user, settings.LUMEN_SEARCH_BUDGET_MS)
+    shown = "" if total is None else f"{min(total, TOTAL_CAP):,}{'+' if total > TOTAL_CAP else ''}"
+    return JsonResponse({"count": None if total is None else min(total, TOTAL_CAP),
+                         "count_is_exact": total is not None and total <= TOTAL_CAP,
+                         "words": f"{shown} result{pluralize(total or 0)}" if shown else "Too many results to count"})
 
 
 @login_required

@@ -131,8 +131,11 @@ class VectorTextSearchSerializer(serializers.Serializer):
 
 
 class SearchResponseSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="How many match; browsing (no words) stops counting at 10,000.")
-    count_is_exact = serializers.BooleanField(help_text="false: more than ``count`` match (counting stopped).")
+    count = serializers.IntegerField(allow_null=True, help_text=(
+        "How many match; browsing (no words) stops counting at 10,000, and is null when counting took longer than "
+        "the list's time budget (ask with count=exact to wait for it)."))
+    count_is_exact = serializers.BooleanField(help_text="false: more than ``count`` match (counting stopped), or "
+                                                        "count is null.")
     next = serializers.URLField(allow_null=True, help_text="The next page (keyset cursor), or null.")
     results = HitSerializer(many=True)
     facets = serializers.DictField(child=FacetValueSerializer(many=True))

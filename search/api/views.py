@@ -1,5 +1,6 @@
 """Search over REST: the same form, service and statement as the page; keyset cursors, facets, explanations."""
 from django import forms
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -45,6 +46,9 @@ SEARCH_PARAMETERS = [_parameter(name, field) for name, field in SearchForm.base_
     OpenApiParameter("facets", OpenApiTypes.BOOL, OpenApiParameter.QUERY, default=True,
                      description="Count facets (a second statement). Clients paging on, or showing no facets, "
                                  "answer faster with facets=false; the response then has no facet values."),
+    OpenApiParameter("count", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["exact"],
+                     description="Browsing a large library with filters, the total is counted within a short time "
+                                 "budget and is null past it; count=exact waits for it (up to 10,001)."),
 ]
 
 
@@ -63,6 +67,10 @@ def search_response(request, query):
     """Run ``query`` for the requesting user and shape the page, facets and interpretation."""
     results, facets = service.search_with_facets(query, request.user, with_facets=_wants_facets(request),
                                                  thumbnails=False)  # hits show the summary columns only
+    if results.total is None:  # not known from the page statement: counted within the list budget, as /api/assets/
+        exact = request.query_params.get("count") == "exact"
+        results.total = service.count_hits(results.query, request.user, settings.LUMEN_SEARCH_BUDGET_MS if exact
+                                           else settings.LUMEN_COUNT_BUDGET_MS)
     next_url = None
     if results.next_cursor:
         params = request.query_params.copy()

@@ -3,6 +3,7 @@ import io
 
 import numpy as np
 import pytest
+from django.db import connection
 from PIL import Image
 from skimage import data
 
@@ -103,3 +104,15 @@ def library(ingest, label, detector_run):
     OcrText.objects.create(version_id=assets["page"].current_version_id, model=ocr_run,
                            text="Region-based segmentation\nThe watershed transform floods the image")
     return {name: Asset.objects.get(pk=asset.pk) for name, asset in assets.items()}
+
+
+@pytest.fixture
+def uncounted_browsing(library, monkeypatch):
+    """Browsing as in a large library whose sample of documents cannot tell whether the hits pass the cap (1
+    here): the page statement leaves the total to be counted after the page."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_searchdocument")
+    for module in ("statement", "service", "views"):
+        monkeypatch.setattr(f"search.{module}.TOTAL_CAP", 1)
+    monkeypatch.setattr("search.statement.BROWSE_FACET_SAMPLE", 10 ** 6)  # the sample: every page of the table
+    monkeypatch.setattr("search.statement.SURE_SAMPLE_HITS", 10 ** 6)  # more hits than the sample can hold

@@ -139,6 +139,19 @@ def test_cursor_pages_walk_the_whole_result_once(api, library):
     assert len(seen) == len(set(seen)) == 8
 
 
+def test_browsing_a_large_library_counts_within_the_list_budget_or_says_null(api, uncounted_browsing, settings,
+                                                                             monkeypatch):
+    """A total the page statement left unknown is counted within ``LUMEN_COUNT_BUDGET_MS``, as /api/assets/
+    does; past it the count is null, and count=exact waits for it."""
+    body = api.get("/api/search/", {"q": "", "page_size": 1, "facets": "false"}).json()
+    assert (body["count"], body["count_is_exact"], len(body["results"])) == (1, False, 1)
+    budgets = []
+    monkeypatch.setattr("search.service.remembered_count", lambda sql, params, budget_ms: budgets.append(budget_ms))
+    assert api.get("/api/search/", {"q": "", "page_size": 1}).json()["count"] is None
+    api.get("/api/search/", {"q": "", "page_size": 1, "count": "exact"})
+    assert budgets == [settings.LUMEN_COUNT_BUDGET_MS, settings.LUMEN_SEARCH_BUDGET_MS]
+
+
 def test_bad_parameters_are_a_400_that_names_them(api, library):
     response = api.get("/api/search/", {"taken_after": "yesterday"})
     assert response.status_code == 400

@@ -422,10 +422,20 @@ def test_browsing_a_large_library_says_more_than_the_cap_from_the_sample_without
     sampled = run(user, page_size=100)
     assert (sampled.total, sampled.shown_total, sampled.total_is_exact) == (2, 1, False)
     assert not _counted_hits_plan_runs(sampled.query, user)
-    monkeypatch.setattr("search.statement.SURE_SAMPLE_HITS", whole + 1)  # the sample cannot tell: count
-    counted = run(user, page_size=100)
-    assert (counted.total, counted.total_is_exact) == (2, False)
-    assert _counted_hits_plan_runs(counted.query, user)
+
+
+def test_browsing_a_large_library_the_sample_cannot_decide_counts_after_the_page(uncounted_browsing, library, user):
+    """The page statement does not count (a permission probe per candidate up to the cap's hits); the total is
+    counted by ``count_hits`` after the page, unless the first page already holds every hit."""
+    first = run(user, page_size=1)
+    assert (first.total, first.shown_total, first.total_is_exact) == (None, None, False)
+    assert len(first.hits) == 1 and first.next_cursor
+    assert not _counted_hits_plan_runs(first.query, user)
+    assert service.count_hits(first.query, user, budget_ms=10_000) == 2, "up to the cap's 1 + 1"
+    whole = run(user, page_size=100)
+    assert whole.total == len(whole.hits) > 1 and whole.next_cursor is None
+    second = run(user, page_size=1, cursor=Cursor.decode(first.next_cursor))
+    assert second.total is None, "a later page does not know how many came before"
 
 
 def test_suggestions_put_concepts_in_the_library_first_with_counts(library, user):

@@ -155,6 +155,20 @@ def test_next_page_link_carries_a_cursor(signed_in, library):
     assert second.count('class="asset-tile hit"') == 3
 
 
+def test_browsing_a_large_library_shows_the_page_first_and_counts_after(signed_in, uncounted_browsing):
+    """The grid comes with "Counting results…"; the count endpoint, asked with the same filters (no cursor),
+    gives the words. A first page that holds every hit knows its total at once."""
+    html = page(signed_in, q="", page_size=1)
+    assert html.count('class="asset-tile hit"') == 1 and "Counting results…" in html
+    count_url = unescape(re.search(r'data-count-url="([^"]+)"', html).group(1))
+    assert count_url.startswith(reverse("search:count")) and "page_size=1" in count_url
+    assert signed_in.get(count_url).json() == {"count": 1, "count_is_exact": False, "words": "1+ results"}
+    whole = page(signed_in, q="", page_size=50)
+    assert "data-count-url" not in whole and "1+ results" in whole
+    refused = signed_in.get(reverse("search:count"), {"format": "not-a-format"})
+    assert refused.status_code == 400 and "format" in refused.json()["errors"]
+
+
 def test_suggestions_say_which_other_name_they_matched(signed_in, library):
     suggestions = signed_in.get(reverse("search:suggest"), {"q": "commode"}).json()["suggestions"]
     toilet = next(s for s in suggestions if s["id"] == "n04446521")

@@ -1,5 +1,5 @@
-// The library shows its grid before the total is counted when counting takes long (a filter few assets
-// match, over a large library): ask for the total once the page is on screen and put it in place.
+// The library and the search page show their grid before the total is counted when counting takes long (a
+// filter few assets match, over a large library): ask for the total once the page is on screen and put it in place.
 (function () {
   "use strict";
   var holder = document.querySelector("[data-count-url]");
