@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("image/", views.image_search, name="image"),
     path("count/", views.count, name="count"),
+    path("facets/", views.facets, name="facets"),
     path("suggest/", views.suggest, name="suggest"),
     path("duplicates/", views.duplicate_groups, name="duplicates"),
     path("duplicates/keep/", views.keep_duplicate, name="duplicates_keep"),

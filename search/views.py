@@ -141,6 +141,7 @@ def _render_results(request, form, results, facets, **extra):
         "expert_open": any(params.get(name) for name in EXPERT_FIELDS),
         "next_url": f"?{_with_cursor(params, results.next_cursor)}" if results and results.next_cursor else "",
         "count_url": _link(params, view="search:count") if results and results.total is None else "",
+        "facets_url": _link(params, view="search:facets") if results and results.facets_deferred else "",
         "saved_form": SavedSearchForm(),
         "image_form": ImageSearchForm(),
         **extra,
@@ -160,13 +161,28 @@ def search(request):
     form = SearchForm(request.GET)
     if not request.GET or not form.is_valid():
         return _render_results(request, form, None, {})
-    results, facets = service.search_with_facets(form.to_query(), request.user)
+    results, facets = service.search_with_facets(form.to_query(), request.user, browsing_facets_later=True)
     return _render_results(request, form, results, facets)
 
 
 @login_required
 @require_GET
-@throttled("search")
+@throttled("user")
+def facets(request):
+    """The facets of a search page shown before them (browsing): the sidebar's HTML when the page asks for it
+    (``X-Fragment``), a page of their own without scripts."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "search/facets.html", {"form_errors": True}, status=400)
+    groups = _facet_groups(request.GET, service.facets_of(form.to_query(), request.user))
+    fragment = request.headers.get("X-Fragment") == "facets"
+    return render(request, "search/_facets.html" if fragment else "search/facets.html",
+                  {"facet_groups": groups, "back_url": _link(request.GET)})
+
+
+@login_required
+@require_GET
+@throttled("user")
 def count(request):
     """How many results a search has, for a page shown before its total was counted (browsing a large library
     with filters): asked for by the page once it is on screen, with the same parameters."""

@@ -57,6 +57,11 @@ def test_type_a_word_pick_the_concept_and_see_why(signed_in_page, live_server, c
     assert facets.is_visible() and "Concepts" in facets.inner_text() and "Formats" in facets.inner_text()
     page.screenshot(path=tmp_path / "search.png", full_page=True)
 
+    page.goto(f"{live_server.url}/search/?q=")  # browsing: the facets come after the page
+    page.locator(".facets .facet").first.wait_for()
+    assert "Formats" in page.locator(".facets").inner_text() and page.locator(".hit").count() == 2
+    assert page.locator(".facets").get_attribute("aria-busy") is None
+
     page.set_viewport_size({"width": 375, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, "the search page overflows a phone"
     page.screenshot(path=tmp_path / "search-phone.png", full_page=True)

@@ -169,6 +169,23 @@ def test_browsing_a_large_library_shows_the_page_first_and_counts_after(signed_i
     assert refused.status_code == 400 and "format" in refused.json()["errors"]
 
 
+def test_browsing_shows_the_page_first_and_its_facets_after(signed_in, library):
+    """No words: the page names where its facets are (counted over a sample, as much work as the page); the
+    sidebar's HTML comes from there, with the same filters, and a page of their own serves a browser without
+    scripts. With words, the facets come with the page (sense choices need their counts)."""
+    html = page(signed_in, q="", orientation="portrait")
+    assert html.count('class="asset-tile hit"') >= 1 and 'class="facet"' not in html
+    facets_url = unescape(re.search(r'data-facets-url="([^"]+)"', html).group(1))
+    assert facets_url.startswith(reverse("search:facets")) and "orientation=portrait" in facets_url
+    fragment = signed_in.get(facets_url, headers={"X-Fragment": "facets"}).content.decode()
+    assert '<section class="facet">' in fragment and "<html" not in fragment and "Formats" in fragment
+    assert "portrait" in fragment.lower() and "landscape" not in fragment.lower(), "counted over the same filters"
+    own_page = signed_in.get(facets_url).content.decode()
+    assert "<html" in own_page and "Formats" in own_page and "Back to the results" in own_page
+    assert 'class="facet"' in page(signed_in, q="animal") and "data-facets-url" not in page(signed_in, q="animal")
+    assert signed_in.get(reverse("search:facets"), {"format": "not-a-format"}).status_code == 400
+
+
 def test_suggestions_say_which_other_name_they_matched(signed_in, library):
     suggestions = signed_in.get(reverse("search:suggest"), {"q": "commode"}).json()["suggestions"]
     toilet = next(s for s in suggestions if s["id"] == "n04446521")
