@@ -194,6 +194,9 @@ CASES = [
     ("search page, no words", "/search/?q="),
     ("search page, no words, filters", "/search/?q=&format=png&orientation=portrait"),
     ("/api/search/ no words", "/api/search/?q="),
+    # What the search page fetches after it is shown when browsing: its facets, and a total it did not know.
+    ("search facets, no words (after the page)", "/search/facets/?q="),
+    ("search count, no words, filters (after the page)", "/search/count/?q=&format=png&orientation=portrait"),
 ]
 
 
