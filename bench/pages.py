@@ -294,6 +294,8 @@ def report(rows, before, after, rev):
     old = {(f["case"], f["user"]): f for f in before}
     for f in after:
         b = old.get((f["case"], f["user"]))
+        if b and b["status"] != f["status"]:  # e.g. a page the old code does not have (404): nothing to compare
+            b = None
         was = f"{b['p50_ms']} / {b['p95_ms']}" if b else "—"
         lines.append(f"| {f['case']} | {f['user']} | {was} | {f['p50_ms']} / {f['p95_ms']} | "
                      f"{b['cpu_ms'] if b else '—'} / {b['db_cpu_ms'] if b else '—'} → {f['cpu_ms']} / {f['db_cpu_ms']} | "
