@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -46,6 +45,7 @@ from assets.services.collections import add_to_collection, create_collection
 from assets.services.editing import edit_metadata
 from core.api import ErrorSerializer
 from core.audit import Actor
+from core.renderers import JSONRenderer
 
 REFUSED_UPLOAD = {status: ErrorSerializer for status in (400, 403, 409, 413, 415)}
 
