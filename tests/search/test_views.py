@@ -169,15 +169,17 @@ def test_browsing_a_large_library_shows_the_page_first_and_counts_after(signed_i
     assert refused.status_code == 400 and "format" in refused.json()["errors"]
 
 
-def test_browsing_shows_the_page_first_and_its_facets_after(signed_in, library):
+def test_browsing_shows_the_page_first_and_its_facets_after(signed_in, library, django_assert_max_num_queries):
     """No words: the page names where its facets are (counted over a sample, as much work as the page); the
     sidebar's HTML comes from there, with the same filters, and a page of their own serves a browser without
     scripts. With words, the facets come with the page (sense choices need their counts)."""
-    html = page(signed_in, q="", orientation="portrait")
+    with django_assert_max_num_queries(8):  # as many for a page of 1 or of 100, in a library of any size
+        html = page(signed_in, q="", orientation="portrait")
     assert html.count('class="asset-tile hit"') >= 1 and 'class="facet"' not in html
     facets_url = unescape(re.search(r'data-facets-url="([^"]+)"', html).group(1))
     assert facets_url.startswith(reverse("search:facets")) and "orientation=portrait" in facets_url
-    fragment = signed_in.get(facets_url, headers={"X-Fragment": "facets"}).content.decode()
+    with django_assert_max_num_queries(5):
+        fragment = signed_in.get(facets_url, headers={"X-Fragment": "facets"}).content.decode()
     assert '<section class="facet">' in fragment and "<html" not in fragment and "Formats" in fragment
     assert "portrait" in fragment.lower() and "landscape" not in fragment.lower(), "counted over the same filters"
     own_page = signed_in.get(facets_url).content.decode()
