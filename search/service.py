@@ -74,6 +74,16 @@ class Hit:
         }
 
 
+def total_is_exact(total):
+    """False when browsing stopped counting (``statement.TOTAL_CAP``) or has not counted yet (None)."""
+    return total is not None and total <= TOTAL_CAP
+
+
+def shown_total(total):
+    """A total as the page and the API give it: at most TOTAL_CAP (None while not counted)."""
+    return None if total is None else min(total, TOTAL_CAP)
+
+
 @dataclass
 class SearchResults:
     hits: list
@@ -90,13 +100,11 @@ class SearchResults:
 
     @property
     def total_is_exact(self):
-        """False when browsing stopped counting (``statement.TOTAL_CAP``) or has not counted yet."""
-        return self.total is not None and self.total <= TOTAL_CAP
+        return total_is_exact(self.total)
 
     @property
     def shown_total(self):
-        """The total up to TOTAL_CAP (None when not counted yet)."""
-        return None if self.total is None else min(self.total, TOTAL_CAP)
+        return shown_total(self.total)
 
     @property
     def vector_text_search(self):

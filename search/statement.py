@@ -36,6 +36,7 @@ from django.db import OperationalError, connection
 from django.db.models import F, Q
 from pgvector import Vector
 
+from assets.pagination import COUNT_CAP
 from core.refusals import Refused
 from core.sql import client_bound_cursor, execute_with_settings, ran_out_of_time, statement_timeout_sql
 from enrichment.models import MachineLabel
@@ -70,7 +71,9 @@ FACET_PEOPLE = 15
 MONTH_OF = "to_char(coalesce({taken}, {created}), 'YYYY-MM')"
 FACET_SAMPLE = 20_000  # facets of more hits than this are estimated from a sample of about this many
 BROWSE_FACET_SAMPLE = 2_000  # browsing: facets of about this many documents (each reads its labels: ~0.1 ms)
-TOTAL_CAP = 10_000  # browsing (no words, no image) counts this many hits and then says "10,000+"
+# Browsing (no words, no image) counts this many hits and then says "10,000+", as the library's lists do (and a
+# total counted after the page is remembered as theirs is: ``assets.pagination.remembered_count``).
+TOTAL_CAP = COUNT_CAP
 # Browsing a large library: the facets' sample of documents decides "10,000+" without counting when it holds
 # at least this many hits and three times the cap's share (a miss needs a 3x error on ≥ 60 sampled hits).
 SURE_SAMPLE_HITS = 60

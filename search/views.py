@@ -31,7 +31,6 @@ from search.saved_searches import (
     search_data,
     search_params,
 )
-from search.statement import TOTAL_CAP
 
 # Parameters shown as removable chips, with the label the chip starts with.
 CHIP_LABELS = {
@@ -190,10 +189,10 @@ def count(request):
     if not form.is_valid():
         return JsonResponse({"errors": form.errors}, status=400)
     total = service.count_hits(form.to_query(), request.user, settings.LUMEN_SEARCH_BUDGET_MS)
-    shown = "" if total is None else f"{min(total, TOTAL_CAP):,}{'+' if total > TOTAL_CAP else ''}"
-    return JsonResponse({"count": None if total is None else min(total, TOTAL_CAP),
-                         "count_is_exact": total is not None and total <= TOTAL_CAP,
-                         "words": f"{shown} result{pluralize(total or 0)}" if shown else "Too many results to count"})
+    shown, exact = service.shown_total(total), service.total_is_exact(total)
+    words = "Too many results to count" if total is None else \
+        f"{shown:,}{'' if exact else '+'} result{pluralize(total)}"
+    return JsonResponse({"count": shown, "count_is_exact": exact, "words": words})
 
 
 @login_required

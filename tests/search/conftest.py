@@ -112,7 +112,7 @@ def uncounted_browsing(library, monkeypatch):
     here): the page statement leaves the total to be counted after the page."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE search_searchdocument")
-    for module in ("statement", "service", "views"):
+    for module in ("statement", "service"):
         monkeypatch.setattr(f"search.{module}.TOTAL_CAP", 1)
     monkeypatch.setattr("search.statement.BROWSE_FACET_SAMPLE", 10 ** 6)  # the sample: every page of the table
     monkeypatch.setattr("search.statement.SURE_SAMPLE_HITS", 10 ** 6)  # more hits than the sample can hold
