@@ -11,7 +11,7 @@ Prints, per side, the other person's p50/p95/max time to thumbnail, time to ever
 searchable (every enrichment job ended), peak worker-child RSS and images/s; writes the "## Bulk import" section
 of docs/benchmarks.md and ``thumbnail_p95_s_during_import`` (with the import size) to bench/results/scale.json.
 
-    python bench/bulk_import.py [--images 10000] [--singles-every 5] [--no-docs]
+    python bench/bulk_import.py [--images 10000] [--singles-every 5] [--until thumbnails] [--no-docs]
 """
 import argparse
 import io
@@ -97,8 +97,10 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def measure(count, every, fair):
-    """One side: the import queued, then the pools started and the other person's uploads timed; JSON figures."""
+def measure(count, every, fair, until):
+    """One side: the import queued, then the pools started and the other person's uploads timed; JSON figures.
+    With ``until="thumbnails"`` the side ends once the import's thumbnails are made, without waiting for every
+    model (at 10,000 images that wait is most of an hour a side, and bench/pipeline.py measures it)."""
     var_dir = Path(tempfile.mkdtemp(prefix="lumen-bench-import-"))
     try:
         # The upload budget (120/min per person) would pace the import; an importer on a real server sends
@@ -127,7 +129,7 @@ def measure(count, every, fair):
             started = time.perf_counter()
             singles.thread.start()
             thumbnails = searchable = None
-            while searchable is None:
+            while searchable is None and not (until == "thumbnails" and thumbnails is not None):
                 if time.perf_counter() - started > WAIT_LIMIT:
                     raise RuntimeError(f"the import was not searchable after {WAIT_LIMIT} s")
                 if thumbnails is None and thumbnails_ready(version_ids) == len(version_ids):
@@ -143,7 +145,7 @@ def measure(count, every, fair):
                 worker.terminate()
                 worker.wait(60)
         return {"images": len(version_ids), "thumbnails_seconds": thumbnails, "searchable_seconds": searchable,
-                "images_per_s": len(version_ids) / searchable, "singles": len(waits),
+                "images_per_s": len(version_ids) / searchable if searchable else None, "singles": len(waits),
                 "thumbnail_p50_s": statistics.median(waits) if waits else float("nan"),
                 "thumbnail_p95_s": percentile(waits, 0.95), "thumbnail_max_s": max(waits, default=float("nan")),
                 "peak_worker_rss_mb": round(peak)}
@@ -151,27 +153,30 @@ def measure(count, every, fair):
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def run_side(count, every, fair):
+def run_side(count, every, fair, until):
     """``measure`` in a process of its own (settings are read once per process)."""
     done = subprocess.run([sys.executable, str(Path(__file__)), "--measure", "--fair" if fair else "--no-fair",
-                           "--images", str(count), "--singles-every", str(every)], cwd=REPO, env=dict(os.environ),
+                           "--images", str(count), "--singles-every", str(every), "--until", until],
+                          cwd=REPO, env=dict(os.environ),
                           capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"the {'fair' if fair else 'first-come'} side failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report(sides, every, count):
+def report(sides, every, count, until):
     info = harness.machine()
     before, after = sides["before"], sides["after"]
 
     def row(label, key, unit="s", digits=0):
         suffix = f" {unit}" if unit else ""
-        return f"| {label} | {before[key]:.{digits}f}{suffix} | {after[key]:.{digits}f}{suffix} |"
+        cells = ("not waited for" if side[key] is None else f"{side[key]:.{digits}f}{suffix}" for side in (before, after))
+        return f"| {label} | {' | '.join(cells)} |"
 
     return "\n".join([
         HEADING, "",
-        f"Run {info['date']} by `bench/bulk_import.py --images {count} --singles-every {every}`. Machine: "
+        f"Run {info['date']} by `bench/bulk_import.py --images {count} --singles-every {every}"
+        f"{' --until thumbnails' if until == 'thumbnails' else ''}`. Machine: "
         f"{info['cpus']} CPUs ({info['cpu']}), {info['ram']} RAM, load average at the end {info['load average']}.",
         "",
         f"One person's {count} everyday photos (~500x375 JPEG; {after['images']} distinct: a variant that comes out "
@@ -196,16 +201,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--singles-every", type=float, default=5.0, help="seconds between the other uploads")
+    parser.add_argument("--until", choices=("searchable", "thumbnails"), default="searchable",
+                        help="end each side when every image is searchable, or when the import's thumbnails are made")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs and results alone")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # one side, called by main
     parser.add_argument("--fair", action=argparse.BooleanOptionalAction, default=True, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.images, args.singles_every, args.fair)), flush=True)
+        print(json.dumps(measure(args.images, args.singles_every, args.fair, args.until)), flush=True)
         return
-    sides = {"before": run_side(args.images, args.singles_every, fair=False),
-             "after": run_side(args.images, args.singles_every, fair=True)}
-    text = report(sides, args.singles_every, args.images)
+    sides = {"before": run_side(args.images, args.singles_every, False, args.until),
+             "after": run_side(args.images, args.singles_every, True, args.until)}
+    text = report(sides, args.singles_every, args.images, args.until)
     print(text, flush=True)
     if not args.no_docs:
         write_section(HEADING, text)
