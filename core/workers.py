@@ -76,6 +76,18 @@ def queue_names():
     return sorted({settings.CELERY_TASK_DEFAULT_QUEUE} | routed)
 
 
+def queue_depths(names):
+    """Messages waiting (not yet taken by a worker) in each of the queues ``names``, in one round trip. Redis
+    keeps a queue as one list per priority step (kombu's naming)."""
+    pipe = broker(settings.CELERY_BROKER_URL).pipeline()
+    for queue in names:
+        for step in PRIORITY_STEPS:
+            pipe.llen(f"{queue}{RedisChannel.sep}{step}" if step else queue)
+    lengths = pipe.execute()
+    per_queue = len(PRIORITY_STEPS)
+    return {queue: sum(lengths[i * per_queue:(i + 1) * per_queue]) for i, queue in enumerate(names)}
+
+
 class BrokerCollector:
     """Queue depth per queue and each worker's last heartbeat, read from the broker (Redis) at scrape time."""
 
@@ -86,7 +98,7 @@ class BrokerCollector:
         seen = GaugeMetricFamily("lumen_worker_last_seen_timestamp_seconds",
                                  "When a worker last sent its heartbeat (Unix time).", labels=["worker"])
         try:
-            for queue, waiting in self._depths().items():
+            for queue, waiting in queue_depths(queue_names()).items():
                 depth.add_metric([queue], waiting)
             for worker, when in self._heartbeats().items():
                 seen.add_metric([worker], when)
@@ -97,18 +109,6 @@ class BrokerCollector:
             return
         up.add_metric([], 1)
         yield from (up, depth, seen)
-
-    def _depths(self):
-        """Redis keeps a queue as one list per priority step (kombu's naming)."""
-        client = broker(settings.CELERY_BROKER_URL)
-        names = queue_names()
-        pipe = client.pipeline()
-        for queue in names:
-            for step in PRIORITY_STEPS:
-                pipe.llen(f"{queue}{RedisChannel.sep}{step}" if step else queue)
-        lengths = pipe.execute()
-        per_queue = len(PRIORITY_STEPS)
-        return {queue: sum(lengths[i * per_queue:(i + 1) * per_queue]) for i, queue in enumerate(names)}
 
     def _heartbeats(self):
         client = broker(settings.CELERY_BROKER_URL)

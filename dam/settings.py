@@ -311,6 +311,11 @@ LUMEN_QUEUE_FAIR_TURNS = envbool("LUMEN_QUEUE_FAIR_TURNS", "true")
 # Offline models: a directory holding the ONNX files (see ../shared/models/README.md).
 _shared_models = BASE_DIR.parent / "shared" / "models"
 LUMEN_MODEL_DIR = Path(env("LUMEN_MODEL_DIR", _shared_models))
+# Batches while the enrichment queue is long (enrichment.services.gathering): from this many waiting messages on,
+# versions are sent LUMEN_ENRICH_BATCH_SIZE to a task, sharing each model call and its bookkeeping. A batch size
+# of 1 sends one message per version always.
+LUMEN_ENRICH_BATCH_SIZE = envint("LUMEN_ENRICH_BATCH_SIZE", 8)
+LUMEN_ENRICH_BATCH_FROM_DEPTH = envint("LUMEN_ENRICH_BATCH_FROM_DEPTH", 16)
 # Enrichment: an unsafe score at or above the threshold holds an asset for a moderator.
 LUMEN_MODERATION_THRESHOLD = float(env("LUMEN_MODERATION_THRESHOLD", "0.6"))
 # The map's base layer: country outlines shipped with the app (offline) unless a tile URL is set, e.g.

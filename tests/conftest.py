@@ -39,6 +39,23 @@ def unspent_request_budgets():
 
 
 @pytest.fixture
+def private_broker(tmp_path, settings):
+    """A Celery app on a Redis of this test's own, current for the test and named by ``CELERY_BROKER_URL``, routed
+    as the project's: what is queued stays there to be read (the suite's worker consumes the shared Redis)."""
+    from celery import Celery, current_app
+    from stacks import RedisServer
+
+    redis = RedisServer(tmp_path).start()
+    previous = current_app._get_current_object()
+    app = Celery("probe", broker=redis.url, set_as_current=True)
+    app.conf.task_routes = settings.CELERY_TASK_ROUTES
+    settings.CELERY_BROKER_URL = redis.url
+    yield app
+    previous.set_current()
+    redis.stop()
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.com", "correct-horse-battery")
 

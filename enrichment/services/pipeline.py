@@ -16,7 +16,7 @@ from enrichment.services import jobs
 from enrichment.services.anonymise import blur_regions
 from enrichment.services.capabilities import PIPELINE, counted
 from enrichment.services.working_image import displayed_image
-from enrichment.tasks import enrich_version
+from enrichment.tasks import queue_enrichment
 
 
 class AnonymisationFailed(Exception):
@@ -64,4 +64,4 @@ def enrich_after_renditions(sender, version, **kwargs):
         version=version, capability=Capability.ANONYMISE, status=EnrichmentJob.Status.DONE
     ).exists()
     capabilities = [c for c in PIPELINE if not (faces_done and c == Capability.FACES)]
-    transaction.on_commit(lambda: enrich_version.delay(version.pk, capabilities), robust=True)  # else the sweep
+    transaction.on_commit(lambda: queue_enrichment(version.pk, capabilities), robust=True)  # else the sweep

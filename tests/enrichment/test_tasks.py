@@ -10,6 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from assets.models import Asset
@@ -20,6 +21,7 @@ from core.storage import SourceUnavailable
 from dam.celery import app
 from enrichment import tasks
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
+from enrichment.services import gathering
 from enrichment.services.capabilities import PIPELINE, STEPS
 from enrichment.services.working_image import working_rendition
 from mutations import encoded, mutated_uploads
@@ -170,6 +172,70 @@ def test_the_pipeline_reads_the_version_and_its_renditions_once_for_every_capabi
     assert sum('FROM "assets_assetversion"' in sql for sql in reads) == 1
     assert sum('FROM "assets_rendition"' in sql for sql in reads) == 1
     assert {job.status for job in EnrichmentJob.objects.filter(version=version)} <= {Status.DONE, Status.SKIPPED}
+
+
+@pytest.mark.django_db
+def test_a_batch_shares_each_model_call_and_an_unreadable_image_fails_alone(
+        version_with_rendition, add_working_rendition, monkeypatch):
+    readable = [version_with_rendition("chelsea"), version_with_rendition("coffee")]
+    broken = version_with_rendition("astronaut")
+    add_working_rendition(broken, b"this is not a JPEG")
+    step = STEPS[Capability.CLASSIFY]
+    batch_sizes = []
+
+    def counted(adapter, images):
+        batch_sizes.append(len(images))
+        return type(step).analyse(step, adapter, images)
+
+    monkeypatch.setattr(step, "analyse", counted)
+    with CaptureQueriesContext(connection) as queries:
+        tasks.enrich_versions.apply(([[version.pk, PIPELINE] for version in (*readable, broken)],))
+
+    assert batch_sizes == [2]  # one model call for both readable images
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "assets_assetversion"' in sql and '"id" IN (' in sql for sql in reads) == 1  # the batch
+    assert not any(f'"assets_assetversion"."id" = {version.pk} ' in sql for sql in reads for version in readable)
+    for version in readable:
+        assert {job(version, c).status for c in PIPELINE} <= {Status.DONE, Status.SKIPPED}
+        assert row_counts(version)["Embedding"] == 1
+    failed = job(broken, Capability.CLASSIFY)
+    assert failed.status == Status.FAILED and "not a readable image" in failed.detail
+
+
+@pytest.mark.django_db
+def test_in_a_batch_an_error_no_retry_fixes_fails_the_job_of_its_version_alone(version_with_rendition, monkeypatch):
+    fine, troubled = version_with_rendition("chelsea"), version_with_rendition("coffee")
+    step = STEPS[Capability.DETECT]
+
+    def store_failing_on_one(version, *args):
+        if version.pk == troubled.pk:
+            raise ValueError("a model output this code cannot store")
+        return type(step).store(step, version, *args)
+
+    monkeypatch.setattr(step, "store", store_failing_on_one)
+    tasks.enrich_versions.apply(([[fine.pk, PIPELINE], [troubled.pk, PIPELINE]],))
+
+    assert job(troubled, Capability.DETECT).status == Status.FAILED
+    assert job(troubled, Capability.DETECT).detail == "ValueError: a model output this code cannot store"
+    assert {job(fine, c).status for c in PIPELINE} <= {Status.DONE, Status.SKIPPED}
+    assert {job(troubled, c).status for c in PIPELINE if c != Capability.DETECT} <= {Status.DONE, Status.SKIPPED}
+
+
+def test_the_worker_enriches_versions_sent_as_one_batch(ingested, settle, settings):
+    versions = [ingested("chelsea"), ingested("coffee")]
+    settings.LUMEN_ENRICH_BATCH_SIZE = 2
+    settings.LUMEN_ENRICH_BATCH_FROM_DEPTH = 0  # as if the queue were long: these two leave as one message
+    first = [row_counts(version) for version in versions]
+    since = timezone.now()
+
+    for version in versions:
+        tasks.queue_enrichment(version.pk, PIPELINE)
+    for version in versions:
+        settle(version, since)
+
+    assert [row_counts(version) for version in versions] == first
+    assert {j.status for j in EnrichmentJob.objects.filter(version__in=versions)} <= {Status.DONE, Status.SKIPPED}
+    assert not gathering.has_gathered()
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from enrichment.models import EnrichmentJob, ModelRun
 from enrichment.services import activate_model
 from enrichment.services.capabilities import PIPELINE
 from enrichment.services.jobs import run_step
-from enrichment.tasks import enrich_version
+from enrichment.tasks import queue_enrichment, send_gathered
 
 
 class Command(BaseCommand):
@@ -74,7 +74,8 @@ class Command(BaseCommand):
             for version in versions:
                 per_version.setdefault(version.pk, []).append(capability)
         for version_id, capabilities in tqdm(per_version.items(), desc="queue", unit="version"):
-            enrich_version.delay(version_id, capabilities)
+            queue_enrichment(version_id, capabilities)
+        send_gathered()  # a last batch that did not fill, once the queue is short
         self.stdout.write(f"Queued {len(per_version)} versions on the enrichment queue.")
 
     def _summary(self, plan):
