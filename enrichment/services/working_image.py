@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pillow_heif
+from django.conf import settings
 from django.core.files.storage import default_storage
 from PIL import Image
 
@@ -89,11 +90,12 @@ def load_working_image(version):
     return displayed_image(version, _decoded_rendition(rendition.pk, rendition.file.name, rendition.spec))
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=settings.LUMEN_ENRICH_BATCH_SIZE + 1)
 def _decoded_rendition(pk, name, spec):
-    """A version's steps follow one another in a worker process (its pipeline task, or its capability
-    tasks), so its rendition is decoded once for all of them. Keyed by row and file name: a new
-    rendition is a new row. Models only read it.
+    """A version's steps follow one another in a worker process (its pipeline task, a batch's, or its
+    capability tasks), so its rendition is decoded once for all of them: the cache holds a whole batch
+    (``LUMEN_ENRICH_BATCH_SIZE`` working images, the largest renditions: 1280 px wide by default). Keyed by
+    row and file name: a new rendition is a new row. Models only read it.
     """
     return decode(read_stored(default_storage, name), what=f"rendition {spec}")
 

@@ -21,7 +21,7 @@ from core.storage import SourceUnavailable
 from dam.celery import app
 from enrichment import tasks
 from enrichment.models import Capability, Detection, Embedding, EnrichmentJob, MachineLabel, ModerationResult, OcrText
-from enrichment.services import gathering
+from enrichment.services import gathering, working_image
 from enrichment.services.capabilities import PIPELINE, STEPS
 from enrichment.services.working_image import working_rendition
 from mutations import encoded, mutated_uploads
@@ -177,9 +177,10 @@ def test_the_pipeline_reads_the_version_and_its_renditions_once_for_every_capabi
 @pytest.mark.django_db
 def test_a_batch_shares_each_model_call_and_an_unreadable_image_fails_alone(
         version_with_rendition, add_working_rendition, monkeypatch):
-    readable = [version_with_rendition("chelsea"), version_with_rendition("coffee")]
+    real_decode = working_image.decode
+    readable = [version_with_rendition(name) for name in ("chelsea", "coffee", "rocket")]
     broken = version_with_rendition("astronaut")
-    add_working_rendition(broken, b"this is not a JPEG")
+    unreadable = add_working_rendition(broken, b"this is not a JPEG")
     step = STEPS[Capability.CLASSIFY]
     batch_sizes = []
 
@@ -188,10 +189,14 @@ def test_a_batch_shares_each_model_call_and_an_unreadable_image_fails_alone(
         return type(step).analyse(step, adapter, images)
 
     monkeypatch.setattr(step, "analyse", counted)
+    decoded = []
+    monkeypatch.setattr(working_image, "decode", lambda data, what: decoded.append(what) or real_decode(data, what=what))
     with CaptureQueriesContext(connection) as queries:
         tasks.enrich_versions.apply(([[version.pk, PIPELINE] for version in (*readable, broken)],))
 
-    assert batch_sizes == [2]  # one model call for both readable images
+    assert batch_sizes == [3]  # one model call for the readable images
+    # Each readable working image decoded once for every capability of the batch.
+    assert len([what for what in decoded if what != f"rendition {unreadable.spec}"]) == 3
     reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert sum('FROM "assets_assetversion"' in sql and '"id" IN (' in sql for sql in reads) == 1  # the batch
     assert not any(f'"assets_assetversion"."id" = {version.pk} ' in sql for sql in reads for version in readable)
