@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import harness
-from harness import REPO, isolate_environment, private_redis, start_worker, write_section
+from harness import REPO, isolate_environment, private_redis, runstack_niceness, start_worker, write_section
 from pipeline import PeakChildRss, photos, searchable_count
 
 HEADING = "## Bulk import"
@@ -118,7 +118,7 @@ def measure(count, every, fair, until):
         files = list(photos(count + count // 4 + 50))
         imported, others = files[:count], files[count:]
         renditions = start_worker(var_dir, "default,renditions", 1)
-        enrichment = start_worker(var_dir, "enrichment", 2)
+        enrichment = start_worker(var_dir, "enrichment", 2, runstack_niceness("enrichment"))
         memory = [PeakChildRss(renditions.pid), PeakChildRss(enrichment.pid)]
         singles = SingleUploads(visitor, others, every)
         try:
@@ -182,7 +182,7 @@ def report(sides, every, count, until):
         f"One person's {count} everyday photos (~500x375 JPEG; {after['images']} distinct: a variant that comes out "
         "byte-identical is answered with the existing asset) are uploaded through "
         "`POST /api/assets/` and wait in the queue; then the worker pools start as `runstack` starts them "
-        f"(renditions `-c 1`, enrichment `-c 2`), and another person uploads one photo every {every} s (after "
+        f"(renditions `-c 1`, enrichment `-c 2` at its runstack niceness), and another person uploads one photo every {every} s (after "
         "the previous one's thumbnail) until the import's thumbnails are all made. Before: first come, first "
         "served (`LUMEN_QUEUE_FAIR_TURNS=false`); after: fair turns (docs/ingest.md). Both sides in this run.", "",
         "| | before: first come, first served | after: fair turns |", "|---|---:|---:|",

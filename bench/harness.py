@@ -91,9 +91,9 @@ def write_section(heading, text):
     path.write_text(content)
 
 
-def start_worker(var_dir, queue, concurrency):
+def start_worker(var_dir, queue, concurrency, niceness=0):
     """A Celery worker on ``queue`` reading this environment's database and broker (as tests/conftest.py
-    starts one), answering before this returns; its log is ``worker.log_path``, at the level in
+    starts one), at ``niceness``, answering before this returns; its log is ``worker.log_path``, at the level in
     ``BENCH_WORKER_LOGLEVEL`` (WARNING; INFO logs each task's run time)."""
     from django.conf import settings
 
@@ -103,9 +103,9 @@ def start_worker(var_dir, queue, concurrency):
     log_path = Path(var_dir) / "worker.log"
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dam", "worker", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h",
-             "-c", str(concurrency), "-Q", queue, "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
-             "--without-gossip", "--without-mingle"],
+            [*(["nice", "-n", str(niceness)] if niceness else []), sys.executable, "-m", "celery", "-A", "dam",
+             "worker", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h", "-c", str(concurrency), "-Q", queue, "--loglevel",
+             os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle"],
             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
     worker.log_path = log_path
@@ -115,6 +115,16 @@ def start_worker(var_dir, queue, concurrency):
             worker.terminate()
             raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
     return worker
+
+
+def runstack_niceness(queue):
+    """The niceness this tree's ``runstack`` gives the pool on ``queue``: the enrichment pool's lower priority,
+    in trees that have one (``ENRICHMENT_WORKER_NICE``); 0 for every other pool and tree."""
+    try:
+        from assets.management.commands.runstack import enrichment_nice
+    except ImportError:
+        return 0
+    return enrichment_nice() if queue == "enrichment" else 0
 
 
 def machine(**software):

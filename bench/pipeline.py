@@ -3,7 +3,8 @@
 "Before" is a temporary git worktree of ``main`` at this branch's fork point, "after" is this tree; each runs the
 same measurement in a fresh environment of its own (embedded Postgres, private Redis, media folder) with the
 workers as that tree's ``runstack`` starts them (``--layout``: one pool ``-Q default,renditions,enrichment -c 2``
-before issue #15, a renditions pool ``-c 1`` and an enrichment pool ``-c 2`` after). Inputs are distinct variants (crop,
+before issue #15, a renditions pool ``-c 1`` and an enrichment pool ``-c 2`` after, the latter at the niceness
+that tree's ``runstack`` gives it). Inputs are distinct variants (crop,
 mirror, brightness) of the shared camera JPEGs and scikit-image's photos at everyday size (~500x375). Prints
 images/s end to end, CPU ms per image of each model (from the job rows), peak worker-child RSS; writes the
 "## Pipeline" section of docs/benchmarks.md and the pipeline keys of bench/results/scale.json.
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 import harness
-from harness import REPO, isolate_environment, private_redis, start_worker, write_section
+from harness import REPO, isolate_environment, private_redis, runstack_niceness, start_worker, write_section
 
 SHARED = Path(os.environ.get("LUMEN_SHARED_DIR", REPO.parent / "shared"))  # the same files for both trees
 HEADING = "## Pipeline"
@@ -131,7 +132,8 @@ def measure(count, layout):
 
         actor = Actor(get_user_model().objects.create_user("bench", password="bench-bench-bench"), "127.0.0.1")
         files = list(photos(count))
-        workers = [start_worker(var_dir, queues, concurrency) for queues, concurrency in LAYOUTS[layout]]
+        workers = [start_worker(var_dir, queues, concurrency, runstack_niceness(queues))
+                   for queues, concurrency in LAYOUTS[layout]]
         memory = [PeakChildRss(worker.pid) for worker in workers]
         try:
             started = time.perf_counter()
@@ -204,7 +206,7 @@ def report(count, commit, before, after):
         "before and after ran one after the other in this run).", "",
         f"{count} distinct everyday photos (~500x375 JPEG variants of the shared camera JPEGs and scikit-image's "
         "photos) uploaded through `ingest_file`, the workers as each tree's `runstack` starts them (before: one pool "
-        "`-Q default,renditions,enrichment -c 2`; after: renditions `-c 1` and enrichment `-c 2`); the clock runs from the first upload until every asset is ready and every enrichment job has "
+        "`-Q default,renditions,enrichment -c 2`; after: renditions `-c 1` and enrichment `-c 2`, the latter at its runstack niceness); the clock runs from the first upload until every asset is ready and every enrichment job has "
         "ended. CPU ms/image is the job rows' `cpu_ms` (the model call, ONNX threads included).", "",
         *rows, "",
         f"Speed-up: {after['images_per_s'] / before['images_per_s']:.2f}×. Job states before: {before['jobs']}; "
@@ -217,6 +219,8 @@ def main():
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--before", default=DEFAULT_BEFORE, help="the code to compare with")
     parser.add_argument("--layout", choices=LAYOUTS, default="pools", help=argparse.SUPPRESS)  # measure's workers
+    parser.add_argument("--before-layout", choices=LAYOUTS, default="single",
+                        help="the worker pools of the code compared with: pools for a tree after issue #15's split")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs and results alone")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # one tree, called by main
     args = parser.parse_args()
@@ -225,7 +229,7 @@ def main():
         return
     commit, tree = before_tree(args.before)
     try:
-        before = run_in(tree, args.images, "single")
+        before = run_in(tree, args.images, args.before_layout)
         print("before", before, flush=True)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)

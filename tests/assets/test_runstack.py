@@ -6,6 +6,7 @@ import os
 import time
 from types import SimpleNamespace
 
+import psutil
 import pytest
 import urllib3
 from stacks import Api, Machine, PostgresOverTcp, RedisServer, admin_env, distinct_photos, wait_until_processed
@@ -124,6 +125,16 @@ def test_direct_uploads_go_to_the_embedded_s3_store_out_of_the_box(stack):
     assert confirmed.status == 201, confirmed.data
     wait_until_processed(stack.postgres, [confirmed.json()["uid"]], SPECS, timeout=180)
     assert not (stack.machine.root / "media").exists(), "originals and renditions live in S3, not on this disk"
+
+
+def test_the_enrichment_pool_yields_the_cores_to_pages_and_thumbnails(stack):
+    """Its processes run at ENRICHMENT_WORKER_NICE (10) below the rest, pool children included; the restart
+    after the kill above kept it."""
+    ours = psutil.Process().nice()
+    children = stack.machine.children()
+    enrichment = [children["enrichment"], *children["enrichment"].children()]
+    assert len(enrichment) > 1 and {process.nice() for process in enrichment} == {ours + 10}
+    assert {children[name].nice() for name in ("web", "beat", "renditions")} == {ours}
 
 
 def test_ctrl_c_stops_every_process_it_started(stack):

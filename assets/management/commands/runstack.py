@@ -19,6 +19,19 @@ from core import metrics
 PROCESSES = ("web", "beat", "renditions", "enrichment")
 
 
+def enrichment_nice():
+    """How much lower the enrichment pool's CPU priority is (``ENRICHMENT_WORKER_NICE``, 10; 0: the same as the
+    rest): on a machine shared with the web and the renditions pool, pages and thumbnails take the cores first
+    and the models the rest, so a bulk import's model calls neither slow the site nor starve the thumbnails
+    that feed them (docs/benchmarks.md, "Pipeline")."""
+    return int(os.environ.get("ENRICHMENT_WORKER_NICE", "10"))
+
+
+def niced(niceness, command):
+    """``command`` run at ``niceness`` (POSIX ``nice``, which the process then is: signals reach it directly)."""
+    return ["nice", "-n", str(niceness), *command] if niceness else command
+
+
 class Command(BaseCommand):
     help = "Run web, Celery beat and the renditions and enrichment worker pools, restarting any that dies."
 
@@ -31,6 +44,8 @@ class Command(BaseCommand):
                             default=int(env("RENDITION_WORKER_CONCURRENCY", "1")))
         parser.add_argument("--enrichment-concurrency", type=int,
                             default=int(env("ENRICHMENT_WORKER_CONCURRENCY", "2")))
+        parser.add_argument("--enrichment-nice", type=int, default=enrichment_nice(),
+                            help="niceness of the enrichment pool (0: the same priority as the rest)")
         parser.add_argument("--only", default=env("LUMEN_PROCESSES", ",".join(PROCESSES)),
                             help=f"comma-separated, from: {', '.join(PROCESSES)}")
 
@@ -71,7 +86,8 @@ class Command(BaseCommand):
             "beat": [*celery, "beat", "--loglevel", "INFO", "-s", str(settings.VAR_DIR / "celerybeat-schedule")],
             # "default" holds the daily jobs and the sweeps: short, and as urgent as renditions.
             "renditions": pool("renditions", "default,renditions", options["rendition_concurrency"]),
-            "enrichment": pool("enrichment", "enrichment", options["enrichment_concurrency"]),
+            "enrichment": niced(options["enrichment_nice"],
+                                pool("enrichment", "enrichment", options["enrichment_concurrency"])),
         }
 
 
