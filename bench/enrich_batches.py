@@ -2,8 +2,8 @@
 
 What a worker does with a single ``enrich_version`` message (one version, every capability) against what it does
 with an ``enrich_versions`` batch (``LUMEN_ENRICH_BATCH_SIZE`` versions, each capability once over the batch),
-both through the task's own code (``enrichment.tasks._enrich``), so reads, model calls, job rows and results are
-all counted. Everyday photos as bench/pipeline.py makes them, renditions made first; each round enriches every
+both through the tasks' own code (``enrichment.tasks.run_pipeline``), so reads, model calls, job rows and
+results are all counted. Everyday photos as bench/pipeline.py makes them, renditions made first; each round enriches every
 photo both ways, the order alternating between rounds. Postgres runs beside it on the same cores, so wall time
 is what a worker would see; CPU time is this process's (ONNX Runtime's threads included).
 
@@ -45,13 +45,13 @@ def prepared_versions(count):
 
 def measure(count, batch, rounds):
     from enrichment.services.capabilities import PIPELINE
-    from enrichment.tasks import _enrich
+    from enrichment.tasks import run_pipeline
 
     ids = prepared_versions(count)
-    ways = {"one at a time": lambda: [_enrich([pk], PIPELINE) for pk in ids],
-            f"batches of {batch}": lambda: [_enrich(ids[start:start + batch], PIPELINE)
+    ways = {"one at a time": lambda: [run_pipeline([pk], PIPELINE) for pk in ids],
+            f"batches of {batch}": lambda: [run_pipeline(ids[start:start + batch], PIPELINE)
                                             for start in range(0, len(ids), batch)]}
-    _enrich(ids[:batch], PIPELINE)  # models loaded, caches warm
+    run_pipeline(ids[:batch], PIPELINE)  # models loaded, caches warm
     figures = {way: {"wall": [], "cpu": []} for way in ways}
     for number in range(rounds):
         for way in (list(ways) if number % 2 == 0 else list(ways)[::-1]):

@@ -106,7 +106,7 @@ def enrich_version(self, version_id, capabilities=None):
     """
     capabilities = [c for c in PIPELINE if capabilities is None or c in capabilities]
     with giving_up(self, partial(jobs.fail_unfinished, version_id, capabilities)):
-        _enrich([version_id], capabilities)
+        run_pipeline([version_id], capabilities)
     send_gathered()
 
 
@@ -120,7 +120,7 @@ def enrich_versions(self, items):
         batches.setdefault(tuple(c for c in PIPELINE if c in capabilities), []).append(version_id)
     for capabilities, version_ids in batches.items():
         with giving_up(self, partial(_fail_unfinished_each, version_ids, capabilities)):
-            _enrich(version_ids, list(capabilities))
+            run_pipeline(version_ids, list(capabilities))
     send_gathered()
 
 
@@ -129,7 +129,9 @@ def _fail_unfinished_each(version_ids, capabilities, reason):
         jobs.fail_unfinished(version_id, capabilities, reason)
 
 
-def _enrich(version_ids, capabilities):
+def run_pipeline(version_ids, capabilities):
+    """The capabilities over these versions in this process, each once for all of them: what both enrichment
+    tasks run (and bench/enrich_batches.py measures). Versions deleted meanwhile are left out."""
     versions = list(AssetVersion.objects.select_related("asset").prefetch_related("renditions")
                     .filter(pk__in=version_ids).order_by("pk"))
     if len(versions) < len(version_ids):
