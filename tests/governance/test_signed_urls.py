@@ -97,11 +97,13 @@ def test_on_s3_the_link_is_a_presigned_get_that_expires(s3_media, make_user, mak
     name = asset.current_version.file.name
     head = s3_media["client"].head_object(Bucket=s3_media["bucket"], Key=name)
     assert head.get("ServerSideEncryption") == "AES256"
-    link = issue_download_url(asset, asset.current_version, actor=Actor(owner), ttl=1)
+    # The signature's date is whole seconds, so a 1 s link can be stale before its first fetch (it was, once in
+    # CI): 3 s leaves at least 2 for that fetch, and the wait below outlasts any of them.
+    link = issue_download_url(asset, asset.current_version, actor=Actor(owner), ttl=3)
     assert link.url.startswith(s3_media["endpoint"]) and "X-Amz-Signature" in link.url
     assert link.revocable is False, "a presigned URL cannot be stopped before it expires, and says so"
     response = urllib3.request("GET", link.url)
     assert response.status == 200
     assert hashlib.sha256(response.data).hexdigest() == asset.current_version.sha256
-    time.sleep(2.5)
+    time.sleep(4.5)
     assert urllib3.request("GET", link.url).status == 403
