@@ -104,7 +104,7 @@ def enrich_version(self, version_id, capabilities=None):
     with their own backoff; an error no retry fixes fails that job alone and the next one runs. If
     the task itself gives up (the version cannot even be read), every job says why.
     """
-    capabilities = [c for c in PIPELINE if capabilities is None or c in capabilities]
+    capabilities = in_pipeline_order(capabilities)
     with giving_up(self, partial(jobs.fail_unfinished, version_id, capabilities)):
         run_pipeline([version_id], capabilities)
     send_gathered()
@@ -117,11 +117,16 @@ def enrich_versions(self, items):
     call. Re-run whole after a passing error, which stores the same rows again."""
     batches = {}
     for version_id, capabilities in items:
-        batches.setdefault(tuple(c for c in PIPELINE if c in capabilities), []).append(version_id)
+        batches.setdefault(tuple(in_pipeline_order(capabilities)), []).append(version_id)
     for capabilities, version_ids in batches.items():
         with giving_up(self, partial(_fail_unfinished_each, version_ids, capabilities)):
             run_pipeline(version_ids, list(capabilities))
     send_gathered()
+
+
+def in_pipeline_order(capabilities):
+    """The capabilities asked for (``None``: every one), in the pipeline's order: moderation first."""
+    return [c for c in PIPELINE if capabilities is None or c in capabilities]
 
 
 def _fail_unfinished_each(version_ids, capabilities, reason):
