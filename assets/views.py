@@ -64,7 +64,7 @@ def library(request):
     queryset = _with_current_renditions(permissions.visible_assets(request.user)).defer("current_version__raw_metadata")
     filterset = AssetFilter(request.GET, queryset=queryset, request=request)
     assets = filterset.qs
-    ordering = filterset.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
+    ordering = filterset.values.get("ordering") or DEFAULT_ORDERING
     by_cursor = ordering in KEYSET_ORDERINGS and "page" not in request.GET
     paginator = CappedPaginator(assets, LIBRARY_PAGE_SIZE,
                                 time_budget_ms=settings.LUMEN_COUNT_BUDGET_MS if by_cursor else None)

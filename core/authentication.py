@@ -12,13 +12,16 @@ import logging
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.signals import user_login_failed
+from django.utils.functional import SimpleLazyObject
 from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 
 from core.middleware import refusal_response
 from core.refusals import Refused
+from core.sql import prepared
 
 logger = logging.getLogger(__name__)
 
@@ -61,4 +64,23 @@ class LockoutTokenAuthentication(TokenAuthentication):
         except exceptions.AuthenticationFailed:
             user_login_failed.send(sender=type(self), credentials={}, request=request._request)
             raise
+
+    def authenticate_credentials(self, key):
+        """The token and its user, by a statement kept prepared (``core.sql.prepared``): every API call reads it."""
+        with prepared():
+            return super().authenticate_credentials(key)
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, reading the signed-in user by a statement kept prepared (``core.sql.prepared``): every signed-in
+    request reads its user by key."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _signed_in_user(request))
+
+
+def _signed_in_user(request):
+    with prepared():
+        return auth_middleware.get_user(request)
 

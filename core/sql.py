@@ -3,6 +3,7 @@ from contextlib import contextmanager
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 from psycopg.errors import QueryCanceled
 
 
@@ -59,6 +60,23 @@ def client_bound_cursor(using=DEFAULT_DB_ALIAS):
 
 
 @contextmanager
+def prepared(using=DEFAULT_DB_ALIAS):
+    """Statements run inside are prepared on their connection and stay prepared, so that Postgres plans each one once
+    per connection rather than on every run: for lookups whose best plan does not depend on the values, such as
+    a row by its key. Planning was about two thirds of Postgres's time for an asset detail at 1M assets
+    (docs/benchmarks.md, "Server throughput"). Everything else is planned with its values each time (Django's
+    default): a plan kept for one search or filter could be a poor one for the next."""
+    wrapper = connections[using]
+    wrapper.ensure_connection()
+    kept = wrapper.connection.prepare_threshold  # None: psycopg prepares nothing (Django's default)
+    wrapper.connection.prepare_threshold = 0  # prepare at the first run; a prepared statement is reused after
+    try:
+        yield
+    finally:
+        wrapper.connection.prepare_threshold = kept
+
+
+@contextmanager
 def time_budget(budget_ms, using=DEFAULT_DB_ALIAS):
     """A cursor whose statements run within ``budget_ms`` (``statement_timeout_sql``), in a transaction (a savepoint
     inside another) rolled back at the end, which also undoes the setting: for reading only."""
@@ -72,3 +90,9 @@ def time_budget(budget_ms, using=DEFAULT_DB_ALIAS):
 def ran_out_of_time(error):
     """Whether a database error is Postgres cancelling a statement past its budget (``statement_timeout_sql``)."""
     return isinstance(error.__cause__, QueryCanceled)
+
+
+def isoformat(column):
+    """``(sql, params)``: the timestamp ``column`` as text, written as DRF writes a timestamp in the current time
+    zone (the function ``core_isoformat``, core migration 0002), for JSON that Postgres writes."""
+    return f"core_isoformat({column}, %s)", [timezone.get_current_timezone_name()]

@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.authentication.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -111,10 +111,11 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint(
                                               conn_health_checks=True)}
 # Parameters travel apart from the SQL (the extended protocol), so no Python quotes them into the text: a few
 # per cent more requests/s at 1M assets, within the machine's noise (docs/benchmarks.md, "Server throughput").
-# DB_PREPARE_THRESHOLD also keeps statements prepared after that many runs per connection (Postgres then plans
-# a statement again only when its generic plan looks no worse): off by default, since a generic plan can be a
-# poor one for searches whose filters match very different shares of the library, and transaction-pooling
-# PgBouncers older than 1.21 cannot carry prepared statements.
+# DB_PREPARE_THRESHOLD also keeps every statement prepared after that many runs per connection (Postgres then
+# plans a statement again only when its generic plan looks no worse): off by default, since a generic plan can be
+# a poor one for searches whose filters match very different shares of the library. Lookups by key are always
+# kept prepared (core.sql.prepared): a transaction-pooling PgBouncer in front needs 1.21 or newer, with
+# max_prepared_statements set.
 DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", "True")
 if prepare_threshold := envint("DB_PREPARE_THRESHOLD", 0):
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepare_threshold

@@ -2,8 +2,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import JSONField, OuterRef
-from django.db.models.expressions import RawSQL
+from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,7 +17,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from assets import permissions
 from assets.api.mixins import AssetForActionMixin, require_filing
 from assets.api.serializers import (
-    RENDITION_FIELDS,
+    RENDITION_ORDER,
     AssetEditSerializer,
     AssetSerializer,
     AssetUploadSerializer,
@@ -34,11 +33,13 @@ from assets.api.serializers import (
     VersionUploadSerializer,
     ZipRequestSerializer,
     api_downloads,
+    asset_row,
+    rendition_rows,
 )
 from assets.delivery import serve_original, serve_rendition, zip_response
 from assets.filtersets import DEFAULT_ORDERING, AssetFilter, AssetFilterForm
 from assets.jsonld import image_object
-from assets.models import Asset, Rendition
+from assets.models import Asset
 from assets.pagination import COUNT_CAP, KEYSET_ORDERINGS, CappedPaginator, InvalidCursor, keyset_page
 from assets.services import archive, delivery, ingest
 from assets.services.collections import add_to_collection, create_collection
@@ -46,6 +47,7 @@ from assets.services.editing import edit_metadata
 from core.api import ErrorSerializer
 from core.audit import Actor
 from core.renderers import JSONRenderer
+from core.sql import prepared
 
 REFUSED_UPLOAD = {status: ErrorSerializer for status in (400, 403, 409, 413, 415)}
 
@@ -159,21 +161,9 @@ def _current_version_of(asset):
     return asset.current_version
 
 
-VERSION_METADATA_COLUMNS = ("current_version__metadata", "current_version__raw_metadata")
-RENDITION_ORDER = ("format", "width", "spec")  # how an asset's renditions are listed (a spec breaks ties of size)
-
-
-def _rendition_rows():
-    """The current version's renditions as one JSON array in the asset's row (``AssetSerializer``): prefetched,
-    they cost a query and ~300 Rendition objects a list page. Written as SQL: built from ORM expressions
-    (JSONBAgg over JSONObject) the subquery cost a millisecond to compile and plan on every detail. ``json``, not
-    ``jsonb``: the text is only read back, and building jsonb values took Postgres twice as long (1.8 against
-    1.0 ms a page of 50 at 1M); as text, so that JSONField reads it as it reads jsonb."""
-    fields = ", ".join(f"'{name}', r.\"{name}\"" for name in ("id", "file", *RENDITION_FIELDS))
-    order = ", ".join(f'r."{name}"' for name in RENDITION_ORDER)
-    return RawSQL(f"(SELECT json_agg(json_build_object({fields}) ORDER BY {order})::text "
-                  f"FROM {Rendition._meta.db_table} r WHERE r.version_id = {Asset._meta.db_table}.current_version_id)",
-                  (), output_field=JSONField())
+# What the list and detail read as model fields besides ``AssetSerializer``'s annotations: the uid and status
+# (links, waits), the revision that rendition tokens name, and what a keyset cursor is made of.
+LISTED_COLUMNS = ("uid", "status", "metadata_revision", *{field for field, _, _ in KEYSET_ORDERINGS.values()})
 
 
 def _validated(serializer_class, data):
@@ -201,18 +191,23 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         # in its own row: prefetched, they cost a query and a Collection object per membership (~3 ms a page).
         shown = permissions.collections_with_role(user, "viewer").filter(assets=OuterRef("pk"))
         assets = Asset.objects.annotate(
-            collection_slugs=ArraySubquery(shown.order_by("name").values("slug")),
-            rendition_rows=_rendition_rows(),
+            api_row=asset_row(), collection_slugs=ArraySubquery(shown.order_by("name").values("slug")),
+            rendition_rows=rendition_rows(),
         )
         if self.action in ("list", "retrieve"):
-            # AssetSerializer alone reads these rows: not the files' metadata (JSON of up to hundreds of tags,
-            # decoded per row), nor ``version.asset`` (renditions are named from the asset at hand).
-            assets = assets.select_related("current_version").defer(*VERSION_METADATA_COLUMNS)
+            # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``).
+            assets = assets.only(*LISTED_COLUMNS)
         else:
             # Other actions hand versions and renditions to code that reads ``version.asset``: a join that costs
             # nothing for one row.
             assets = assets.select_related("current_version__asset")
         return permissions.visible_assets(user, assets)
+
+    def get_object(self):
+        """The asset of a detail URL, by its uid: a statement kept prepared (``core.sql.prepared``), as its plan
+        does not depend on which asset or user."""
+        with prepared():
+            return super().get_object()
 
     def filter_queryset(self, queryset):
         """Query-string filters narrow the list; a detail URL names one asset and ignores them."""

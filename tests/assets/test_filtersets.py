@@ -46,6 +46,16 @@ def test_default_order_is_newest_upload_first(library):
     assert uids({}) == [a.uid for a in (library.red, library.iphone, library.blue, library.tuscany, library.canon)]
 
 
+def test_a_query_string_without_filters_builds_no_form_and_lists_newest_first(library):
+    """Pagination parameters alone (most API pages) are not filters: no form is built or validated."""
+    filterset = AssetFilter(QueryDict("page_size=2&cursor=abc"), Asset.objects.all())
+    assert filterset.is_valid() and filterset.errors == {} and filterset.values == {}
+    assert [asset.uid for asset in filterset.qs] == uids({})
+    assert "form" not in vars(filterset)
+    refused = AssetFilter(QueryDict("page_size=2&status=lost"), Asset.objects.all())
+    assert not refused.is_valid() and "status" in refused.errors
+
+
 def test_format_accepts_several_values(library):
     assert set(uids(QueryDict("format=heif&format=png"))) == {library.iphone.uid, library.red.uid}
     assert set(uids({"format": ["jpeg"]})) == {library.canon.uid, library.tuscany.uid, library.blue.uid}
