@@ -205,10 +205,17 @@ class AssetVersion(models.Model):
 
 
 def rendition_token(rendition_id, file_name, metadata_revision):
-    """``Rendition.content_token`` from the row's values (list pages read renditions as JSON, not as objects)."""
+    """``Rendition.content_token`` from the row's values."""
     if rendition_id is None:
         return ""
     return hashlib.sha256(f"{rendition_id}:{file_name}:{metadata_revision}".encode()).hexdigest()[:16]
+
+
+def rendition_token_sql(rendition_id, file_name, metadata_revision):
+    """``rendition_token`` of the rows' columns (SQL expressions), written by Postgres: API list pages read their
+    ~300 renditions as JSON with the assets (``assets.api.serializers.rendition_rows``)."""
+    return (f"left(encode(sha256(convert_to({rendition_id}::text || ':' || {file_name} || ':' || "
+            f"{metadata_revision}::text, 'UTF8')), 'hex'), 16)")
 
 
 class Rendition(models.Model):

@@ -41,23 +41,28 @@ _FILLERS = {}  # (name, script prefix, argument names) -> _filler(...): one entr
 
 
 @lru_cache(maxsize=4096)
-def _quoted(text):
+def quoted(text):
+    """``text`` quoted as reverse() quotes an argument."""
     return quote(text, safe=SAFE)
 
 
 def _plain_or_quoted(value):
     # UUIDs and numbers print only characters that need no quoting.
-    return value if type(value) in _PLAIN else _quoted(str(value))
+    return value if type(value) in _PLAIN else quoted(str(value))
 
 
 _PLAIN = frozenset({uuid.UUID, int})
 
 
+def _format_string(parts, fields):
+    return "".join(part.replace("{", "{{").replace("}", "}}") + field for part, field in zip(parts, [*fields, ""]))
+
+
 def _filler(name, prefix, kwargs):
     """A function of the arguments that writes the URL: the route reversed once with markers and made a format
-    string, so that each URL after the first is one ``str.format`` (a page of 50 API assets names ~600)."""
+    string, so that each URL after the first is one ``str.format``."""
     parts, names = _template(name, prefix, tuple((arg, _kind(value)) for arg, value in kwargs.items()))
-    template = "{}".join(part.replace("{", "{{").replace("}", "}}") for part in parts)
+    template = _format_string(parts, ["{}"] * len(names))
     if not names:
         return lambda arguments: template
     if len(names) == 1:
@@ -78,6 +83,15 @@ def url_maker(name, origin=""):
     assets names ~600 URLs)."""
     prefix = get_script_prefix()
     return lambda **kwargs: origin + _filled(name, prefix, kwargs)
+
+
+def url_format(name, origin="", **kinds):
+    """Route ``name``'s URL under ``origin`` as a ``str.format`` string with a field per argument (``kinds``:
+    ``"uuid"``, ``"int"`` or ``"str"``, what the route's converters accept). Made once for the URLs of every
+    asset of a page (an API page of 50 names ~600): the caller fills it with text that needs no quoting, a UUID's
+    or a number's, or ``quoted(text)``."""
+    parts, names = _template(name, get_script_prefix(), tuple(kinds.items()))
+    return origin.replace("{", "{{").replace("}", "}}") + _format_string(parts, [f"{{{arg}}}" for arg in names])
 
 
 def _filled(name, prefix, kwargs):

@@ -10,11 +10,11 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from assets.jsonld import absolute_url
-from assets.models import Asset, AssetVersion, Collection, Rendition, rendition_token
+from assets.models import Asset, AssetVersion, Collection, Rendition, rendition_token_sql
 from assets.services import waiting
 from assets.services.downloads import downloads
 from assets.signals import lookalikes
-from core.links import url_maker
+from core.links import quoted, url_format, url_maker
 from core.sql import isoformat
 
 MISSING_FILE = "Attach the image as a multipart/form-data field named “file”."
@@ -30,6 +30,15 @@ class LinksMixin:
         if maker is None:
             maker = makers[route] = url_maker(route, origin=absolute_url("", self.context.get("request")))
         return maker(**kwargs)
+
+    def link_format(self, route, **kinds):
+        """``core.links.url_format`` of ``route`` with the request's origin, made once per serializer: for the
+        URLs of every asset of a page."""
+        formats = self.__dict__.setdefault("_url_formats", {})
+        key = (route, *kinds.items())
+        if key not in formats:
+            formats[key] = url_format(route, origin=absolute_url("", self.context.get("request")), **kinds)
+        return formats[key]
 
     def version_download_url(self, asset, version):
         """Where the API downloads ``version`` of ``asset`` (the original, with the asset's current metadata)."""
@@ -72,17 +81,19 @@ class RenditionSerializer(LinksMixin, serializers.ModelSerializer):
 
     def to_representation(self, rendition):
         version = rendition.version
-        row = {"id": rendition.pk, "file": rendition.file.name, **{name: getattr(rendition, name)
-                                                                   for name in RENDITION_FIELDS}}
-        return self.of_row(row, version.asset, version.number)
+        row = {**{name: getattr(rendition, name) for name in RENDITION_FIELDS}, "url": rendition.content_token}
+        return self.with_url(row, version.asset.uid, version.number)
 
-    def of_row(self, row, asset, number):
-        """The fields above for a rendition of version ``number`` of ``asset``, from its row's values (``id``,
-        ``file`` and the fields; a list page reads ~300 as JSON with its assets, ``AssetViewSet``), written
-        directly: DRF's walk over the declared fields (kept for the schema) cost more than the values."""
-        url = self.link("api:asset-rendition-file", uid=asset.uid, number=number, spec=row["spec"])
-        token = rendition_token(row["id"], row["file"], asset.metadata_revision)  # cacheable for good under it
-        return {**{name: row[name] for name in RENDITION_FIELDS}, "url": f"{url}?f={token}" if token else url}
+    def with_url(self, row, uid, number):
+        """``row`` (the fields above, and under ``url`` the file's content token) with the URL in place of the
+        token, for a rendition of version ``number`` of asset ``uid``. A list page reads ~300 such rows as JSON
+        with its assets (``rendition_rows``); written directly, as DRF's walk over the declared fields (kept for
+        the schema) cost more than the values."""
+        url = self.link_format("api:asset-rendition-file", uid="uuid", number="int", spec="str").format(
+            uid=uid, number=number, spec=quoted(row["spec"]))
+        token = row["url"]
+        row["url"] = f"{url}?f={token}" if token else url  # cacheable for good under its token
+        return row
 
     def get_url(self, rendition) -> str:
         """The API's file URL, which works with a token as well as a session (load ``version.asset`` with the rows)."""
@@ -162,16 +173,23 @@ def asset_row():
 
 
 def rendition_rows():
-    """The current version's renditions as one JSON array in the asset's row (``AssetSerializer``): prefetched,
-    they cost a query and ~300 Rendition objects a list page. Written as SQL: built from ORM expressions
-    (JSONBAgg over JSONObject) the subquery cost a millisecond to compile and plan on every detail. ``json``, not
-    ``jsonb``: the text is only read back, and building jsonb values took Postgres twice as long (1.8 against
-    1.0 ms a page of 50 at 1M)."""
-    fields = ", ".join(f"'{name}', r.\"{name}\"" for name in ("id", "file", *RENDITION_FIELDS))
+    """The current version's renditions as one JSON array in the asset's row (``AssetSerializer``): each with
+    the fields of ``RenditionSerializer`` and its content token under ``url`` (``RenditionSerializer.with_url``
+    puts the URL there). Prefetched, they cost a query and ~300 Rendition objects a list page; built from ORM
+    expressions (JSONBAgg over JSONObject) the subquery cost a millisecond to compile and plan on every detail.
+    ``json``, not ``jsonb``: the text is only read back, and building jsonb values took Postgres twice as long
+    (1.8 against 1.0 ms a page of 50 at 1M)."""
+    asset = Asset._meta.db_table
+    fields = ", ".join(f"'{name}', r.\"{name}\"" for name in RENDITION_FIELDS)
+    token = rendition_token_sql("r.id", "r.file", f"{asset}.metadata_revision")
     order = ", ".join(f'r."{name}"' for name in RENDITION_ORDER)
-    return RawSQL(f"(SELECT json_agg(json_build_object({fields}) ORDER BY {order})::text "
-                  f"FROM {Rendition._meta.db_table} r WHERE r.version_id = {Asset._meta.db_table}.current_version_id)",
+    return RawSQL(f"(SELECT json_agg(json_build_object({fields}, 'url', {token}) ORDER BY {order})::text "
+                  f"FROM {Rendition._meta.db_table} r WHERE r.version_id = {asset}.current_version_id)",
                   (), output_field=TextField())
+
+
+ASSET_LINKS = {"self": "api:asset-detail", "page": "assets:detail", "jsonld": "api:asset-jsonld",
+               "metadata": "api:asset-metadata", "versions": "api:asset-versions", "download": "api:asset-download"}
 
 
 class AssetSerializer(LinksMixin, serializers.ModelSerializer):
@@ -230,21 +248,17 @@ class AssetSerializer(LinksMixin, serializers.ModelSerializer):
         """The renditions of version ``number`` (the current one) from ``rendition_rows``."""
         if number is None or not asset.rendition_rows:
             return []
-        return [self._rendition_serializer.of_row(row, asset, number) for row in orjson.loads(asset.rendition_rows)]
+        with_url, uid = self._rendition_serializer.with_url, str(asset.uid)
+        return [with_url(row, uid, number) for row in orjson.loads(asset.rendition_rows)]
 
-    @extend_schema_field(inline_serializer("AssetUrls", {
-        name: serializers.URLField() for name in ("self", "page", "jsonld", "metadata", "versions", "download")
-    }))
+    @extend_schema_field(inline_serializer("AssetUrls", {name: serializers.URLField() for name in ASSET_LINKS}))
     def get_urls(self, asset):
-        uid = asset.uid
-        return {
-            "self": self.link("api:asset-detail", uid=uid),
-            "page": self.link("assets:detail", uid=uid),
-            "jsonld": self.link("api:asset-jsonld", uid=uid),
-            "metadata": self.link("api:asset-metadata", uid=uid),
-            "versions": self.link("api:asset-versions", uid=uid),
-            "download": self.link("api:asset-download", uid=uid),
-        }
+        uid = str(asset.uid)
+        return {name: url.format(uid=uid) for name, url in self._asset_links.items()}
+
+    @cached_property
+    def _asset_links(self):
+        return {name: self.link_format(route, uid="uuid") for name, route in ASSET_LINKS.items()}
 
 
 UPLOAD_FIELDS = ["duplicate", "duplicate_of", "added_to_collections", "not_added_to_collections", "message",

@@ -305,7 +305,7 @@ def test_renditions_list_and_files(api, samples):
     assert {(r["spec"], r["width"], r["format"]) for r in renditions} >= {
         ("width-320|format-jpeg", 320, "jpeg"), ("width-640|format-avif", 640, "avif"), ("width-320|format-avif", 320, "avif"),
     }
-    assert api.get(detail_url(uid)).json()["renditions"] == renditions
+    assert api.get(detail_url(uid)).json()["renditions"] == renditions  # tokens written by Postgres and by Python
     thumbnail = next(r for r in renditions if r["spec"] == "width-320|format-jpeg")
     token = Asset.objects.get(uid=uid).current_version.renditions.get(spec="width-320|format-jpeg").content_token
     assert thumbnail["url"] == "http://testserver" + reverse(
@@ -316,6 +316,10 @@ def test_renditions_list_and_files(api, samples):
     assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (320, 240)
     missing = reverse("api:asset-rendition-file", kwargs={"uid": uid, "number": 1, "spec": "width-99|format-png"})
     assert_error(api.get(missing), 404, "not_found", "not been made yet")
+    api.patch(detail_url(uid), {"title": "Harbour – été"}, format="json")  # a new metadata revision: new tokens
+    assert Asset.objects.get(uid=uid).metadata_revision > 0
+    edited = api.get(detail_url(uid, "renditions")).json()
+    assert api.get(detail_url(uid)).json()["renditions"] == edited != renditions
 
 
 # Lists and filters -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import uuid
 import pytest
 from django.urls import reverse, set_script_prefix
 
-from core.links import url_for, url_maker
+from core.links import quoted, url_for, url_format, url_maker
 
 UID = uuid.UUID("6f1c2a6e-1d2b-4c3a-9e8f-0a1b2c3d4e5f")
 
@@ -40,5 +40,18 @@ def test_url_maker_names_many_objects_with_the_prefix_of_its_request():
         assert [rendition(uid=uid, number=2, spec="width-640|format-avif") for uid in uids] == [
             "https://dam.example/dam" + reverse("assets:rendition", kwargs={
                 "uid": uid, "number": 2, "spec": "width-640|format-avif"}) for uid in uids]
+    finally:
+        set_script_prefix("/")
+
+
+def test_url_format_is_the_route_under_an_origin_with_a_field_per_argument():
+    rendition = url_format("assets:rendition", origin="https://dam.example", uid="uuid", number="int", spec="str")
+    for spec in ("width-320|format-webp", "fill-40x40 ünïcode%{}"):
+        assert rendition.format(uid=str(UID), number=3, spec=quoted(spec)) == "https://dam.example" + reverse(
+            "assets:rendition", kwargs={"uid": UID, "number": 3, "spec": spec})
+    try:
+        set_script_prefix("/dam/")
+        assert url_format("api:asset-detail", uid="uuid").format(uid=UID) == reverse(
+            "api:asset-detail", kwargs={"uid": UID})
     finally:
         set_script_prefix("/")
