@@ -91,6 +91,17 @@ def collections_with_role(user, role):
     return Collection.objects.filter(_Granted(user.pk, role))
 
 
+def role_condition_sql(user, role, column):
+    """SQL and params of the condition "``user`` holds ``role`` or better on the collection whose id is ``column``"
+    (an SQL expression), for statements written as SQL: the same rule as ``collections_with_role``."""
+    if not _is_active(user):
+        return "FALSE", ()
+    if user.is_superuser:
+        return "TRUE", ()
+    granted, params = _granted_collections_sql(user.pk, role)
+    return f"{column} = ANY({granted})", params
+
+
 def _in_collection_where(user, role):
     return Q(_InGrantedCollection(user.pk, role))
 

@@ -1,8 +1,6 @@
 """REST endpoints: parse, ask the permission gate, call a service, serialize. No rules live here."""
 from django import forms
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -34,6 +32,7 @@ from assets.api.serializers import (
     ZipRequestSerializer,
     api_downloads,
     asset_row,
+    collection_slugs,
     rendition_rows,
 )
 from assets.delivery import serve_original, serve_rendition, zip_response
@@ -189,11 +188,8 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         user = self.request.user
         # An asset lists only the collections the caller has a role on (others' names stay unknown), as an array
         # in its own row: prefetched, they cost a query and a Collection object per membership (~3 ms a page).
-        shown = permissions.collections_with_role(user, "viewer").filter(assets=OuterRef("pk"))
         assets = Asset.objects.annotate(
-            api_row=asset_row(), collection_slugs=ArraySubquery(shown.order_by("name").values("slug")),
-            rendition_rows=rendition_rows(),
-        )
+            api_row=asset_row(), collection_slugs=collection_slugs(user), rendition_rows=rendition_rows())
         if self.action in ("list", "retrieve"):
             # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``).
             assets = assets.only(*LISTED_COLUMNS)
