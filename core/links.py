@@ -90,8 +90,13 @@ def url_format(name, origin="", **kinds):
     ``"uuid"``, ``"int"`` or ``"str"``, what the route's converters accept). Made once for the URLs of every
     asset of a page (an API page of 50 names ~600): the caller fills it with text that needs no quoting, a UUID's
     or a number's, or ``quoted(text)``."""
-    parts, names = _template(name, get_script_prefix(), tuple(kinds.items()))
-    return origin.replace("{", "{{").replace("}", "}}") + _format_string(parts, [f"{{{arg}}}" for arg in names])
+    return origin.replace("{", "{{").replace("}", "}}") + _route_format(name, get_script_prefix(), tuple(kinds.items()))
+
+
+@lru_cache(maxsize=1024)
+def _route_format(name, prefix, arguments):
+    parts, names = _template(name, prefix, arguments)
+    return _format_string(parts, [f"{{{arg}}}" for arg in names])
 
 
 def _filled(name, prefix, kwargs):
