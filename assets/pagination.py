@@ -50,7 +50,7 @@ class CappedPaginator(Paginator):
         # Any COUNT_CAP + 1 rows will do: unordered and without the page's joins and computed columns, Postgres
         # stops at the first ones it finds (a site admin's total at 1M: 3.7 -> 0.8 ms) instead of walking the sort
         # order's index.
-        capped = self.object_list.select_related(None).order_by().values("pk")[: COUNT_CAP + 1]
+        capped = self.object_list.order_by().values("pk")[: COUNT_CAP + 1]  # values() drops select_related's joins
         return capped.count() if self.time_budget_ms is None else count_within(capped, self.time_budget_ms)
 
     @property

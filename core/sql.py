@@ -68,12 +68,14 @@ def prepared(using=DEFAULT_DB_ALIAS):
     default): a plan kept for one search or filter could be a poor one for the next."""
     wrapper = connections[using]
     wrapper.ensure_connection()
-    kept = wrapper.connection.prepare_threshold  # None: psycopg prepares nothing (Django's default)
-    wrapper.connection.prepare_threshold = 0  # prepare at the first run; a prepared statement is reused after
+    # The connection of now: a query that fails inside (Postgres restarting) may leave Django without one.
+    raw = wrapper.connection
+    kept = raw.prepare_threshold  # None: psycopg prepares nothing (Django's default)
+    raw.prepare_threshold = 0  # prepare at the first run; a prepared statement is reused after
     try:
         yield
     finally:
-        wrapper.connection.prepare_threshold = kept
+        raw.prepare_threshold = kept
 
 
 @contextmanager

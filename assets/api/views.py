@@ -160,9 +160,10 @@ def _current_version_of(asset):
     return asset.current_version
 
 
-# What the list and detail read as model fields besides ``AssetSerializer``'s annotations: the uid and status
-# (links, waits), and what a keyset cursor is made of.
-LISTED_COLUMNS = ("uid", "status", *{field for field, _, _ in KEYSET_ORDERINGS.values()})
+# What the list and detail read of an asset: ``AssetSerializer``'s annotations, the uid and status (links,
+# waits), and what a keyset cursor is made of.
+LISTED_COLUMNS = tuple(dict.fromkeys(("pk", "uid", "status", "api_row", "collection_slugs", "rendition_rows",
+                                      *(field for field, _, _ in KEYSET_ORDERINGS.values()))))
 
 
 def _validated(serializer_class, data):
@@ -191,8 +192,9 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         assets = Asset.objects.annotate(
             api_row=asset_row(), collection_slugs=collection_slugs(user), rendition_rows=rendition_rows())
         if self.action in ("list", "retrieve"):
-            # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``).
-            assets = assets.only(*LISTED_COLUMNS)
+            # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``):
+            # named tuples, not model objects (setting up ~30 fields each was ~10% of a page of 50).
+            assets = assets.values_list(*LISTED_COLUMNS, named=True)
         else:
             # Other actions hand versions and renditions to code that reads ``version.asset``: a join that costs
             # nothing for one row.

@@ -52,6 +52,16 @@ def test_statements_run_under_prepared_stay_prepared_and_others_are_planned_each
     assert connection.connection.prepare_threshold is None  # outside the block nothing more is prepared
 
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_inside_prepared_leaves_the_next_one_as_django_makes_it():
+    """Postgres restarting under a prepared lookup: the error is the database's (a 503 for the API), not ours."""
+    with prepared():
+        connection.close()  # as Django does when a query finds the server gone
+    assert connection.connection is None
+    assert Asset.objects.count() == 0 and connection.connection.prepare_threshold is None
+
+
 # UTC, whole-hour offsets on both sides of it with summer time, half and three-quarter hours, and a zone whose
 # offset had seconds until 1972 (Monrovia, -00:44:30). Earlier history is left out: Postgres's time-zone database
 # and Python's need not agree on it (they give Amsterdam in 1890 different local mean times).
