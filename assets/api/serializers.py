@@ -91,11 +91,14 @@ class RenditionSerializer(LinksMixin, serializers.ModelSerializer):
         token, for a rendition of version ``number`` of asset ``uid``. A list page reads ~300 such rows as JSON
         with its assets (``rendition_rows``); written directly, as DRF's walk over the declared fields (kept for
         the schema) cost more than the values."""
-        url = self.link_format("api:asset-rendition-file", uid="uuid", number="int", spec="str").format(
-            uid=uid, number=number, spec=quoted(row["spec"]))
+        url = self._file_url.format(uid=uid, number=number, spec=quoted(row["spec"]))
         token = row["url"]
         row["url"] = f"{url}?f={token}" if token else url  # cacheable for good under its token
         return row
+
+    @cached_property
+    def _file_url(self):
+        return self.link_format("api:asset-rendition-file", uid="uuid", number="int", spec="str")
 
     def get_url(self, rendition) -> str:
         """The API's file URL, which works with a token as well as a session (load ``version.asset`` with the rows)."""

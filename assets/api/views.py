@@ -160,10 +160,9 @@ def _current_version_of(asset):
     return asset.current_version
 
 
-# What the list and detail read of an asset: ``AssetSerializer``'s annotations, the uid and status (links,
-# waits), and what a keyset cursor is made of.
-LISTED_COLUMNS = tuple(dict.fromkeys(("pk", "uid", "status", "api_row", "collection_slugs", "rendition_rows",
-                                      *(field for field, _, _ in KEYSET_ORDERINGS.values()))))
+# What the list and detail read of an asset: ``AssetSerializer``'s annotations, and the uid and status (links,
+# waits); a list also reads the column its keyset cursor is made of (``AssetViewSet.get_queryset``).
+LISTED_COLUMNS = ("pk", "uid", "status", "api_row", "collection_slugs", "rendition_rows")
 
 
 def _validated(serializer_class, data):
@@ -194,7 +193,9 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.action in ("list", "retrieve"):
             # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``):
             # named tuples, not model objects (setting up ~30 fields each was ~10% of a page of 50).
-            assets = assets.values_list(*LISTED_COLUMNS, named=True)
+            ordering = self.request.query_params.get("ordering") or DEFAULT_ORDERING
+            cursor_column = [KEYSET_ORDERINGS[ordering][0]] if ordering in KEYSET_ORDERINGS else []
+            assets = assets.values_list(*LISTED_COLUMNS, *cursor_column, named=True)
         else:
             # Other actions hand versions and renditions to code that reads ``version.asset``: a join that costs
             # nothing for one row.
