@@ -46,12 +46,11 @@ def quoted(text):
     return quote(text, safe=SAFE)
 
 
+_PLAIN = frozenset({uuid.UUID, int})  # types whose text needs no quoting
+
+
 def _plain_or_quoted(value):
-    # UUIDs and numbers print only characters that need no quoting.
     return value if type(value) in _PLAIN else quoted(str(value))
-
-
-_PLAIN = frozenset({uuid.UUID, int})
 
 
 def _format_string(parts, fields):

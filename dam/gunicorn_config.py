@@ -1,9 +1,9 @@
 """gunicorn's settings, shared by ``runstack`` and docker-compose (``-c python:dam.gunicorn_config``).
 
 Sync workers, one per core: every page here is CPU-bound Python, and threads in one process share one
-interpreter lock. On a 2-core machine at 1M assets sync × 2 answered ~340 req/s on the API detail and ~75 on
-``/api/assets/``; 3 or 4 processes gained nothing beyond the machine's noise and gthread (2 × 4 threads)
-answered the list at half that (``bench/server.py``, docs/benchmarks.md "Server throughput"). Put a buffering
+interpreter lock. On a 2-core machine at 1M assets sync × 2 answered ~410–470 req/s on the API detail and
+~155–190 on ``/api/assets/``; 3 or 4 processes answered less, and gthread (2 × 4 threads) less again
+(``bench/server.py``, docs/benchmarks.md "Server throughput"). Put a buffering
 proxy (nginx, a load balancer) in front, as for any sync gunicorn, so slow clients do not hold a worker;
 ``WEB_WORKER_CLASS=gthread`` with ``WEB_THREADS`` keeps connections alive where there is none.
 """
