@@ -3,6 +3,7 @@ reverse() a walk of the URL resolver (issue #15). Each route is reversed once pe
 marker arguments; later URLs fill the markers' places in that template."""
 import uuid
 from functools import lru_cache
+from string import Formatter
 from urllib.parse import quote
 
 from django.urls import get_script_prefix, reverse
@@ -96,6 +97,21 @@ def url_format(name, origin="", **kinds):
 def _route_format(name, prefix, arguments):
     parts, names = _template(name, prefix, arguments)
     return _format_string(parts, [f"{{{arg}}}" for arg in names])
+
+
+def url_sql(name, origin="", **arguments):
+    """``(sql, params)``: route ``name``'s URL under ``origin``, written by Postgres, for JSON that it writes.
+    ``arguments`` gives each argument as ``(kind, sql)``: its kind as for ``url_format``, and an SQL expression of
+    its text that needs no quoting (a uuid's or an integer's text, or text quoted in SQL)."""
+    template = url_format(name, origin, **{arg: kind for arg, (kind, _) in arguments.items()})
+    pieces, params = [], []
+    for literal, field, _, _ in Formatter().parse(template):
+        if literal:
+            pieces.append("%s")
+            params.append(literal)
+        if field is not None:
+            pieces.append(arguments[field][1])
+    return f"({' || '.join(pieces)})", params
 
 
 def _filled(name, prefix, kwargs):

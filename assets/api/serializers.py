@@ -3,8 +3,7 @@ import uuid
 from functools import cached_property
 
 import orjson
-from django.contrib.postgres.fields import ArrayField
-from django.db.models import SlugField, TextField
+from django.db.models import TextField
 from django.db.models.expressions import RawSQL
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -16,7 +15,8 @@ from assets.models import Asset, AssetVersion, Collection, Rendition, rendition_
 from assets.services import waiting
 from assets.services.downloads import downloads
 from assets.signals import lookalikes
-from core.links import quoted, url_format, url_maker
+from core.links import quoted, url_format, url_maker, url_sql
+from core.renderers import RawJSON
 from core.sql import isoformat
 
 MISSING_FILE = "Attach the image as a multipart/form-data field named “file”."
@@ -156,52 +156,59 @@ VERSION_COLUMNS = ("number", "format", "mime_type", "width", "height", "bytes", 
 RENDITION_ORDER = ("format", "width", "spec")  # how an asset's renditions are listed (a spec breaks ties of size)
 
 
-def asset_row():
-    """What ``AssetSerializer`` writes that is the same for every caller, as JSON text that Postgres writes in the
-    asset's row: the asset's fields, its current version, its timestamps. Built in Python from model objects, this
-    (three timestamps read and written again, two model objects, ~20 fields) was most of a list page's time
-    (docs/benchmarks.md, "Server throughput"). ``json``, not ``jsonb``: it keeps the keys in the order written,
-    which is the order of the declared fields. ``waiting``, ``collections``, ``renditions`` and ``urls`` are
-    placeholders the serializer fills in."""
-    asset, version = Asset._meta.db_table, AssetVersion._meta.db_table
+def asset_row(user, origin):
+    """An asset as ``AssetSerializer`` writes it for ``user``, with links under ``origin``, as JSON text that Postgres
+    writes in the asset's row: its fields, its current version, the collections the user has a role on, its
+    renditions and links, its timestamps (as DRF writes them). Built in Python, this (two model objects, three
+    timestamps read and written again, 300 rendition tokens and 600 links a page of 50) was most of a list page's
+    time (docs/benchmarks.md, "Server throughput"). ``json``, not ``jsonb``: it keeps the keys in the order
+    written, which is the order of the declared fields. ``waiting`` is null: the serializer fills it in for an
+    asset still waiting for its previews."""
+    asset, version, rendition = Asset._meta.db_table, AssetVersion._meta.db_table, Rendition._meta.db_table
+    fields = ", ".join(f"'{name}', {asset}.\"{name}\"" for name in ASSET_COLUMNS)
+    version_fields = ", ".join(f"'{name}', v.\"{name}\"" for name in VERSION_COLUMNS)
+    rendition_fields = ", ".join(f"'{name}', r.\"{name}\"" for name in RENDITION_FIELDS)
+    order = ", ".join(f'r."{name}"' for name in RENDITION_ORDER)
+    uid = ("uuid", f"{asset}.uid::text")
+    file_url, file_url_params = url_sql("api:asset-rendition-file", origin, uid=uid, number=("int", "v.number::text"),
+                                        spec=("str", _quoted_spec_sql("r.spec")))
+    token = rendition_token_sql("r.id", "r.file", f"{asset}.metadata_revision")
+    links = [(name, *url_sql(route, origin, uid=uid)) for name, route in ASSET_LINKS.items()]
+    link_fields = ", ".join(f"'{name}', {link}" for name, link, _ in links)
+    collections, collections_params = _collection_slugs_sql(user)
     created, created_params = isoformat(f"{asset}.created_at")
     updated, updated_params = isoformat(f"{asset}.updated_at")
     version_created, version_params = isoformat("v.created_at")
-    fields = ", ".join(f"'{name}', {asset}.\"{name}\"" for name in ASSET_COLUMNS)
-    version_fields = ", ".join(f"'{name}', v.\"{name}\"" for name in VERSION_COLUMNS)
-    return RawSQL(
+    sql = (
         f"json_build_object({fields}, 'waiting', NULL, 'anonymise_faces', {asset}.anonymise_faces, "
-        f"'collections', NULL, 'current_version', (SELECT json_build_object({version_fields}, "
-        f"'created_at', {version_created}) FROM {version} v WHERE v.id = {asset}.current_version_id), "
-        f"'renditions', NULL, 'urls', NULL, 'created_at', {created}, 'updated_at', {updated})::text",
-        (*version_params, *created_params, *updated_params), output_field=TextField())
+        f"'collections', to_json({collections}), "
+        f"'current_version', (SELECT json_build_object({version_fields}, 'created_at', {version_created}) "
+        f"FROM {version} v WHERE v.id = {asset}.current_version_id), "
+        f"'renditions', COALESCE((SELECT json_agg(json_build_object({rendition_fields}, "
+        f"'url', {file_url} || '?f=' || {token}) ORDER BY {order}) "
+        f"FROM {rendition} r JOIN {version} v ON v.id = r.version_id WHERE r.version_id = {asset}.current_version_id), "
+        f"'[]'), "
+        f"'urls', json_build_object({link_fields}), "
+        f"'created_at', {created}, 'updated_at', {updated})::text")
+    params = (*collections_params, *version_params, *file_url_params, *(p for _, _, ps in links for p in ps),
+              *created_params, *updated_params)
+    return RawSQL(sql, params, output_field=TextField())
 
 
-def collection_slugs(user):
-    """The slugs of the asset's collections on which ``user`` has a role, by name, as an array in the asset's row.
-    Written as SQL with the permission gate's condition: as a subquery of querysets it cost more to build and
-    compile on every detail than Postgres took to run it."""
+def _quoted_spec_sql(column):
+    """A rendition spec as reverse() quotes it, in SQL: a stored spec is written by ``RenditionSpec.__str__`` in
+    lower-case letters, digits, "-" and "|", and only "|" is quoted."""
+    return f"replace({column}, '|', '{quoted('|').replace('%', '%%')}')"  # %% is "%" in a statement with parameters
+
+
+def _collection_slugs_sql(user):
+    """The slugs of the asset's collections on which ``user`` has a role, by name, as an SQL array, with the
+    permission gate's condition (as a subquery of querysets it cost more to build and compile on every detail than
+    Postgres took to run it)."""
     condition, params = permissions.role_condition_sql(user, "viewer", "c.id")
     members = Asset.collections.through._meta.db_table
-    return RawSQL(f"ARRAY(SELECT c.slug FROM {Collection._meta.db_table} c JOIN {members} m ON m.collection_id = c.id "
-                  f"WHERE m.asset_id = {Asset._meta.db_table}.id AND {condition} ORDER BY c.name)",
-                  params, output_field=ArrayField(SlugField()))
-
-
-def rendition_rows():
-    """The current version's renditions as one JSON array in the asset's row (``AssetSerializer``): each with
-    the fields of ``RenditionSerializer`` and its content token under ``url`` (``RenditionSerializer.with_url``
-    puts the URL there). Prefetched, they cost a query and ~300 Rendition objects a list page; built from ORM
-    expressions (JSONBAgg over JSONObject) the subquery cost a millisecond to compile and plan on every detail.
-    ``json``, not ``jsonb``: the text is only read back, and building jsonb values took Postgres twice as long
-    (1.8 against 1.0 ms a page of 50 at 1M)."""
-    asset = Asset._meta.db_table
-    fields = ", ".join(f"'{name}', r.\"{name}\"" for name in RENDITION_FIELDS)
-    token = rendition_token_sql("r.id", "r.file", f"{asset}.metadata_revision")
-    order = ", ".join(f'r."{name}"' for name in RENDITION_ORDER)
-    return RawSQL(f"(SELECT json_agg(json_build_object({fields}, 'url', {token}) ORDER BY {order})::text "
-                  f"FROM {Rendition._meta.db_table} r WHERE r.version_id = {asset}.current_version_id)",
-                  (), output_field=TextField())
+    return (f"ARRAY(SELECT c.slug FROM {Collection._meta.db_table} c JOIN {members} m ON m.collection_id = c.id "
+            f"WHERE m.asset_id = {Asset._meta.db_table}.id AND {condition} ORDER BY c.name)", params)
 
 
 ASSET_LINKS = {"self": "api:asset-detail", "page": "assets:detail", "jsonld": "api:asset-jsonld",
@@ -209,13 +216,11 @@ ASSET_LINKS = {"self": "api:asset-detail", "page": "assets:detail", "jsonld": "a
 
 
 class AssetSerializer(LinksMixin, serializers.ModelSerializer):
-    """An asset as the API lists and shows it. Reads the annotations of ``AssetViewSet.get_queryset``:
-    ``api_row``, ``collection_slugs`` and ``rendition_rows`` (the functions of those names)."""
+    """An asset as the API lists and shows it, from the annotation ``api_row`` of ``AssetViewSet.get_queryset``
+    (``asset_row``)."""
 
     keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
-    collections = serializers.ListField(
-        child=serializers.SlugField(), source="collection_slugs", read_only=True,
-        help_text="Slugs of the asset's collections that you have a role on, ordered by name.")
+    collections = serializers.SerializerMethodField()
     current_version = VersionSerializer(read_only=True)
     renditions = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
@@ -228,19 +233,15 @@ class AssetSerializer(LinksMixin, serializers.ModelSerializer):
                   "created_at", "updated_at"]
 
     def to_representation(self, asset):
-        """The declared fields' output, from ``api_row`` and what depends on the request. DRF's walk over the
-        fields (field objects built per request, model objects, timestamps parsed and formatted) cost more than
-        the values on a list page of 50. The declared fields still document the shape; a test keeps both equal."""
+        """The declared fields' output: ``api_row`` as Postgres wrote it, placed in a list page's JSON as it is
+        (``core.renderers.RawJSON``), unless the asset still waits for its previews (then with its wait). DRF's walk
+        over the fields cost more than the values on a list page of 50; the declared fields still document the
+        shape, and a test keeps both equal."""
+        if asset.status != Asset.Status.PROCESSING and isinstance(self.parent, serializers.ListSerializer):
+            return RawJSON(asset.api_row)
         row = orjson.loads(asset.api_row)
-        version = row["current_version"]
-        row.update(waiting=self.get_waiting(asset), collections=list(asset.collection_slugs),
-                   renditions=self._renditions(asset, version and version["number"]), urls=self.get_urls(asset))
+        row["waiting"] = self.get_waiting(asset)
         return row
-
-    @cached_property
-    def _rendition_serializer(self):
-        """One for every asset of a page (a new serializer per asset built its fields again each time)."""
-        return RenditionSerializer(context=self.context)
 
     @cached_property
     def _page_waits(self):
@@ -255,26 +256,21 @@ class AssetSerializer(LinksMixin, serializers.ModelSerializer):
         wait = self._page_waits.get(str(asset.uid)) if listed else waiting.wait_for(asset)
         return wait.as_dict() if wait else None
 
+    # What DRF's walk over the declared fields reads (the schema, and the test that holds the output to it).
+
+    @extend_schema_field(serializers.ListField(
+        child=serializers.SlugField(),
+        help_text="Slugs of the asset's collections that you have a role on, ordered by name."))
+    def get_collections(self, asset):
+        return orjson.loads(asset.api_row)["collections"]
+
     @extend_schema_field(RenditionSerializer(many=True))
     def get_renditions(self, asset):
-        version = asset.current_version
-        return self._renditions(asset, version and version.number)
-
-    def _renditions(self, asset, number):
-        """The renditions of version ``number`` (the current one) from ``rendition_rows``."""
-        if number is None or not asset.rendition_rows:
-            return []
-        with_url, uid = self._rendition_serializer.with_url, str(asset.uid)
-        return [with_url(row, uid, number) for row in orjson.loads(asset.rendition_rows)]
+        return orjson.loads(asset.api_row)["renditions"]
 
     @extend_schema_field(inline_serializer("AssetUrls", {name: serializers.URLField() for name in ASSET_LINKS}))
     def get_urls(self, asset):
-        uid = str(asset.uid)
-        return {name: url.format(uid=uid) for name, url in self._asset_links.items()}
-
-    @cached_property
-    def _asset_links(self):
-        return {name: self.link_format(route, uid="uuid") for name, route in ASSET_LINKS.items()}
+        return orjson.loads(asset.api_row)["urls"]
 
 
 UPLOAD_FIELDS = ["duplicate", "duplicate_of", "added_to_collections", "not_added_to_collections", "message",

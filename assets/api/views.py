@@ -32,12 +32,10 @@ from assets.api.serializers import (
     ZipRequestSerializer,
     api_downloads,
     asset_row,
-    collection_slugs,
-    rendition_rows,
 )
 from assets.delivery import serve_original, serve_rendition, zip_response
 from assets.filtersets import DEFAULT_ORDERING, AssetFilter, AssetFilterForm, asks_for_filters
-from assets.jsonld import image_object
+from assets.jsonld import absolute_url, image_object
 from assets.models import Asset
 from assets.pagination import COUNT_CAP, KEYSET_ORDERINGS, CappedPaginator, InvalidCursor, keyset_page
 from assets.services import archive, delivery, ingest
@@ -160,9 +158,9 @@ def _current_version_of(asset):
     return asset.current_version
 
 
-# What the list and detail read of an asset: ``AssetSerializer``'s annotations, and the uid and status (links,
-# waits); a list also reads the column its keyset cursor is made of (``AssetViewSet.get_queryset``).
-LISTED_COLUMNS = ("pk", "uid", "status", "api_row", "collection_slugs", "rendition_rows")
+# What the list and detail read of an asset: ``AssetSerializer``'s ``api_row``, and the uid and status (waits); a
+# list also reads the column its keyset cursor is made of (``AssetViewSet.get_queryset``).
+LISTED_COLUMNS = ("pk", "uid", "status", "api_row")
 
 
 def _validated(serializer_class, data):
@@ -186,10 +184,9 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def get_queryset(self):
         user = self.request.user
-        # An asset lists only the collections the caller has a role on (others' names stay unknown), as an array
-        # in its own row: prefetched, they cost a query and a Collection object per membership (~3 ms a page).
-        assets = Asset.objects.annotate(
-            api_row=asset_row(), collection_slugs=collection_slugs(user), rendition_rows=rendition_rows())
+        # The asset as the API shows it to this caller, written by Postgres (an asset lists only the collections the
+        # caller has a role on: others' names stay unknown).
+        assets = Asset.objects.annotate(api_row=asset_row(user, absolute_url("", self.request)))
         if self.action in ("list", "retrieve"):
             # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``):
             # named tuples, not model objects (setting up ~30 fields each was ~10% of a page of 50).

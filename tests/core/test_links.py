@@ -2,9 +2,10 @@
 import uuid
 
 import pytest
+from django.db import connection
 from django.urls import reverse, set_script_prefix
 
-from core.links import quoted, url_for, url_format, url_maker
+from core.links import quoted, url_for, url_format, url_maker, url_sql
 
 UID = uuid.UUID("6f1c2a6e-1d2b-4c3a-9e8f-0a1b2c3d4e5f")
 
@@ -55,3 +56,14 @@ def test_url_format_is_the_route_under_an_origin_with_a_field_per_argument():
             "api:asset-detail", kwargs={"uid": UID})
     finally:
         set_script_prefix("/")
+
+
+@pytest.mark.django_db
+def test_url_sql_is_the_route_written_by_postgres():
+    uid_sql = f"'{UID}'::uuid::text"
+    sql, params = url_sql("assets:rendition", "https://dam.example", uid=("uuid", uid_sql), number=("int", "12::text"),
+                          spec=("str", "'width-320%%7Cformat-webp'"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        assert cursor.fetchone()[0] == "https://dam.example" + reverse(
+            "assets:rendition", kwargs={"uid": UID, "number": 12, "spec": "width-320|format-webp"})

@@ -1,4 +1,6 @@
-"""The API's orjson writer gives DRF's document, byte for byte, for what the API's serializers hand it."""
+"""The API's orjson writer gives DRF's document, byte for byte, for what the API's serializers hand it; JSON that
+Postgres wrote goes in as it is."""
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -7,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import renderers
 from rest_framework.exceptions import ErrorDetail
 
-from core.renderers import JSONRenderer
+from core.renderers import JSONRenderer, RawJSON
 
 DOCUMENT = {
     "uid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
@@ -41,3 +43,12 @@ def test_the_api_answers_through_it(client, user):
     response = client.get("/api/assets/")
     assert response.status_code == 200 and response.json()["results"] == []
     assert response.content.startswith(b'{"count":0,')
+
+
+def test_json_written_already_is_placed_as_it_is_and_indented_output_parses_it():
+    written = '{"uid" : "12345678-1234-5678-1234-567812345678", "caption" : "a line\u2028separator"}'
+    page = {"count": 1, "results": [RawJSON(written)]}
+    compact = JSONRenderer().render(page)
+    assert compact == b'{"count":1,"results":[' + written.replace("\u2028", "\\u2028").encode() + b"]}"
+    indented = JSONRenderer().render(page, "application/json; indent=2")
+    assert json.loads(indented) == json.loads(compact) == {"count": 1, "results": [json.loads(written)]}
