@@ -1,8 +1,9 @@
 """gunicorn's settings, shared by ``runstack`` and docker-compose (``-c python:dam.gunicorn_config``).
 
 Sync workers, one per core: every page here is CPU-bound Python, and threads in one process share one
-interpreter lock. On a 2-core machine at 1M assets sync × 2 answered ~410–470 req/s on the API detail and
-~155–190 on ``/api/assets/``; 3 or 4 processes answered less, and gthread (2 × 4 threads) less again
+interpreter lock. On a 2-core machine at 1M assets sync × 2 answered ~525 req/s on the API detail and ~205 on
+``/api/assets/`` (medians of rounds in turns); gthread (2 × 4 threads) answered about half. In one run 3
+processes answered the list faster (278) and the detail slower (445), not yet confirmed in turns
 (``bench/server.py``, docs/benchmarks.md "Server throughput"). Put a buffering
 proxy (nginx, a load balancer) in front, as for any sync gunicorn, so slow clients do not hold a worker;
 ``WEB_WORKER_CLASS=gthread`` with ``WEB_THREADS`` keeps connections alive where there is none.
