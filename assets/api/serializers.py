@@ -24,7 +24,7 @@ MISSING_FILE = "Attach the image as a multipart/form-data field named “file”
 
 class LinksMixin:
     """``self.link(route, **arguments)``: a route's absolute URL, with the request's origin and the script prefix
-    read once per serializer rather than per URL (``core.links.url_maker``; a list page names ~600)."""
+    read once per serializer rather than per URL (``core.links.url_maker``)."""
 
     def link(self, route, **kwargs):
         makers = self.__dict__.setdefault("_url_makers", {})
@@ -32,15 +32,6 @@ class LinksMixin:
         if maker is None:
             maker = makers[route] = url_maker(route, origin=absolute_url("", self.context.get("request")))
         return maker(**kwargs)
-
-    def link_format(self, route, **kinds):
-        """``core.links.url_format`` of ``route`` with the request's origin, made once per serializer: for the
-        URLs of every asset of a page."""
-        formats = self.__dict__.setdefault("_url_formats", {})
-        key = (route, *kinds.items())
-        if key not in formats:
-            formats[key] = url_format(route, origin=absolute_url("", self.context.get("request")), **kinds)
-        return formats[key]
 
     def version_download_url(self, asset, version):
         """Where the API downloads ``version`` of ``asset`` (the original, with the asset's current metadata)."""
@@ -82,23 +73,20 @@ class RenditionSerializer(LinksMixin, serializers.ModelSerializer):
         fields = [*RENDITION_FIELDS, "url"]
 
     def to_representation(self, rendition):
+        """The declared fields, written directly (DRF's walk over them, kept for the schema, cost more than the
+        values). The URL carries the file's content token: cacheable for good under it (none for a rendition not
+        made yet, offered on request)."""
         version = rendition.version
-        row = {**{name: getattr(rendition, name) for name in RENDITION_FIELDS}, "url": rendition.content_token}
-        return self.with_url(row, version.asset.uid, version.number)
-
-    def with_url(self, row, uid, number):
-        """``row`` (the fields above, and under ``url`` the file's content token) with the URL in place of the
-        token, for a rendition of version ``number`` of asset ``uid``. A list page reads ~300 such rows as JSON
-        with its assets (``rendition_rows``); written directly, as DRF's walk over the declared fields (kept for
-        the schema) cost more than the values."""
-        url = self._file_url.format(uid=uid, number=number, spec=quoted(row["spec"]))
-        token = row["url"]
-        row["url"] = f"{url}?f={token}" if token else url  # cacheable for good under its token
-        return row
+        url = self._file_url.format(uid=version.asset.uid, number=version.number, spec=quoted(rendition.spec))
+        token = rendition.content_token
+        return {**{name: getattr(rendition, name) for name in RENDITION_FIELDS},
+                "url": f"{url}?f={token}" if token else url}
 
     @cached_property
     def _file_url(self):
-        return self.link_format("api:asset-rendition-file", uid="uuid", number="int", spec="str")
+        """The file URL as a format string, made once per serializer (``core.links.url_format``)."""
+        return url_format("api:asset-rendition-file", origin=absolute_url("", self.context.get("request")),
+                          uid="uuid", number="int", spec="str")
 
     def get_url(self, rendition) -> str:
         """The API's file URL, which works with a token as well as a session (load ``version.asset`` with the rows)."""
