@@ -212,8 +212,8 @@ def rendition_token(rendition_id, file_name, metadata_revision):
 
 
 def rendition_token_sql(rendition_id, file_name, metadata_revision):
-    """``rendition_token`` of the rows' columns (SQL expressions), written by Postgres: API list pages read their
-    ~300 renditions as JSON with the assets (``assets.api.serializers.rendition_rows``)."""
+    """``rendition_token`` of the rows' columns (SQL expressions), written by Postgres: the API writes an asset's
+    renditions, URLs and tokens included, in SQL (``assets.api.serializers.asset_row``)."""
     return (f"left(encode(sha256(convert_to({rendition_id}::text || ':' || {file_name} || ':' || "
             f"{metadata_revision}::text, 'UTF8')), 'hex'), 16)")
 

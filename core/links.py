@@ -87,9 +87,9 @@ def url_maker(name, origin=""):
 
 def url_format(name, origin="", **kinds):
     """Route ``name``'s URL under ``origin`` as a ``str.format`` string with a field per argument (``kinds``:
-    ``"uuid"``, ``"int"`` or ``"str"``, what the route's converters accept). Made once for the URLs of every
-    asset of a page (an API page of 50 names ~600): the caller fills it with text that needs no quoting, a UUID's
-    or a number's, or ``quoted(text)``."""
+    ``"uuid"``, ``"int"`` or ``"str"``, what the route's converters accept), for many URLs of one route (and for
+    ``url_sql``). The caller fills it with text that needs no quoting, a UUID's or a number's, or
+    ``quoted(text)``."""
     return origin.replace("{", "{{").replace("}", "}}") + _route_format(name, get_script_prefix(), tuple(kinds.items()))
 
 

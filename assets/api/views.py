@@ -82,6 +82,12 @@ def _parameter_schema(field):
     return {"type": "string"}
 
 
+def requested_ordering(request):
+    """The list's ordering as the query string asks for it (``ordering``), else the default: what the page's rows
+    are sorted and cut by (the filter refuses an unknown one with a 400)."""
+    return request.query_params.get("ordering") or DEFAULT_ORDERING
+
+
 class AssetPagination(PageNumberPagination):
     """Page numbers with a total that stops counting at ``COUNT_CAP`` (``count_is_exact`` false past it);
     orderings an index serves link ``next`` by a keyset ``cursor``, which costs the same on any page."""
@@ -94,7 +100,7 @@ class AssetPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.ordering = request.query_params.get("ordering") or DEFAULT_ORDERING
+        self.ordering = requested_ordering(request)
         self.cursor = request.query_params.get(self.cursor_query_param)
         if self.ordering not in KEYSET_ORDERINGS or (self.page_query_param in request.query_params and not self.cursor):
             self.next_cursor = None
@@ -190,7 +196,7 @@ class AssetViewSet(AssetForActionMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.action in ("list", "retrieve"):
             # AssetSerializer alone reads these rows, and Postgres writes most of what it writes (``asset_row``):
             # named tuples, not model objects (setting up ~30 fields each was ~10% of a page of 50).
-            ordering = self.request.query_params.get("ordering") or DEFAULT_ORDERING
+            ordering = requested_ordering(self.request)
             cursor_column = [KEYSET_ORDERINGS[ordering][0]] if ordering in KEYSET_ORDERINGS else []
             assets = assets.values_list(*LISTED_COLUMNS, *cursor_column, named=True)
         else:

@@ -52,7 +52,6 @@ def test_statements_run_under_prepared_stay_prepared_and_others_are_planned_each
     assert connection.connection.prepare_threshold is None  # outside the block nothing more is prepared
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_lost_inside_prepared_leaves_the_next_one_as_django_makes_it():
     """Postgres restarting under a prepared lookup: the error is the database's (a 503 for the API), not ours."""
