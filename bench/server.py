@@ -14,7 +14,11 @@ database) beside this checkout's and asks both in turns, ``--rounds`` times per 
 whose load moves by the minute, alternating is what makes the two comparable. The median of the rounds
 goes in a before/after table, and the after side's medians become scale.json's keys.
 
-    python bench/server.py [--rows 1000000] [--seconds 15] [--connections 8] [--before REV [--rounds 3]]
+With ``--versus LABEL`` it asks the default configuration and another of ``CONFIGURATIONS`` (this checkout's
+code both) in turns the same way: how a configuration is chosen for the default.
+
+    python bench/server.py [--rows 1000000] [--seconds 15] [--connections 8] [--before REV] [--versus LABEL]
+                           [--rounds 3]
 """
 from __future__ import annotations
 
@@ -123,12 +127,12 @@ def _ms(text):
     return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 1)
 
 
-def alternated(before_code, environment, var_dir, cookie, uid, args):
-    """Requests/s of the default configuration, the code at ``before_code`` and this checkout's asked in turns:
+def alternated(sides, var_dir, cookie, uid, args):
+    """Requests/s of two servers asked in turns, ``sides`` being ``[(name, code, environment), ...]``:
     ``{(side, case): [figures of each round]}``."""
     servers, rounds = {}, {}
     try:
-        for side, code in (("before", before_code), ("after", REPO)):
+        for side, code, environment in sides:
             port = free_port()
             servers[side] = (start_web(environment, port, var_dir / f"server-web-{side}.log", code), port)
         for number in range(args.rounds):
@@ -144,6 +148,19 @@ def alternated(before_code, environment, var_dir, cookie, uid, args):
     return rounds
 
 
+def turns_table(rounds, sides, heading):
+    """Lines of a table of the median round per side and case, under ``heading``."""
+    lines = ["", heading, "", "| server | " + " | ".join(name for name, _ in CASES) + " |",
+             "|---|" + "---|" * len(CASES)]
+    for side in sides:
+        cells = [median_figures(rounds[side, name]) for name, _ in CASES]
+        lines.append(f"| {side} | " + " | ".join(
+            f"{c['req_per_s']} ({c['p50_ms']} / {c['p99_ms']})" for c in cells) + " |")
+        lines.append(f"| {side}, every round | " + " | ".join(
+            ", ".join(str(r["req_per_s"]) for r in rounds[side, name]) for name, _ in CASES) + " |")
+    return lines
+
+
 def median_figures(rounds):
     """The round with the median requests/s (its latencies with it)."""
     return sorted(rounds, key=lambda figures: figures["req_per_s"])[len(rounds) // 2]
@@ -156,7 +173,9 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--before", help="also measure this revision's default configuration, in turns with this "
                                          "checkout's")
-    parser.add_argument("--rounds", type=int, default=3, help="turns per case with --before")
+    parser.add_argument("--versus", choices=[label for label, _ in CONFIGURATIONS[1:]],
+                        help="also ask this checkout's default configuration and this one in turns")
+    parser.add_argument("--rounds", type=int, default=3, help="turns per case with --before or --versus")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: scripts/bootstrap.sh --dev installs it (Debian package wrk)")
@@ -206,22 +225,29 @@ def main():
         lines.append(f"| {label} | " + " | ".join(
             f"{c['req_per_s']} ({c['p50_ms']} / {c['p99_ms']}){' ⚠ ' + str(c['errors']) + ' errors' if c['errors'] else ''}"
             for c in cells) + " |")
+    turns = {}
     if args.before:
         with worktree(args.before) as before_code:
-            rounds = alternated(before_code, environment, var_dir, cookie, uid, args)
-        lines += ["", f"Before and after, the default configuration: `{args.before}` and this checkout served side by "
-                  f"side on the same database and asked in turns, {args.rounds} rounds of {args.seconds} s per case; "
-                  "the median round's requests/s (p50 / p99 ms).", "",
-                  "| code | " + " | ".join(name for name, _ in CASES) + " |", "|---|" + "---|" * len(CASES)]
-        for side in ("before", "after"):
-            cells = [median_figures(rounds[side, name]) for name, _ in CASES]
-            lines.append(f"| {side} | " + " | ".join(
-                f"{c['req_per_s']} ({c['p50_ms']} / {c['p99_ms']})" for c in cells) + " |")
+            turns["code"] = alternated([("before", before_code, environment), ("after", REPO, environment)],
+                                       var_dir, cookie, uid, args)
+        lines += turns_table(turns["code"], ("before", "after"), (
+            f"Before and after, the default configuration: `{args.before}` and this checkout served side by side on "
+            f"the same database and asked in turns, {args.rounds} rounds of {args.seconds} s per case; the median "
+            "round's requests/s (p50 / p99 ms), then every round's."))
+    if args.versus:
+        versus = dict(CONFIGURATIONS)[args.versus]
+        turns["configuration"] = alternated([("default", REPO, environment),
+                                             (args.versus, REPO, {**environment, **versus})],
+                                            var_dir, cookie, uid, args)
+        lines += turns_table(turns["configuration"], ("default", args.versus), (
+            f"The default configuration and \"{args.versus}\", this checkout's code side by side on the same database "
+            f"and asked in turns, {args.rounds} rounds of {args.seconds} s per case; the median round's requests/s "
+            "(p50 / p99 ms), then every round's."))
     write_section(HEADING, "\n".join(lines) + "\n")
     # The shipped configuration's figures; with --before, the median of its alternated rounds (less at the
     # mercy of one minute's load than the single run of the table above).
     if args.before:
-        shipped = {name: median_figures(rounds["after", name]) for name, _ in CASES}
+        shipped = {name: median_figures(turns["code"]["after", name]) for name, _ in CASES}
     else:
         shipped = {name: results[shipped_configuration(), name] for name, _ in CASES}
     record_scale_figures(detail_req_per_s=shipped[DETAIL_CASE]["req_per_s"],
