@@ -1,7 +1,7 @@
 """``{% load asset_images %}``: ``<picture>`` markup and URLs built from the renditions that exist.
 
 For grids, load assets with ``select_related("current_version")`` and prefetch
-``current_version__renditions``: the tags then run no query at all.
+``current_version__renditions`` (``TILE_RENDITION_FIELDS`` are all a tile reads): the tags then run no query at all.
 """
 from functools import lru_cache
 
@@ -13,6 +13,10 @@ from assets.renditions import OUTPUT_FORMATS, RenditionSpec
 from core.links import url_for
 
 register = template.Library()
+
+# The rendition columns ``asset_srcset`` reads: a grid's renditions need not load their size and creation time
+# (a library page of 48 tiles otherwise builds several hundred rendition rows with both).
+TILE_RENDITION_FIELDS = ("id", "version_id", "spec", "file", "format", "width", "height")
 
 SOURCE_FORMATS = ("avif", "webp")  # offered in this order; JPEG is the <img> every browser can show
 FALLBACK_FORMAT = "jpeg"
