@@ -26,7 +26,7 @@ from assets.services.downloads import downloads
 from assets.services.editing import edit_metadata
 from assets.services.ingest import add_version, ingest_file, restore_version
 from assets.signals import lookalikes
-from assets.templatetags.asset_images import TILE_RENDITION_FIELDS, rendition_url
+from assets.templatetags.asset_images import rendition_url, with_thumbnails
 from core.audit import Actor
 from core.refusals import Refused
 from core.throttling import throttled
@@ -34,12 +34,10 @@ from core.throttling import throttled
 LIBRARY_PAGE_SIZE = 48
 
 
-def _with_current_renditions(queryset, rendition_fields=()):
-    """Everything a thumbnail needs, in a fixed number of queries however many assets are shown; only
-    ``rendition_fields`` of each rendition when given (a grid reads fewer than the asset page's downloads)."""
-    renditions = Rendition.objects.only(*rendition_fields) if rendition_fields else Rendition.objects.all()
+def _with_current_renditions(queryset):
+    """The asset page's asset: its rights, and every column of its renditions (the downloads show sizes)."""
     return queryset.select_related("current_version", "usage_rights").prefetch_related(
-        Prefetch("current_version__renditions", queryset=renditions.order_by("format", "width", "spec"))
+        Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width", "spec"))
     )
 
 
@@ -62,9 +60,7 @@ def _require_upload_permission(request, collections=()):
 def library(request):
     """The grid: a capped total, and keyset pages (``cursor``) for orderings an index serves, so the page
     costs the same at a million assets; page numbers (``page``) for the others."""
-    # The grid never shows the raw metadata dump (tens of KB of JSON per camera photo).
-    queryset = _with_current_renditions(permissions.visible_assets(request.user), TILE_RENDITION_FIELDS).defer(
-        "current_version__raw_metadata")
+    queryset = with_thumbnails(permissions.visible_assets(request.user)).select_related("usage_rights")
     filterset = AssetFilter(request.GET, queryset=queryset, request=request)
     assets = filterset.qs
     ordering = filterset.values.get("ordering") or DEFAULT_ORDERING

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from assets.models import Asset
-from search.service import statement_for, with_thumbnails
+from assets.templatetags.asset_images import with_thumbnails
+from search.service import statement_for
 from search.sql import TABLES
 from search.statement import MONTH_OF
 

@@ -19,11 +19,11 @@ from django.db import connection, transaction
 
 from assets.models import Asset
 from assets.permissions import permitted_assets, refusal_text
+from assets.templatetags.asset_images import with_thumbnails
 from core.refusals import Refused
 from enrichment.models import Capability
 from governance.services import retention
 from search.embeddings import active_run
-from search.service import with_thumbnails
 from search.sql import TABLES, permitted_sql
 
 MAX_DISTANCE = 6

@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
-from django.db.models import Prefetch
 
-from assets.models import Asset, AssetVersion, Rendition
+from assets.models import Asset, AssetVersion
 from assets.pagination import remembered_count
 from assets.services.inspect import STORED_FORMATS
+from assets.templatetags.asset_images import with_thumbnails
 from enrichment.models import ModelRun
 from ontology.labels import names_of, plain_text
 from search import rights
@@ -61,6 +61,11 @@ class Hit:
     snippets: dict = field(default_factory=dict)
     vector_model: str = ""
     asset: Asset | None = None  # with the summary columns only, until ``attach_assets``
+
+    @property
+    def explained(self):
+        """Whether there is anything to say about why it matched (browsing with no words has nothing)."""
+        return bool(self.concepts or self.colours or self.text_fields or self.vector_score is not None)
 
     @property
     def explanation(self):
@@ -268,14 +273,6 @@ def _tell_apart(items, *, key="value", label="label"):
     for item in items:
         setattr(item, label, names.get(getattr(item, key), getattr(item, label)))
     return items
-
-
-def with_thumbnails(queryset):
-    """What ``{% asset_srcset %}`` reads, in two queries however many assets are shown; not the version's
-    raw metadata dump (tens of KB of JSON per camera photo, shown only on the asset page)."""
-    return queryset.select_related("current_version").defer("current_version__raw_metadata").prefetch_related(
-        Prefetch("current_version__renditions", queryset=Rendition.objects.order_by("format", "width"))
-    )
 
 
 def attach_assets(hits):

@@ -1,11 +1,11 @@
 """``{% load asset_images %}``: ``<picture>`` markup and URLs built from the renditions that exist.
 
-For grids, load assets with ``select_related("current_version")`` and prefetch
-``current_version__renditions`` (``TILE_RENDITION_FIELDS`` are all a tile reads): the tags then run no query at all.
+For grids, load assets through :func:`with_thumbnails`: the tags then run no query at all.
 """
 from functools import lru_cache
 
 from django import template
+from django.db.models import Prefetch
 from django.utils.html import format_html, format_html_join
 
 from assets.models import Asset, AssetVersion, Rendition
@@ -21,6 +21,18 @@ TILE_RENDITION_FIELDS = ("id", "version_id", "spec", "file", "format", "width", 
 SOURCE_FORMATS = ("avif", "webp")  # offered in this order; JPEG is the <img> every browser can show
 FALLBACK_FORMAT = "jpeg"
 FALLBACK_WIDTH = 640  # the <img src> for browsers without srcset: the JPEG closest to this width
+
+
+def with_thumbnails(queryset):
+    """What a grid of ``asset_srcset`` reads, in two queries however many assets are shown: the current version
+    without its raw metadata dump (tens of KB of JSON per camera photo, shown only on the asset page) and
+    its renditions' ``TILE_RENDITION_FIELDS``."""
+    renditions = Rendition.objects.only(*TILE_RENDITION_FIELDS).order_by("format", "width", "spec")
+    return queryset.select_related("current_version").defer("current_version__raw_metadata").prefetch_related(
+        Prefetch("current_version__renditions", queryset=renditions))
+
+
+GRID_SIZES = "(max-width: 480px) 50vw, (max-width: 960px) 33vw, 240px"  # a grid tile's width at each screen size
 
 
 def _url(uid, number, spec, token=None):
@@ -108,3 +120,4 @@ def picture(asset, sizes, url_for):
         "</picture>",
         sources, src, _srcset(fallback), sizes, width, height, asset.alt_text or asset.title,
     )
+

@@ -176,6 +176,7 @@ def test_browsing_shows_the_page_first_and_its_facets_after(signed_in, library, 
     with django_assert_max_num_queries(8):  # as many for a page of 1 or of 100, in a library of any size
         html = page(signed_in, q="", orientation="portrait")
     assert html.count('class="asset-tile hit"') >= 1 and 'class="facet"' not in html
+    assert "Why this result" not in html, "browsing matched nothing in particular: there is no reason to show"
     facets_url = unescape(re.search(r'data-facets-url="([^"]+)"', html).group(1))
     assert facets_url.startswith(reverse("search:facets")) and "orientation=portrait" in facets_url
     with django_assert_max_num_queries(5):
