@@ -36,6 +36,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from dam.gunicorn_config import default_workers  # noqa: E402 -- the checkout's own, whatever the current directory
+
 HEADING = "## Server throughput"
 # (label, environment for dam/gunicorn_config.py); the first is what runstack uses.
 CONFIGURATIONS = [
@@ -47,7 +50,7 @@ CONFIGURATIONS = [
                                                 "DB_PREPARE_THRESHOLD": "5"}),
 ]
 # What a configuration leaves unset means these (dam/gunicorn_config.py's and dam/settings.py's defaults).
-UNSET = {"WEB_CONCURRENCY": "2", "DB_PREPARE_THRESHOLD": "0"}
+UNSET = {"WEB_CONCURRENCY": str(default_workers()), "DB_PREPARE_THRESHOLD": "0"}
 CASES = [
     ("asset detail (API)", "/api/assets/{uid}/"),
     ("asset page", "/assets/{uid}/"),
@@ -179,7 +182,6 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: scripts/bootstrap.sh --dev installs it (Debian package wrk)")
-    sys.path.insert(0, str(REPO))
     from bench.pages import prepare, start
 
     var_dir = Path(os.environ.setdefault("LUMEN_VAR_DIR", str(REPO / "var" / "bench")))

@@ -40,7 +40,8 @@ class Command(BaseCommand):
         env = os.environ.get
         parser.add_argument("--host", default=env("LUMEN_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(env("LUMEN_PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(env("WEB_CONCURRENCY", "2")))
+        parser.add_argument("--web-workers", type=int,
+                            help="gunicorn processes (default: WEB_CONCURRENCY, else one per core; dam/gunicorn_config.py)")
         parser.add_argument("--rendition-concurrency", type=int,
                             default=int(env("RENDITION_WORKER_CONCURRENCY", "1")))
         parser.add_argument("--enrichment-concurrency", type=int,
@@ -83,7 +84,8 @@ class Command(BaseCommand):
             # No gunicorn access log: core.metrics.RequestTimingMiddleware writes one line per request already,
             # with the route in place of the path (a signed link's token stays out of the logs).
             "web": [sys.executable, "-m", "gunicorn", "dam.wsgi", "-c", "python:dam.gunicorn_config",
-                    "-b", f"{options['host']}:{options['port']}", "-w", str(options["web_workers"])],
+                    "-b", f"{options['host']}:{options['port']}",
+                    *(["-w", str(options["web_workers"])] if options["web_workers"] else [])],
             "beat": [*celery, "beat", "--loglevel", "INFO", "-s", str(settings.VAR_DIR / "celerybeat-schedule")],
             # "default" holds the daily jobs and the sweeps: short, and as urgent as renditions.
             "renditions": pool("renditions", "default,renditions", options["rendition_concurrency"]),
