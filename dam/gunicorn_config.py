@@ -10,7 +10,7 @@ proxy (nginx, a load balancer) in front, as for any sync gunicorn, so slow clien
 """
 import os
 
-# Each process holds its own copy of Django, DRF and the URL patterns (~150 MB): a 64-core host shared with
+# Each process holds its own copy of Django, DRF and the URL patterns (~240 MB resident): a 64-core host shared with
 # workers and a database would otherwise start 64 of them for a library one person uses.
 MAX_DEFAULT_WORKERS = 8
 
