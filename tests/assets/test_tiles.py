@@ -1,4 +1,5 @@
-"""The library grid's tile (``{% library_tile %}``), rendered on the real database and storage."""
+"""The library grid's tile (``{% library_tile %}`` with governance's rights badge, as the library page writes it),
+rendered on the real database and storage."""
 import datetime
 import io
 import re
@@ -23,7 +24,9 @@ def ingest(actor, title, size=(900, 600)):
 
 
 def tile(asset, selectable=True):
-    return Template("{% load asset_tiles %}{% library_tile asset selectable=selectable %}").render(
+    """As the library page writes it: governance's rights badge handed to the assets' tile."""
+    return Template("{% load asset_images governance_tags %}{% rights_badge asset as badge %}"
+                    "{% library_tile asset selectable=selectable badge=badge %}").render(
         Context({"asset": asset, "selectable": selectable}))
 
 
