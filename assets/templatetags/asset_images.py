@@ -104,6 +104,12 @@ def asset_srcset(asset, sizes="100vw"):
     return picture(asset, sizes, _page_url)
 
 
+@register.simple_tag
+def grid_picture(asset):
+    """``asset_srcset`` at a grid tile's width (``GRID_SIZES``): the library's and the search page's tiles."""
+    return asset_srcset(asset, GRID_SIZES)
+
+
 def picture(asset, sizes, url_for):
     """``asset_srcset`` with the file URLs of another route: ``url_for(asset, version, rendition)`` (shared pages)."""
     version = asset.current_version
@@ -145,5 +151,5 @@ def library_tile(asset, selectable=False, badge=""):
         '<a class="tile-title" href="{page_url}">{title}</a>{meta}{badge}</li>',
         uid=asset.uid, title=title, page_url=page_url, downloads_url=downloads_url(asset),
         processing=mark_safe(" data-processing") if asset.status == Asset.Status.PROCESSING else "",
-        select=select, picture=asset_srcset(asset, GRID_SIZES), meta=meta, badge=badge,
+        select=select, picture=grid_picture(asset), meta=meta, badge=badge,
     )

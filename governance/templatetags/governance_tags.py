@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from assets import permissions
 from assets.renditions import RenditionSpec
-from assets.templatetags.asset_images import picture
+from assets.templatetags.asset_images import GRID_SIZES, picture
 from governance.forms import UsageRightsForm
 from governance.models import Channel, LicenceType, UsageRights
 from governance.services import sharing
@@ -91,8 +91,9 @@ def selection_bar(context):
 
 
 @register.simple_tag
-def shared_picture(token, asset, sizes):
-    """``asset_srcset`` for a shared page: the files come through the share link's own addresses."""
+def shared_picture(token, asset, sizes=GRID_SIZES):
+    """``asset_srcset`` for a shared page: the files come through the share link's own addresses (at a grid
+    tile's width unless ``sizes`` says otherwise)."""
     return picture(asset, sizes, lambda asset, version, rendition: sharing.rendition_address(token, asset, rendition))
 
 
